@@ -1,0 +1,102 @@
+//! Startup checks of the engine's durability settings: the bureau cannot lose an
+//! acknowledged approval, so we refuse to run on a configuration that could.
+
+use sqlx::Row;
+
+use super::{Backend, Db};
+
+/// What the startup check found, for the log and for tests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StartupCheck {
+    pub journal_mode: Option<String>,
+    pub synchronous: Option<i64>,
+    pub foreign_keys: Option<i64>,
+    pub fsync: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    #[error("SQLite 未处于 WAL 模式（journal_mode={0}）")]
+    NotWal(String),
+    #[error("SQLite synchronous 不是 FULL（{0}）")]
+    NotFull(i64),
+    #[error("SQLite 外键约束未开启")]
+    NoForeignKeys,
+    #[error("SQLite 文件完整性检查失败：{0}。请从备份恢复")]
+    Corrupt(String),
+    #[error("PostgreSQL 的 fsync 已关闭，断电会丢失已确认的数据；请开启 fsync 后再启动")]
+    FsyncOff,
+    #[error("{0}")]
+    Query(#[from] sqlx::Error),
+}
+
+pub(super) async fn run(db: &Db) -> Result<StartupCheck, CheckError> {
+    match db.backend() {
+        Backend::Sqlite => check_sqlite(db).await,
+        Backend::Postgres => check_postgres(db).await,
+    }
+}
+
+impl Db {
+    /// Reads back the durability settings in force on a pooled connection.
+    pub async fn startup_check(&self) -> Result<StartupCheck, CheckError> {
+        run(self).await
+    }
+}
+
+async fn check_sqlite(db: &Db) -> Result<StartupCheck, CheckError> {
+    let mut conn = db.pool().acquire().await?;
+    let journal: String = sqlx::query("PRAGMA journal_mode")
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get(0)?;
+    let synchronous: i64 = sqlx::query("PRAGMA synchronous")
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get(0)?;
+    let foreign_keys: i64 = sqlx::query("PRAGMA foreign_keys")
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get(0)?;
+    // An in-memory database cannot use WAL; it is only used by throwaway tools.
+    let in_memory = journal.eq_ignore_ascii_case("memory");
+    if !in_memory && !journal.eq_ignore_ascii_case("wal") {
+        return Err(CheckError::NotWal(journal));
+    }
+    // 2 = FULL, 3 = EXTRA: both flush on commit.
+    if synchronous < 2 {
+        return Err(CheckError::NotFull(synchronous));
+    }
+    if foreign_keys != 1 {
+        return Err(CheckError::NoForeignKeys);
+    }
+    let quick: String = sqlx::query("PRAGMA quick_check")
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get(0)?;
+    if quick != "ok" {
+        return Err(CheckError::Corrupt(quick));
+    }
+    Ok(StartupCheck {
+        journal_mode: Some(journal),
+        synchronous: Some(synchronous),
+        foreign_keys: Some(foreign_keys),
+        fsync: None,
+    })
+}
+
+async fn check_postgres(db: &Db) -> Result<StartupCheck, CheckError> {
+    let fsync: String = sqlx::query("SELECT current_setting('fsync')")
+        .fetch_one(db.pool())
+        .await?
+        .try_get(0)?;
+    if fsync != "on" {
+        return Err(CheckError::FsyncOff);
+    }
+    Ok(StartupCheck {
+        journal_mode: None,
+        synchronous: None,
+        foreign_keys: None,
+        fsync: Some(fsync),
+    })
+}

@@ -1,0 +1,232 @@
+//! Storage: one pool for SQLite or PostgreSQL, migrations, and the few places where the
+//! two backends differ. Business modules write portable SQL with `$1`-style placeholders
+//! (both drivers accept them) and ask this module for anything backend-specific.
+//!
+//! Conventions that keep one SQL text valid on both engines (sqlx's `Any` driver maps
+//! only a common subset of types):
+//! - integers are `BIGINT` on PostgreSQL and `INTEGER` on SQLite (both decode as `i64`);
+//!   money is such an integer in fen; sums are wrapped in `CAST(… AS BIGINT)`, since
+//!   PostgreSQL's `SUM(bigint)` is `numeric`;
+//! - yes/no flags are 0/1 integers (the `Any` driver cannot decode SQLite booleans): bind
+//!   them with [`flag`] and read them with [`is_set`];
+//! - dates are ISO-8601 `TEXT` (`2026-07-01`), so comparisons and `BETWEEN` work alike.
+
+mod check;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, ConnectOptions, Executor};
+
+pub use check::StartupCheck;
+
+/// Which database engine a URL selects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "SQLite",
+            Backend::Postgres => "PostgreSQL",
+        }
+    }
+}
+
+/// Errors from opening the database, phrased for the operator who started the program.
+#[derive(Debug, thiserror::Error)]
+pub enum DbOpenError {
+    #[error(
+        "数据库地址无法识别：{0}（应为 sqlite://文件路径 或 postgres://用户@主机/库名）/ unrecognised database URL"
+    )]
+    BadUrl(String),
+    #[error("无法连接数据库 {url}：{reason} / cannot connect to the database")]
+    Connect { url: String, reason: String },
+    #[error("数据库迁移失败：{0} / migration failed")]
+    Migrate(String),
+    #[error("数据库启动检查未通过：{0} / database startup check failed")]
+    Check(String),
+}
+
+/// The shared connection pool plus the backend it talks to.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+
+/// Parses the backend out of a database URL without connecting.
+pub fn backend_of(url: &str) -> Result<Backend, DbOpenError> {
+    if url.starts_with("sqlite:") {
+        Ok(Backend::Sqlite)
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Backend::Postgres)
+    } else {
+        Err(DbOpenError::BadUrl(redact_url(url)))
+    }
+}
+
+/// Hides a password in a URL so that it can be printed or logged.
+pub fn redact_url(url: &str) -> String {
+    if let Some((scheme, rest)) = url.split_once("://")
+        && let Some((userinfo, host)) = rest.split_once('@')
+        && let Some((user, _password)) = userinfo.split_once(':')
+    {
+        return format!("{scheme}://{user}:***@{host}");
+    }
+    url.to_string()
+}
+
+impl Db {
+    /// Connects, checks the engine's durability settings and applies the migrations.
+    pub async fn open(url: &str) -> Result<Db, DbOpenError> {
+        let db = Db::connect(url).await?;
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    /// Connects and checks durability settings, without migrating.
+    pub async fn connect(url: &str) -> Result<Db, DbOpenError> {
+        sqlx::any::install_default_drivers();
+        let backend = backend_of(url)?;
+        let url = match backend {
+            // `mode=rwc` creates the file on first run, as the README promises.
+            Backend::Sqlite if !url.contains("mode=") => {
+                let sep = if url.contains('?') { '&' } else { '?' };
+                format!("{url}{sep}mode=rwc")
+            }
+            _ => url.to_string(),
+        };
+        let options = AnyConnectOptions::from_str(&url)
+            .map_err(|_| DbOpenError::BadUrl(redact_url(&url)))?
+            .log_statements(tracing::log::LevelFilter::Trace)
+            .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_secs(2));
+        let pool_options = match backend {
+            Backend::Sqlite => {
+                AnyPoolOptions::new()
+                    .max_connections(8)
+                    .after_connect(|conn, _meta| {
+                        Box::pin(async move {
+                            // Set on every connection: these pragmas are per-connection
+                            // except journal_mode, which the file remembers.
+                            conn.execute(
+                                "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; \
+                             PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000;",
+                            )
+                            .await?;
+                            Ok(())
+                        })
+                    })
+            }
+            Backend::Postgres => AnyPoolOptions::new().max_connections(16),
+        }
+        .acquire_timeout(Duration::from_secs(10));
+        let pool = pool_options
+            .connect_with(options)
+            .await
+            .map_err(|e| DbOpenError::Connect {
+                url: redact_url(&url),
+                reason: connect_reason(&e),
+            })?;
+        let db = Db { pool, backend };
+        check::run(&db)
+            .await
+            .map_err(|e| DbOpenError::Check(e.to_string()))?;
+        Ok(db)
+    }
+
+    /// Applies the embedded migrations of this backend.
+    pub async fn migrate(&self) -> Result<(), DbOpenError> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATOR,
+            Backend::Postgres => &POSTGRES_MIGRATOR,
+        };
+        migrator
+            .run(&self.pool)
+            .await
+            .map_err(|e| DbOpenError::Migrate(e.to_string()))
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        self.pool.begin().await
+    }
+
+    /// A cheap round trip for the health check.
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Turns a driver error into a short reason without leaking credentials.
+fn connect_reason(e: &sqlx::Error) -> String {
+    match e {
+        sqlx::Error::Io(io) => format!("网络或文件错误（{io}）"),
+        sqlx::Error::Database(db) => db.message().to_string(),
+        sqlx::Error::PoolTimedOut => "连接超时".to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// A yes/no flag as stored.
+pub fn flag(value: bool) -> i64 {
+    i64::from(value)
+}
+
+/// Reads a stored yes/no flag.
+pub fn is_set(value: i64) -> bool {
+    value != 0
+}
+
+/// `LIKE` pattern matching every code that starts with `prefix`. Codes are digits only,
+/// so no escaping of `%`/`_` is needed; callers pass validated codes.
+pub fn prefix_pattern(prefix: &str) -> String {
+    format!("{prefix}%")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_is_chosen_by_scheme() {
+        assert_eq!(backend_of("sqlite://x.db").unwrap(), Backend::Sqlite);
+        assert_eq!(backend_of("sqlite::memory:").unwrap(), Backend::Sqlite);
+        assert_eq!(
+            backend_of("postgres://u@localhost/db").unwrap(),
+            Backend::Postgres
+        );
+        assert!(backend_of("mysql://u@h/db").is_err());
+        assert!(backend_of("minzheng.db").is_err());
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact_url("postgres://user:secret@host/db"),
+            "postgres://user:***@host/db"
+        );
+        assert_eq!(redact_url("sqlite://a.db"), "sqlite://a.db");
+    }
+}

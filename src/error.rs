@@ -1,0 +1,87 @@
+//! One error type for handlers. A handler returns `AppError`; the `render_errors`
+//! middleware turns it into an HTML page or an RFC 9457 problem document that carries the
+//! request id, so a caseworker can quote it and an engineer can find the cause in the log.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// What was looked for, as a Chinese noun phrase ("行政区划 369999").
+    #[error("没有找到{0}")]
+    NotFound(String),
+    /// The request itself is wrong; the message says what to change.
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("数据库操作失败")]
+    Database(#[from] sqlx::Error),
+    #[error("系统内部错误")]
+    Internal(String),
+}
+
+/// What the error middleware needs to render the answer; travels as a response extension.
+#[derive(Clone, Debug)]
+pub struct ErrorInfo {
+    pub status: StatusCode,
+    pub message: String,
+}
+
+impl AppError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Database(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The sentence the user sees. Causes of server errors stay in the log.
+    pub fn public_message(&self) -> String {
+        match self {
+            AppError::NotFound(what) => format!("没有找到{what}，它可能不存在或不在您的管辖范围内。"),
+            AppError::BadRequest(msg) => msg.clone(),
+            AppError::Database(_) | AppError::Internal(_) => {
+                "系统处理您的请求时出错，请稍后再试；如果问题持续，请把下面的请求编号告诉系统管理员。"
+                    .to_string()
+            }
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        match &self {
+            AppError::Database(e) => tracing::error!(error = %e, "database error"),
+            AppError::Internal(e) => tracing::error!(error = %e, "internal error"),
+            _ => {}
+        }
+        let mut response = status.into_response();
+        response.extensions_mut().insert(ErrorInfo {
+            status,
+            message: self.public_message(),
+        });
+        response
+    }
+}
+
+/// The sentence for errors raised outside our handlers (routing, body limits, extractors).
+pub fn message_for_status(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "请求的格式不正确，请检查填写的内容后重试。",
+        401 => "请先登录。",
+        403 => "您没有执行此操作的权限。",
+        404 => "没有找到您要访问的页面，请检查地址或从左侧导航进入。",
+        405 => "不支持这种请求方式。",
+        408 => "请求超时，请稍后再试。",
+        413 => "提交的内容过大，请缩小文件或分批提交。",
+        415 => "提交的内容类型不正确。",
+        422 => "提交的内容无法处理，请检查填写的内容。",
+        429 => "操作过于频繁，请稍后再试。",
+        503 => "系统暂时无法提供服务，请稍后再试。",
+        s if s >= 500 => "系统处理您的请求时出错，请稍后再试。",
+        _ => "请求未能完成。",
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;

@@ -1,0 +1,240 @@
+//! The `minzheng` command: parse the command line and call into the library.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use minzheng::calendar::{Clock, SystemClock};
+use minzheng::config::{Config, DEFAULT_ADDR, DEFAULT_DATABASE_URL};
+use minzheng::db::Db;
+use minzheng::demo::{self, DemoOptions};
+use minzheng::ledger::{ImportError, RowError, write_errors_csv};
+use minzheng::{App, calendar, region};
+
+#[derive(Parser)]
+#[command(
+    name = "minzheng",
+    version,
+    about = "民政业务平台 / civil-affairs platform"
+)]
+struct Cli {
+    /// Database: sqlite://FILE (default) or postgres://USER@HOST/DB
+    #[arg(long, global = true, env = "MINZHENG_DATABASE_URL", default_value = DEFAULT_DATABASE_URL, hide_env_values = true)]
+    database_url: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the web UI and JSON API
+    Serve {
+        #[arg(long, env = "MINZHENG_ADDR", default_value = DEFAULT_ADDR)]
+        addr: SocketAddr,
+        /// Fill an empty database with the demo city (示范市) first
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply database migrations and exit
+    Migrate,
+    /// Build the demo city (示范市) in an empty database
+    Demo {
+        #[arg(long, default_value_t = DemoOptions::default().seed)]
+        seed: u64,
+        #[arg(long, default_value_t = DemoOptions::default().households)]
+        households: usize,
+    },
+    /// Region tree (行政区划)
+    Regions {
+        #[command(subcommand)]
+        command: RegionsCommand,
+    },
+    /// Working-day calendar (节假日)
+    Calendar {
+        #[command(subcommand)]
+        command: CalendarCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum RegionsCommand {
+    /// Import a CSV of code,name,urban_rural (all rows or none)
+    Import {
+        file: PathBuf,
+        /// Write the error list to this CSV (行号,列名,值,原因)
+        #[arg(long)]
+        errors: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum CalendarCommand {
+    /// Import a CSV of date,休|班 rows (all rows or none)
+    Import {
+        file: PathBuf,
+        #[arg(long)]
+        errors: Option<PathBuf>,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    init_logging();
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("错误 / error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MINZHENG_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    let url = cli.database_url;
+    match cli.command {
+        Command::Serve { addr, demo } => serve(&url, addr, demo).await,
+        Command::Migrate => {
+            Db::open(&url).await.map_err(|e| e.to_string())?;
+            println!("数据库已是最新结构 / migrations applied");
+            Ok(())
+        }
+        Command::Demo { seed, households } => {
+            let db = Db::open(&url).await.map_err(|e| e.to_string())?;
+            let lines = demo::build(&db, DemoOptions { seed, households }, SystemClock.today())
+                .await
+                .map_err(|e| e.to_string())?;
+            print_demo(&lines);
+            Ok(())
+        }
+        Command::Regions {
+            command: RegionsCommand::Import { file, errors },
+        } => {
+            let db = Db::open(&url).await.map_err(|e| e.to_string())?;
+            let bytes = read_file(&file)?;
+            let done = region::import::import_regions(&db, &bytes)
+                .await
+                .map_err(|e| import_failure(e, errors.as_deref()))?;
+            println!(
+                "已导入 {} 个区划节点（其中社区/村 {} 个）/ imported {} regions",
+                done.rows, done.communities, done.rows
+            );
+            Ok(())
+        }
+        Command::Calendar {
+            command: CalendarCommand::Import { file, errors },
+        } => {
+            let db = Db::open(&url).await.map_err(|e| e.to_string())?;
+            let bytes = read_file(&file)?;
+            let done = calendar::store::import_holidays(&db, &bytes)
+                .await
+                .map_err(|e| import_failure(e, errors.as_deref()))?;
+            println!(
+                "已导入 {} 天（放假 {} 天，调休上班 {} 天）/ imported {} days",
+                done.rows, done.rest_days, done.work_days, done.rows
+            );
+            Ok(())
+        }
+    }
+}
+
+fn read_file(path: &Path) -> Result<Vec<u8>, String> {
+    std::fs::read(path)
+        .map_err(|e| format!("无法读取文件 {}：{e} / cannot read file", path.display()))
+}
+
+/// Prints every row error, optionally writes them as CSV, and returns the one-line summary.
+fn import_failure(error: ImportError, errors_file: Option<&Path>) -> String {
+    if let ImportError::Rejected(rows) = &error {
+        for row in rows {
+            eprintln!("  {row}");
+        }
+        if let Some(path) = errors_file
+            && let Err(e) = write_error_file(rows, path)
+        {
+            eprintln!("  无法写入错误清单 {}：{e}", path.display());
+        }
+    }
+    format!("{error} / import rejected, nothing stored")
+}
+
+fn write_error_file(rows: &[RowError], path: &Path) -> std::io::Result<()> {
+    let file = std::fs::File::create(path)?;
+    write_errors_csv(rows, file)
+}
+
+fn print_demo(lines: &[String]) {
+    println!("示范数据已建立 / demo city created:");
+    for line in lines {
+        println!("  {line}");
+    }
+}
+
+async fn serve(url: &str, addr: SocketAddr, with_demo: bool) -> Result<(), String> {
+    let app = App::build(Config::new(url))
+        .await
+        .map_err(|e| e.to_string())?;
+    if with_demo {
+        let count = region::store::count(&app.state.db)
+            .await
+            .map_err(|e| e.to_string())?;
+        if count == 0 {
+            let lines = demo::build(
+                &app.state.db,
+                DemoOptions::default(),
+                app.state.clock.today(),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+            print_demo(&lines);
+        } else {
+            println!("数据库已有数据，跳过示范数据 / database not empty, demo skipped");
+        }
+    }
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("无法监听 {addr}：{e} / cannot bind"))?;
+    println!(
+        "民政业务平台已启动：http://{addr}/ （数据库 {}）",
+        app.state.db.backend().name()
+    );
+    axum::serve(
+        listener,
+        app.router
+            .into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .map_err(|e| format!("服务异常退出：{e}"))?;
+    app.state.db.close().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}
