@@ -19,6 +19,18 @@ pub fn decode_text(bytes: &[u8]) -> Result<Cow<'_, str>, ImportError> {
 /// Splits CSV text into records, each with the line number where it starts. Blank rows
 /// are skipped; fields are trimmed.
 pub fn read_csv_records(text: &str) -> Result<Vec<(usize, Vec<String>)>, ImportError> {
+    // The csv crate does not count blank lines in `Position::line`, so line numbers are
+    // taken from byte offsets: a caseworker looks the row up by the number we print.
+    let newlines: Vec<usize> = text.match_indices('\n').map(|(i, _)| i).collect();
+    // A record's position is where the reader stood, i.e. before any blank lines that
+    // precede it; step over those first.
+    let line_of = |byte: u64| {
+        let mut at = byte as usize;
+        while matches!(text.as_bytes().get(at), Some(b'\n' | b'\r')) {
+            at += 1;
+        }
+        newlines.partition_point(|&nl| nl < at) + 1
+    };
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -27,7 +39,7 @@ pub fn read_csv_records(text: &str) -> Result<Vec<(usize, Vec<String>)>, ImportE
     let mut out = Vec::new();
     for record in reader.records() {
         let record = record.map_err(|e| {
-            let line = e.position().map(|p| p.line() as usize).unwrap_or(0);
+            let line = e.position().map(|p| line_of(p.byte())).unwrap_or(0);
             ImportError::Rejected(vec![super::RowError::new(
                 line,
                 "(整行)",
@@ -35,7 +47,7 @@ pub fn read_csv_records(text: &str) -> Result<Vec<(usize, Vec<String>)>, ImportE
                 "CSV 格式错误（引号不成对或字段被截断），请检查该行",
             )])
         })?;
-        let line = record.position().map(|p| p.line() as usize).unwrap_or(0);
+        let line = record.position().map(|p| line_of(p.byte())).unwrap_or(0);
         if record.iter().all(|f| f.is_empty()) {
             continue;
         }

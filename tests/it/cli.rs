@@ -1,0 +1,176 @@
+//! The `minzheng` command as an operator runs it.
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common::{Backend, SMALL_TREE, TestDb};
+use crate::on_both_backends;
+
+fn minzheng(url: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_minzheng"))
+        .arg("--database-url")
+        .arg(url)
+        .args(args)
+        .env_remove("MINZHENG_DATABASE_URL")
+        .output()
+        .expect("run minzheng")
+}
+
+fn stderr_lines(out: &Output) -> Vec<String> {
+    String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+fn sqlite_url(dir: &Path) -> String {
+    format!("sqlite://{}", dir.join("cli.db").display())
+}
+
+#[test]
+fn version_is_printed() {
+    let out = Command::new(env!("CARGO_BIN_EXE_minzheng"))
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("minzheng "));
+}
+
+#[test]
+fn a_bad_database_url_is_one_clear_line() {
+    let out = minzheng("mysql://root@localhost/x", &["migrate"]);
+    assert!(!out.status.success());
+    let lines = stderr_lines(&out);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].contains("数据库地址无法识别"), "{lines:?}");
+}
+
+#[test]
+fn an_unreachable_postgres_is_one_clear_line() {
+    let out = minzheng("postgres://nobody@127.0.0.1:1/none", &["migrate"]);
+    assert!(!out.status.success());
+    let lines = stderr_lines(&out);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].contains("无法连接数据库"), "{lines:?}");
+    assert!(!lines[0].contains("nobody:"), "no credentials printed");
+}
+
+#[test]
+fn an_unreadable_file_is_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = minzheng(
+        &sqlite_url(dir.path()),
+        &["regions", "import", "/nonexistent/regions.csv"],
+    );
+    assert!(!out.status.success());
+    let lines = stderr_lines(&out);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].contains("无法读取文件"), "{lines:?}");
+}
+
+#[test]
+fn region_import_lists_errors_writes_them_and_stores_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_url(dir.path());
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "369900,示范市,\n369902,东湖区,农村\n3699020010,x,\n").unwrap();
+    let errors = dir.path().join("errors.csv");
+    let out = minzheng(
+        &url,
+        &[
+            "regions",
+            "import",
+            bad.to_str().unwrap(),
+            "--errors",
+            errors.to_str().unwrap(),
+        ],
+    );
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("第 2 行"), "{stderr}");
+    assert!(stderr.contains("第 3 行"), "{stderr}");
+    assert!(stderr.contains("未导入任何数据"), "{stderr}");
+    let csv = std::fs::read_to_string(&errors).unwrap();
+    assert!(csv.starts_with("\u{feff}行号,列名,值,原因\n"), "{csv}");
+    assert_eq!(csv.lines().count(), 3);
+
+    // Nothing stored: the demo still accepts this database as empty.
+    let good = dir.path().join("good.csv");
+    std::fs::write(&good, SMALL_TREE).unwrap();
+    let out = minzheng(&url, &["regions", "import", good.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("已导入 8 个区划节点"));
+    let out = minzheng(&url, &["demo"]);
+    assert!(!out.status.success(), "demo refuses a database with regions");
+    assert!(stderr_lines(&out)[0].contains("已有数据"));
+}
+
+#[test]
+fn calendar_import_checks_every_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_url(dir.path());
+    let file = dir.path().join("holidays.csv");
+    std::fs::write(&file, "2026-10-01,休\n2026-10-32,休\n").unwrap();
+    let out = minzheng(&url, &["calendar", "import", file.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("第 2 行「日期」列"));
+    std::fs::write(&file, "2026-10-01,休\n2026-10-10,班\n").unwrap();
+    let out = minzheng(&url, &["calendar", "import", file.to_str().unwrap()]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("已导入 2 天"));
+}
+
+#[test]
+fn demo_command_builds_the_city() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = minzheng(&sqlite_url(dir.path()), &["demo", "--seed", "3"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("示范市（369900），5 个区县"), "{stdout}");
+}
+
+on_both_backends!(serve_with_demo_answers_over_http);
+
+fn http_get(port: u16, path: &str) -> Option<String> {
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    Some(response)
+}
+
+async fn serve_with_demo_answers_over_http(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_minzheng"))
+        .args(["--database-url", db.url(), "serve", "--demo", "--addr"])
+        .arg(format!("127.0.0.1:{port}"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut page = None;
+    while Instant::now() < deadline {
+        if let Some(r) = http_get(port, "/regions") {
+            page = Some(r);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let page = page.expect("server answered");
+    assert!(page.starts_with("HTTP/1.0 200") || page.starts_with("HTTP/1.1 200"), "{page}");
+    assert!(page.contains("示范市") && page.contains("青山县"));
+    db.drop_db().await;
+}

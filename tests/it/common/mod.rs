@@ -1,0 +1,305 @@
+//! Test harness: every integration test runs against a fresh SQLite file and, when
+//! `MINZHENG_TEST_POSTGRES_URL` is set, against a fresh PostgreSQL database cloned from a
+//! migrated template (cloning is much faster than migrating per test).
+
+pub mod browser;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode};
+use chrono::NaiveDate;
+use http_body_util::BodyExt;
+use minzheng::App;
+use minzheng::calendar::ManualClock;
+use minzheng::db::Db;
+use sqlx::Connection;
+use sqlx::postgres::PgConnection;
+use tokio::sync::OnceCell;
+use tower::ServiceExt;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Declares `name::sqlite` and `name::postgres` tests that call `async fn name(Backend)`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name($crate::common::Backend::Sqlite).await
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    if $crate::common::postgres_url().is_none() {
+                        eprintln!("MINZHENG_TEST_POSTGRES_URL not set: PostgreSQL run skipped");
+                        return;
+                    }
+                    super::$name($crate::common::Backend::Postgres).await
+                }
+            }
+        )*
+    };
+}
+
+pub fn postgres_url() -> Option<String> {
+    std::env::var("MINZHENG_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|s| !s.is_empty())
+}
+
+/// The day tests live on unless they set another.
+pub fn test_today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 29).unwrap()
+}
+
+/// A database that exists for one test.
+pub enum TestDb {
+    Sqlite {
+        _dir: tempfile::TempDir,
+        url: String,
+    },
+    Postgres {
+        name: String,
+        url: String,
+    },
+}
+
+impl TestDb {
+    pub async fn new(backend: Backend) -> TestDb {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}", dir.path().join("test.db").display());
+                TestDb::Sqlite { _dir: dir, url }
+            }
+            Backend::Postgres => {
+                let admin = postgres_url().expect("MINZHENG_TEST_POSTGRES_URL");
+                let template = template_name();
+                TEMPLATE
+                    .get_or_init(|| async { ensure_template(&admin, &template).await })
+                    .await;
+                static COUNTER: AtomicUsize = AtomicUsize::new(0);
+                let name = format!(
+                    "mz_t_{}_{}",
+                    std::process::id(),
+                    COUNTER.fetch_add(1, Ordering::SeqCst)
+                );
+                let mut conn = PgConnection::connect(&admin).await.expect("admin connection");
+                // Cloning fails while another session is still attached to the template
+                // (a backend that has not yet exited); retry briefly.
+                let sql = format!("CREATE DATABASE {name} TEMPLATE {template}");
+                execute_with_retry(&mut conn, &sql).await;
+                conn.close().await.ok();
+                TestDb::Postgres {
+                    url: with_database(&admin, &name),
+                    name,
+                }
+            }
+        }
+    }
+
+    pub fn url(&self) -> &str {
+        match self {
+            TestDb::Sqlite { url, .. } | TestDb::Postgres { url, .. } => url,
+        }
+    }
+
+    /// Drops a PostgreSQL test database (SQLite files go with their temp dir).
+    pub async fn drop_db(&self) {
+        if let TestDb::Postgres { name, .. } = self {
+            let admin = postgres_url().expect("MINZHENG_TEST_POSTGRES_URL");
+            if let Ok(mut conn) = PgConnection::connect(&admin).await {
+                let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                let _ = sqlx::query(&sql).execute(&mut conn).await;
+                conn.close().await.ok();
+            }
+        }
+    }
+}
+
+async fn execute_with_retry(conn: &mut PgConnection, sql: &str) {
+    let mut attempts = 0;
+    loop {
+        match sqlx::query(sql).execute(&mut *conn).await {
+            Ok(_) => return,
+            Err(_) if attempts < 100 => {
+                attempts += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("{sql}: {e}"),
+        }
+    }
+}
+
+static TEMPLATE: OnceCell<()> = OnceCell::const_new();
+
+/// The template's name carries a hash of the migrations, so a changed schema gets a new
+/// template instead of silently reusing an old one.
+fn template_name() -> String {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/postgres");
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .expect("migrations dir")
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for f in files {
+        for b in std::fs::read(&f).expect("migration file") {
+            hash = (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("mz_template_{:012x}", hash & 0xffff_ffff_ffff)
+}
+
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (url, String::new()),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let base = match base[scheme_end..].find('/') {
+        Some(i) => &base[..scheme_end + i],
+        None => base,
+    };
+    format!("{base}/{name}{query}")
+}
+
+async fn ensure_template(admin: &str, template: &str) {
+    let mut conn = PgConnection::connect(admin).await.expect("admin connection");
+    // Only one test process builds the template; others wait on the advisory lock.
+    sqlx::query("SELECT pg_advisory_lock(727274)")
+        .execute(&mut conn)
+        .await
+        .expect("advisory lock");
+    let exists: Option<(i32,)> = sqlx::query_as("SELECT 1 FROM pg_database WHERE datname = $1")
+        .bind(template)
+        .fetch_optional(&mut conn)
+        .await
+        .expect("look up template");
+    if exists.is_none() {
+        let building = format!("{template}_building");
+        let drop = format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)");
+        sqlx::query(&drop).execute(&mut conn).await.expect("drop");
+        let create = format!("CREATE DATABASE {building}");
+        sqlx::query(&create).execute(&mut conn).await.expect("create");
+        let db = Db::open(&with_database(admin, &building))
+            .await
+            .expect("migrate template");
+        db.close().await;
+        // The migrating pool's backends may linger for a moment after it closes.
+        let rename = format!("ALTER DATABASE {building} RENAME TO {template}");
+        execute_with_retry(&mut conn, &rename).await;
+    }
+    // Leftovers of earlier, aborted runs.
+    let stale: Vec<(String,)> = sqlx::query_as(
+        "SELECT datname FROM pg_database WHERE datname LIKE 'mz\\_t\\_%' OR \
+         (datname LIKE 'mz\\_template\\_%' AND datname <> $1)",
+    )
+    .bind(template)
+    .fetch_all(&mut conn)
+    .await
+    .unwrap_or_default();
+    for (name,) in stale {
+        if !name.starts_with(&format!("mz_t_{}_", std::process::id())) {
+            let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+            let _ = sqlx::query(&sql).execute(&mut conn).await;
+        }
+    }
+    sqlx::query("SELECT pg_advisory_unlock(727274)")
+        .execute(&mut conn)
+        .await
+        .ok();
+    conn.close().await.ok();
+}
+
+/// The app over a fresh database, with a manual clock on `test_today()`.
+pub struct TestApp {
+    pub app: App,
+    pub db: TestDb,
+    pub clock: Arc<ManualClock>,
+}
+
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl TestResponse {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+}
+
+impl TestApp {
+    pub async fn start(backend: Backend) -> TestApp {
+        let db = TestDb::new(backend).await;
+        let clock = Arc::new(ManualClock::at_date(test_today()));
+        let opened = Db::open(db.url()).await.expect("open test database");
+        let app = App::with_db(opened, clock.clone());
+        TestApp { app, db, clock }
+    }
+
+    pub fn database(&self) -> &Db {
+        &self.app.state.db
+    }
+
+    pub async fn request(&self, request: Request<Body>) -> TestResponse {
+        let response = self
+            .app
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("router answers");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        TestResponse {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> TestResponse {
+        self.request(Request::get(path).body(Body::empty()).unwrap())
+            .await
+    }
+
+    /// Closes the pool and drops the PostgreSQL database.
+    pub async fn finish(self) {
+        self.app.state.db.close().await;
+        self.db.drop_db().await;
+    }
+}
+
+/// A small valid region file: the city, one district, one street, two communities.
+pub const SMALL_TREE: &str = "code,name,urban_rural\n\
+369900,示范市,\n\
+369902,东湖区,\n\
+369902001,解放街道,\n\
+369902001001,幸福社区,城镇\n\
+369902001002,和谐社区,城镇\n\
+369921,青山县,\n\
+369921001,青石镇,\n\
+369921001001,李家村,农村\n";
