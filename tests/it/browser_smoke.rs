@@ -17,7 +17,10 @@ async fn home_page_title_and_navigation_in_a_real_browser() {
     browser.goto(&served.url("/")).await;
     assert_eq!(browser.title().await, "首页 · 示范市民政业务平台");
     let nav = browser.text("nav.sidenav").await;
-    assert!(nav.contains("行政区划") && nav.contains("工作日历"), "{nav}");
+    assert!(
+        nav.contains("行政区划") && nav.contains("工作日历"),
+        "{nav}"
+    );
     assert!(browser.text(".brand-text").await.contains("示范市"));
 
     browser.click_link("行政区划").await;

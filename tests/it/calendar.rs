@@ -32,19 +32,30 @@ async fn holiday_file_with_bad_dates_is_refused_whole(backend: Backend) {
 
 async fn holidays_drive_the_deadline_calculator(backend: Backend) {
     let t = TestApp::start(backend).await;
-    let done = import_holidays(t.database(), NATIONAL_DAY.as_bytes()).await.unwrap();
+    let done = import_holidays(t.database(), NATIONAL_DAY.as_bytes())
+        .await
+        .unwrap();
     assert_eq!((done.rows, done.rest_days, done.work_days), (9, 7, 2));
     // Re-import is a no-op.
-    import_holidays(t.database(), NATIONAL_DAY.as_bytes()).await.unwrap();
+    import_holidays(t.database(), NATIONAL_DAY.as_bytes())
+        .await
+        .unwrap();
     let calendar = load_calendar(t.database()).await.unwrap();
     assert_eq!(calendar.exceptions().count(), 9);
     let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
-    assert_eq!(calendar.add_working_days(d("2026-09-30"), 1), d("2026-10-08"));
+    assert_eq!(
+        calendar.add_working_days(d("2026-09-30"), 1),
+        d("2026-10-08")
+    );
 
     let page = t.get("/calendar?year=2026&from=2026-09-30&days=3").await;
     assert_eq!(page.status, 200);
     // 8 Oct (Thu), 9 Oct (Fri), 10 Oct (Saturday make-up workday).
-    assert!(page.body.contains("<strong>2026-10-10</strong>"), "{}", page.body);
+    assert!(
+        page.body.contains("<strong>2026-10-10</strong>"),
+        "{}",
+        page.body
+    );
     assert!(page.body.contains("2026-10-01"));
 
     let bad = t.get("/calendar?from=2026-13-01&days=3").await;

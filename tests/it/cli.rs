@@ -102,10 +102,17 @@ fn region_import_lists_errors_writes_them_and_stores_nothing() {
     let good = dir.path().join("good.csv");
     std::fs::write(&good, SMALL_TREE).unwrap();
     let out = minzheng(&url, &["regions", "import", good.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("已导入 8 个区划节点"));
     let out = minzheng(&url, &["demo"]);
-    assert!(!out.status.success(), "demo refuses a database with regions");
+    assert!(
+        !out.status.success(),
+        "demo refuses a database with regions"
+    );
     assert!(stderr_lines(&out)[0].contains("已有数据"));
 }
 
@@ -128,7 +135,11 @@ fn calendar_import_checks_every_row() {
 fn demo_command_builds_the_city() {
     let dir = tempfile::tempdir().unwrap();
     let out = minzheng(&sqlite_url(dir.path()), &["demo", "--seed", "3"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("示范市（369900），5 个区县"), "{stdout}");
 }
@@ -137,7 +148,9 @@ on_both_backends!(serve_with_demo_answers_over_http);
 
 fn http_get(port: u16, path: &str) -> Option<String> {
     let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .ok()?;
     write!(stream, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").ok()?;
     let mut response = String::new();
     stream.read_to_string(&mut response).ok()?;
@@ -170,7 +183,10 @@ async fn serve_with_demo_answers_over_http(backend: Backend) {
     let _ = child.kill();
     let _ = child.wait();
     let page = page.expect("server answered");
-    assert!(page.starts_with("HTTP/1.0 200") || page.starts_with("HTTP/1.1 200"), "{page}");
+    assert!(
+        page.starts_with("HTTP/1.0 200") || page.starts_with("HTTP/1.1 200"),
+        "{page}"
+    );
     assert!(page.contains("示范市") && page.contains("青山县"));
     db.drop_db().await;
 }

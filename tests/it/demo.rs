@@ -4,7 +4,10 @@ use minzheng::region::store;
 use crate::common::{Backend, TestApp, test_today};
 use crate::on_both_backends;
 
-on_both_backends!(demo_is_deterministic_per_seed, demo_refuses_a_non_empty_database);
+on_both_backends!(
+    demo_is_deterministic_per_seed,
+    demo_refuses_a_non_empty_database
+);
 
 async fn dump(t: &TestApp) -> Vec<String> {
     let city = store::city(t.database()).await.unwrap().expect("city");
@@ -24,15 +27,24 @@ async fn demo_is_deterministic_per_seed(backend: Backend) {
         seed,
         ..DemoOptions::default()
     };
-    let lines = demo::build(a.database(), opts(11), test_today()).await.unwrap();
+    let lines = demo::build(a.database(), opts(11), test_today())
+        .await
+        .unwrap();
     assert!(lines[0].contains("示范市（369900）"), "{lines:?}");
-    demo::build(b.database(), opts(11), test_today()).await.unwrap();
-    demo::build(c.database(), opts(12), test_today()).await.unwrap();
+    demo::build(b.database(), opts(11), test_today())
+        .await
+        .unwrap();
+    demo::build(c.database(), opts(12), test_today())
+        .await
+        .unwrap();
     let (da, db, dc) = (dump(&a).await, dump(&b).await, dump(&c).await);
     assert_eq!(da, db, "same seed, same city");
     assert_ne!(da, dc, "another seed, another city");
     // Five districts: three urban districts and two rural counties.
-    let districts: Vec<&String> = da.iter().filter(|l| l.split('|').next().unwrap().len() == 6).collect();
+    let districts: Vec<&String> = da
+        .iter()
+        .filter(|l| l.split('|').next().unwrap().len() == 6)
+        .collect();
     assert_eq!(districts.len(), 6, "city + 5 districts: {districts:?}");
     assert!(da.iter().any(|l| l.contains("Rural")) && da.iter().any(|l| l.contains("Urban")));
     for t in [a, b, c] {
@@ -42,7 +54,9 @@ async fn demo_is_deterministic_per_seed(backend: Backend) {
 
 async fn demo_refuses_a_non_empty_database(backend: Backend) {
     let t = TestApp::start(backend).await;
-    demo::build(t.database(), DemoOptions::default(), test_today()).await.unwrap();
+    demo::build(t.database(), DemoOptions::default(), test_today())
+        .await
+        .unwrap();
     let before = store::count(t.database()).await.unwrap();
     let err = demo::build(t.database(), DemoOptions::default(), test_today())
         .await

@@ -15,15 +15,25 @@ on_both_backends!(
 
 async fn good_file_imports_and_reimport_changes_nothing(backend: Backend) {
     let t = TestApp::start(backend).await;
-    let done = import_regions(t.database(), SMALL_TREE.as_bytes()).await.unwrap();
+    let done = import_regions(t.database(), SMALL_TREE.as_bytes())
+        .await
+        .unwrap();
     assert_eq!(done.rows, 8);
     assert_eq!(done.communities, 3);
-    let again = import_regions(t.database(), SMALL_TREE.as_bytes()).await.unwrap();
+    let again = import_regions(t.database(), SMALL_TREE.as_bytes())
+        .await
+        .unwrap();
     assert_eq!(again.rows, 8);
     assert_eq!(store::count(t.database()).await.unwrap(), 8);
-    let village = store::get(t.database(), "369921001001").await.unwrap().unwrap();
+    let village = store::get(t.database(), "369921001001")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(village.name, "李家村");
-    assert_eq!(village.urban_rural, Some(minzheng::region::UrbanRural::Rural));
+    assert_eq!(
+        village.urban_rural,
+        Some(minzheng::region::UrbanRural::Rural)
+    );
     assert!(village.enabled);
     t.finish().await;
 }
@@ -38,7 +48,9 @@ async fn bad_file_is_refused_whole_with_every_error_by_line(backend: Backend) {
                 369902001001,幸福社区,\n\
                 369903001,孤儿街道,\n\
                 369902,东湖区重复,\n";
-    let err = import_regions(t.database(), file.as_bytes()).await.unwrap_err();
+    let err = import_regions(t.database(), file.as_bytes())
+        .await
+        .unwrap_err();
     let ImportError::Rejected(errors) = err else {
         panic!("expected a rejection, got {err}");
     };
@@ -56,7 +68,9 @@ async fn bad_file_is_refused_whole_with_every_error_by_line(backend: Backend) {
 
 async fn file_may_extend_the_stored_tree(backend: Backend) {
     let t = TestApp::start(backend).await;
-    import_regions(t.database(), SMALL_TREE.as_bytes()).await.unwrap();
+    import_regions(t.database(), SMALL_TREE.as_bytes())
+        .await
+        .unwrap();
     let more = "369902002,人民街道,\n369902002001,阳光社区,城镇\n";
     let done = import_regions(t.database(), more.as_bytes()).await.unwrap();
     assert_eq!(done.rows, 2);
@@ -69,9 +83,15 @@ async fn file_may_extend_the_stored_tree(backend: Backend) {
     ));
     // A renamed node is updated in place (codes are the key).
     let rename = "369902002,人民路街道,\n";
-    import_regions(t.database(), rename.as_bytes()).await.unwrap();
+    import_regions(t.database(), rename.as_bytes())
+        .await
+        .unwrap();
     assert_eq!(
-        store::get(t.database(), "369902002").await.unwrap().unwrap().name,
+        store::get(t.database(), "369902002")
+            .await
+            .unwrap()
+            .unwrap()
+            .name,
         "人民路街道"
     );
     t.finish().await;
@@ -79,7 +99,9 @@ async fn file_may_extend_the_stored_tree(backend: Backend) {
 
 async fn tree_page_and_api_show_children_and_counts(backend: Backend) {
     let t = TestApp::start(backend).await;
-    import_regions(t.database(), SMALL_TREE.as_bytes()).await.unwrap();
+    import_regions(t.database(), SMALL_TREE.as_bytes())
+        .await
+        .unwrap();
 
     let page = t.get("/regions").await;
     assert_eq!(page.status, 200);
@@ -90,7 +112,10 @@ async fn tree_page_and_api_show_children_and_counts(backend: Backend) {
     let node = t.get("/regions/369902001").await;
     assert_eq!(node.status, 200);
     assert!(node.body.contains("幸福社区") && node.body.contains("和谐社区"));
-    assert!(node.body.contains("href=\"/regions/369902\""), "breadcrumb links the district");
+    assert!(
+        node.body.contains("href=\"/regions/369902\""),
+        "breadcrumb links the district"
+    );
 
     let api = t.get("/api/v1/regions/369900").await;
     assert_eq!(api.status, 200);
@@ -117,7 +142,9 @@ async fn tree_page_and_api_show_children_and_counts(backend: Backend) {
 
 async fn unknown_or_malformed_codes_answer_404(backend: Backend) {
     let t = TestApp::start(backend).await;
-    import_regions(t.database(), SMALL_TREE.as_bytes()).await.unwrap();
+    import_regions(t.database(), SMALL_TREE.as_bytes())
+        .await
+        .unwrap();
     assert_eq!(t.get("/regions/369999").await.status, 404);
     assert_eq!(t.get("/regions/abc").await.status, 404);
     let api = t.get("/api/v1/regions/369902009").await;

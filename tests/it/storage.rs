@@ -3,7 +3,10 @@ use minzheng::db::{Backend as DbBackend, Db};
 use crate::common::{Backend, TestApp};
 use crate::on_both_backends;
 
-on_both_backends!(durability_settings_are_checked_at_start, migrate_is_idempotent);
+on_both_backends!(
+    durability_settings_are_checked_at_start,
+    migrate_is_idempotent
+);
 
 async fn durability_settings_are_checked_at_start(backend: Backend) {
     let t = TestApp::start(backend).await;

@@ -15,12 +15,17 @@ on_both_backends!(
 
 async fn home_page_is_chinese_with_navigation(backend: Backend) {
     let t = TestApp::start(backend).await;
-    import_regions(t.database(), SMALL_TREE.as_bytes()).await.unwrap();
+    import_regions(t.database(), SMALL_TREE.as_bytes())
+        .await
+        .unwrap();
     let home = t.get("/").await;
     assert_eq!(home.status, 200);
     assert_eq!(home.header("content-type"), "text/html; charset=utf-8");
     assert!(home.body.contains("<html lang=\"zh-CN\">"));
-    assert!(home.body.contains("<title>首页 · 示范市民政业务平台</title>"));
+    assert!(
+        home.body
+            .contains("<title>首页 · 示范市民政业务平台</title>")
+    );
     for nav in ["href=\"/regions\"", "行政区划", "工作日历"] {
         assert!(home.body.contains(nav), "navigation lacks {nav}");
     }
@@ -43,7 +48,13 @@ async fn empty_database_home_tells_how_to_start(backend: Backend) {
 
 async fn security_headers_on_every_answer(backend: Backend) {
     let t = TestApp::start(backend).await;
-    for path in ["/", "/regions", "/does-not-exist", "/api/v1/regions", "/healthz"] {
+    for path in [
+        "/",
+        "/regions",
+        "/does-not-exist",
+        "/api/v1/regions",
+        "/healthz",
+    ] {
         let r = t.get(path).await;
         let csp = r.header("content-security-policy");
         assert!(csp.contains("script-src 'self'"), "{path}: {csp}");
@@ -57,7 +68,10 @@ async fn security_headers_on_every_answer(backend: Backend) {
     let home = t.get("/").await;
     for (i, _) in home.body.match_indices("<script") {
         let tag_end = home.body[i..].find('>').unwrap() + i;
-        assert!(home.body[i..tag_end].contains("src="), "inline script in home page");
+        assert!(
+            home.body[i..tag_end].contains("src="),
+            "inline script in home page"
+        );
     }
     t.finish().await;
 }

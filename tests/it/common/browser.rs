@@ -63,11 +63,13 @@ fn free_port() -> u16 {
 
 impl Browser {
     pub async fn start() -> Browser {
-        let chromium = std::env::var("MINZHENG_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-        let chromedriver =
-            std::env::var("MINZHENG_CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+        let chromium =
+            std::env::var("MINZHENG_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+        let chromedriver = std::env::var("MINZHENG_CHROMEDRIVER")
+            .unwrap_or_else(|_| "/usr/bin/chromedriver".into());
         assert!(
-            std::path::Path::new(&chromium).exists() && std::path::Path::new(&chromedriver).exists(),
+            std::path::Path::new(&chromium).exists()
+                && std::path::Path::new(&chromedriver).exists(),
             "browser tests need Debian's chromium and chromium-driver (apt-get install chromium chromium-driver); .ci/run installs them"
         );
         let port = free_port();

@@ -91,7 +91,9 @@ impl TestDb {
                     std::process::id(),
                     COUNTER.fetch_add(1, Ordering::SeqCst)
                 );
-                let mut conn = PgConnection::connect(&admin).await.expect("admin connection");
+                let mut conn = PgConnection::connect(&admin)
+                    .await
+                    .expect("admin connection");
                 // Cloning fails while another session is still attached to the template
                 // (a backend that has not yet exited); retry briefly.
                 let sql = format!("CREATE DATABASE {name} TEMPLATE {template}");
@@ -173,7 +175,9 @@ fn with_database(url: &str, name: &str) -> String {
 }
 
 async fn ensure_template(admin: &str, template: &str) {
-    let mut conn = PgConnection::connect(admin).await.expect("admin connection");
+    let mut conn = PgConnection::connect(admin)
+        .await
+        .expect("admin connection");
     // Only one test process builds the template; others wait on the advisory lock.
     sqlx::query("SELECT pg_advisory_lock(727274)")
         .execute(&mut conn)
@@ -189,7 +193,10 @@ async fn ensure_template(admin: &str, template: &str) {
         let drop = format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)");
         sqlx::query(&drop).execute(&mut conn).await.expect("drop");
         let create = format!("CREATE DATABASE {building}");
-        sqlx::query(&create).execute(&mut conn).await.expect("create");
+        sqlx::query(&create)
+            .execute(&mut conn)
+            .await
+            .expect("create");
         let db = Db::open(&with_database(admin, &building))
             .await
             .expect("migrate template");
