@@ -42,8 +42,6 @@ enum Command {
     Demo {
         #[arg(long, default_value_t = DemoOptions::default().seed)]
         seed: u64,
-        #[arg(long, default_value_t = DemoOptions::default().households)]
-        households: usize,
     },
     /// Region tree (行政区划)
     Regions {
@@ -109,9 +107,9 @@ async fn run(cli: Cli) -> Result<(), String> {
             println!("数据库已是最新结构 / migrations applied");
             Ok(())
         }
-        Command::Demo { seed, households } => {
+        Command::Demo { seed } => {
             let db = Db::open(&url).await.map_err(|e| e.to_string())?;
-            let lines = demo::build(&db, DemoOptions { seed, households }, SystemClock.today())
+            let lines = demo::build(&db, DemoOptions { seed }, SystemClock.today())
                 .await
                 .map_err(|e| e.to_string())?;
             print_demo(&lines);

@@ -36,6 +36,8 @@ struct Calculation {
     days: u32,
     due: String,
     due_weekday: &'static str,
+    /// Years the range touches for which no holiday has been imported.
+    missing_years: String,
 }
 
 #[derive(Template)]
@@ -95,11 +97,16 @@ async fn calendar_page(
                 AppError::BadRequest(format!("工作日数「{days_text}」应为 0–1000 的整数。"))
             })?;
         let due = calendar.add_working_days(from, days);
+        let missing: Vec<String> = (from.year()..=due.year())
+            .filter(|y| !calendar.exceptions().any(|(d, _)| d.year() == *y))
+            .map(|y| y.to_string())
+            .collect();
         Some(Calculation {
             from: from.to_string(),
             days,
             due: due.to_string(),
             due_weekday: weekday(due),
+            missing_years: missing.join("、"),
         })
     };
     let page = PageCtx::load(

@@ -1,7 +1,7 @@
 //! Startup checks of the engine's durability settings: the bureau cannot lose an
 //! acknowledged approval, so we refuse to run on a configuration that could.
 
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 
 use super::{Backend, Db};
 
@@ -11,6 +11,7 @@ pub struct StartupCheck {
     pub journal_mode: Option<String>,
     pub synchronous: Option<i64>,
     pub foreign_keys: Option<i64>,
+    pub busy_timeout_ms: Option<i64>,
     pub fsync: Option<String>,
 }
 
@@ -30,22 +31,30 @@ pub enum CheckError {
     Query(#[from] sqlx::Error),
 }
 
-pub(super) async fn run(db: &Db) -> Result<StartupCheck, CheckError> {
-    match db.backend() {
-        Backend::Sqlite => check_sqlite(db).await,
-        Backend::Postgres => check_postgres(db).await,
+pub(super) async fn run(
+    conn: &mut AnyConnection,
+    backend: Backend,
+) -> Result<StartupCheck, CheckError> {
+    match backend {
+        Backend::Sqlite => check_sqlite(conn).await,
+        Backend::Postgres => check_postgres(conn).await,
     }
 }
 
 impl Db {
     /// Reads back the durability settings in force on a pooled connection.
     pub async fn startup_check(&self) -> Result<StartupCheck, CheckError> {
-        run(self).await
+        let mut conn = self.pool().acquire().await?;
+        run(&mut conn, self.backend()).await
     }
 }
 
-async fn check_sqlite(db: &Db) -> Result<StartupCheck, CheckError> {
-    let mut conn = db.pool().acquire().await?;
+/// PostgreSQL's `fsync` must be on: with it off, a power cut loses committed data.
+pub fn fsync_acceptable(setting: &str) -> bool {
+    setting == "on"
+}
+
+async fn check_sqlite(conn: &mut AnyConnection) -> Result<StartupCheck, CheckError> {
     let journal: String = sqlx::query("PRAGMA journal_mode")
         .fetch_one(&mut *conn)
         .await?
@@ -70,6 +79,10 @@ async fn check_sqlite(db: &Db) -> Result<StartupCheck, CheckError> {
     if foreign_keys != 1 {
         return Err(CheckError::NoForeignKeys);
     }
+    let busy_timeout: i64 = sqlx::query("PRAGMA busy_timeout")
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get(0)?;
     let quick: String = sqlx::query("PRAGMA quick_check")
         .fetch_one(&mut *conn)
         .await?
@@ -81,22 +94,34 @@ async fn check_sqlite(db: &Db) -> Result<StartupCheck, CheckError> {
         journal_mode: Some(journal),
         synchronous: Some(synchronous),
         foreign_keys: Some(foreign_keys),
+        busy_timeout_ms: Some(busy_timeout),
         fsync: None,
     })
 }
 
-async fn check_postgres(db: &Db) -> Result<StartupCheck, CheckError> {
+async fn check_postgres(conn: &mut AnyConnection) -> Result<StartupCheck, CheckError> {
     let fsync: String = sqlx::query("SELECT current_setting('fsync')")
-        .fetch_one(db.pool())
+        .fetch_one(&mut *conn)
         .await?
         .try_get(0)?;
-    if fsync != "on" {
+    if !fsync_acceptable(&fsync) {
         return Err(CheckError::FsyncOff);
     }
     Ok(StartupCheck {
         journal_mode: None,
         synchronous: None,
         foreign_keys: None,
+        busy_timeout_ms: None,
         fsync: Some(fsync),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn postgres_with_fsync_off_is_refused() {
+        assert!(super::fsync_acceptable("on"));
+        assert!(!super::fsync_acceptable("off"));
+        assert!(super::CheckError::FsyncOff.to_string().contains("fsync"));
+    }
 }

@@ -17,7 +17,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, ConnectOptions, Executor};
+use sqlx::{AnyConnection, AnyPool, ConnectOptions, Connection, Executor};
 
 pub use check::StartupCheck;
 
@@ -59,6 +59,11 @@ pub struct Db {
     backend: Backend,
 }
 
+/// Set on every SQLite connection (all but journal_mode are per connection). The busy
+/// timeout lets a second writer (a CLI import while the server runs) wait its turn.
+const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; \
+                              PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000;";
+
 static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
@@ -73,15 +78,32 @@ pub fn backend_of(url: &str) -> Result<Backend, DbOpenError> {
     }
 }
 
-/// Hides a password in a URL so that it can be printed or logged.
+/// Hides a password in a URL (in the user part or as a `password=` parameter) so that
+/// the URL can be printed or logged.
 pub fn redact_url(url: &str) -> String {
-    if let Some((scheme, rest)) = url.split_once("://")
-        && let Some((userinfo, host)) = rest.split_once('@')
-        && let Some((user, _password)) = userinfo.split_once(':')
+    let (main, query) = match url.split_once('?') {
+        Some((m, q)) => (m, Some(q)),
+        None => (url, None),
+    };
+    let mut out = main.to_string();
+    if let Some((scheme, rest)) = main.split_once("://")
+        && let Some((userinfo, host)) = rest.rsplit_once('@')
     {
-        return format!("{scheme}://{user}:***@{host}");
+        let user = userinfo.split_once(':').map(|(u, _)| u).unwrap_or(userinfo);
+        let hidden = if userinfo.contains(':') { ":***" } else { "" };
+        out = format!("{scheme}://{user}{hidden}@{host}");
     }
-    url.to_string()
+    if let Some(query) = query {
+        let params: Vec<String> = query
+            .split('&')
+            .map(|p| match p.split_once('=') {
+                Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                _ => p.to_string(),
+            })
+            .collect();
+        out = format!("{out}?{}", params.join("&"));
+    }
+    out
 }
 
 impl Db {
@@ -108,19 +130,33 @@ impl Db {
             .map_err(|_| DbOpenError::BadUrl(redact_url(&url)))?
             .log_statements(tracing::log::LevelFilter::Trace)
             .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_secs(2));
+        let connect_error = |e: sqlx::Error| DbOpenError::Connect {
+            url: redact_url(&url),
+            reason: connect_reason(&e),
+        };
+        // One direct connection first: the pool would retry a refused connection or a
+        // failing pragma until its timeout and then report only "timed out", while the
+        // operator needs the real reason at once.
+        let mut first = AnyConnection::connect_with(&options)
+            .await
+            .map_err(connect_error)?;
+        if backend == Backend::Sqlite {
+            first.execute(SQLITE_PRAGMAS).await.map_err(|e| {
+                DbOpenError::Check(format!("SQLite 文件无法使用（{e}），请从备份恢复"))
+            })?;
+        }
+        check::run(&mut first, backend)
+            .await
+            .map_err(|e| DbOpenError::Check(e.to_string()))?;
+        first.close().await.ok();
+
         let pool_options = match backend {
             Backend::Sqlite => {
                 AnyPoolOptions::new()
                     .max_connections(8)
                     .after_connect(|conn, _meta| {
                         Box::pin(async move {
-                            // Set on every connection: these pragmas are per-connection
-                            // except journal_mode, which the file remembers.
-                            conn.execute(
-                                "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; \
-                             PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000;",
-                            )
-                            .await?;
+                            conn.execute(SQLITE_PRAGMAS).await?;
                             Ok(())
                         })
                     })
@@ -131,15 +167,8 @@ impl Db {
         let pool = pool_options
             .connect_with(options)
             .await
-            .map_err(|e| DbOpenError::Connect {
-                url: redact_url(&url),
-                reason: connect_reason(&e),
-            })?;
-        let db = Db { pool, backend };
-        check::run(&db)
-            .await
-            .map_err(|e| DbOpenError::Check(e.to_string()))?;
-        Ok(db)
+            .map_err(connect_error)?;
+        Ok(Db { pool, backend })
     }
 
     /// Applies the embedded migrations of this backend.
@@ -162,8 +191,15 @@ impl Db {
         self.backend
     }
 
+    /// Starts a write transaction. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`): a deferred transaction that reads and then writes can fail
+    /// with "database is locked" when another writer committed in between, whereas an
+    /// immediate one simply waits its turn within the busy timeout.
     pub async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
-        self.pool.begin().await
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
     }
 
     /// A cheap round trip for the health check.
@@ -199,10 +235,13 @@ pub fn is_set(value: i64) -> bool {
     value != 0
 }
 
-/// `LIKE` pattern matching every code that starts with `prefix`. Codes are digits only,
-/// so no escaping of `%`/`_` is needed; callers pass validated codes.
-pub fn prefix_pattern(prefix: &str) -> String {
-    format!("{prefix}%")
+/// Bounds `[low, high)` of every code that starts with `prefix`, for
+/// `code >= $1 AND code < $2` filters. A range, unlike `LIKE 'prefix%'`, uses the
+/// ordinary index on both engines (SQLite's LIKE is case-insensitive and PostgreSQL's
+/// generic plans cannot use a bound LIKE pattern). Codes are ASCII digits, and `:` sorts
+/// right after `9`.
+pub fn prefix_bounds(prefix: &str) -> (String, String) {
+    (prefix.to_string(), format!("{prefix}:"))
 }
 
 #[cfg(test)]
@@ -228,5 +267,13 @@ mod tests {
             "postgres://user:***@host/db"
         );
         assert_eq!(redact_url("sqlite://a.db"), "sqlite://a.db");
+        assert_eq!(
+            redact_url("postgres://user:p@ss@host/db"),
+            "postgres://user:***@host/db"
+        );
+        assert_eq!(
+            redact_url("postgres://host/db?user=u&password=secret&sslmode=off"),
+            "postgres://host/db?user=u&password=***&sslmode=off"
+        );
     }
 }

@@ -20,16 +20,11 @@ pub const DEMO_CITY_NAME: &str = "示范市";
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DemoOptions {
     pub seed: u64,
-    /// How many assistance households the social-assistance generator creates.
-    pub households: usize,
 }
 
 impl Default for DemoOptions {
     fn default() -> Self {
-        DemoOptions {
-            seed: 2026,
-            households: 3000,
-        }
+        DemoOptions { seed: 2026 }
     }
 }
 

@@ -59,6 +59,11 @@ const PROVINCES: [u8; 31] = [
     53, 54, 61, 62, 63, 64, 65,
 ];
 
+/// Whether two digits are a province code issued on mainland ID cards.
+pub fn is_province(two: &str) -> bool {
+    two.len() == 2 && two.parse::<u8>().is_ok_and(|p| PROVINCES.contains(&p))
+}
+
 /// The check character for the first 17 digits (which must be ASCII digits).
 pub fn check_character(first17: &[u8]) -> char {
     let sum: u32 = first17

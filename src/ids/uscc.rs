@@ -104,18 +104,21 @@ impl Uscc {
         &self.0[2..8]
     }
 
-    /// For codes registered by civil affairs, the organisation kind of position 2.
+    /// For codes registered by civil affairs (position 1 is `5`), the organisation kind of
+    /// position 2; `None` for other authorities and for type digits GB 32100 does not
+    /// assign to civil affairs (only 1, 2, 3 and 9 exist).
     pub fn civil_affairs_kind(&self) -> Option<CivilAffairsKind> {
         let b = self.0.as_bytes();
         if b[0] != b'5' {
             return None;
         }
-        Some(match b[1] {
-            b'1' => CivilAffairsKind::SocialGroup,
-            b'2' => CivilAffairsKind::SocialServiceOrg,
-            b'3' => CivilAffairsKind::Foundation,
-            _ => CivilAffairsKind::Other,
-        })
+        match b[1] {
+            b'1' => Some(CivilAffairsKind::SocialGroup),
+            b'2' => Some(CivilAffairsKind::SocialServiceOrg),
+            b'3' => Some(CivilAffairsKind::Foundation),
+            b'9' => Some(CivilAffairsKind::Other),
+            _ => None,
+        }
     }
 }
 

@@ -101,6 +101,10 @@ pub enum CodeError {
     ZeroSegment,
     #[error("街道乡镇和社区村代码的前六位应为区县代码（不能以 00 结尾）")]
     NoDistrict,
+    #[error("区划代码前两位 {0} 不是有效的省级代码")]
+    Province(String),
+    #[error("市级代码的第 3–4 位不能是 00")]
+    Prefecture,
 }
 
 impl RegionCode {
@@ -109,7 +113,11 @@ impl RegionCode {
         if !s.bytes().all(|b| b.is_ascii_digit()) || s.is_empty() {
             return Err(CodeError::NotDigits);
         }
+        if !crate::ids::idcard::is_province(&s[..2.min(s.len())]) {
+            return Err(CodeError::Province(s[..2.min(s.len())].to_string()));
+        }
         match s.len() {
+            6 if &s[2..4] == "00" => return Err(CodeError::Prefecture),
             6 => {}
             9 | 12 => {
                 if s.ends_with("000") || s[6..9] == *"000" {
@@ -184,7 +192,7 @@ impl fmt::Debug for RegionCode {
 }
 
 /// A data scope: the subtree under one node. Later modules filter every list with
-/// `sql_prefix_pattern` and check every single record with `contains`.
+/// `sql_bounds` and check every single record with `contains`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RegionScope {
     root: RegionCode,
@@ -201,9 +209,10 @@ impl RegionScope {
             && RegionCode::parse(code).is_ok_and(|c| c.level() >= self.root.level())
     }
 
-    /// `LIKE` pattern for `region_code LIKE $n` filters.
-    pub fn sql_prefix_pattern(&self) -> String {
-        crate::db::prefix_pattern(self.root.subtree_prefix())
+    /// Bounds for `region_code >= $1 AND region_code < $2` filters (see
+    /// `db::prefix_bounds`).
+    pub fn sql_bounds(&self) -> (String, String) {
+        crate::db::prefix_bounds(self.root.subtree_prefix())
     }
 }
 
@@ -259,6 +268,11 @@ mod tests {
             Err(CodeError::ZeroSegment)
         );
         assert_eq!(RegionCode::parse("369900001"), Err(CodeError::NoDistrict));
+        assert_eq!(
+            RegionCode::parse("000000"),
+            Err(CodeError::Province("00".into()))
+        );
+        assert_eq!(RegionCode::parse("360000"), Err(CodeError::Prefecture));
     }
 
     #[test]
@@ -284,7 +298,10 @@ mod tests {
         assert!(street.contains("369902001003"));
         assert!(!street.contains("369902002003"));
         assert!(!street.contains("369902"));
-        assert_eq!(street.sql_prefix_pattern(), "369902001%");
-        assert_eq!(city.sql_prefix_pattern(), "3699%");
+        assert_eq!(
+            street.sql_bounds(),
+            ("369902001".to_string(), "369902001:".to_string())
+        );
+        assert_eq!(city.sql_bounds().0, "3699");
     }
 }

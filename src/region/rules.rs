@@ -32,6 +32,13 @@ pub fn validate_rows(
 ) -> Result<Vec<Region>, Vec<RowError>> {
     let mut errors = Vec::new();
     let mut first_line: HashMap<&str, usize> = HashMap::new();
+    // Every well-formed code in the file, even on rows with other errors: a child of such
+    // a row must not be told its parent is missing (the parent's own error is listed).
+    let coded_in_file: HashSet<String> = rows
+        .iter()
+        .filter_map(|r| RegionCode::parse(&r.code).ok())
+        .map(|c| c.to_string())
+        .collect();
     let mut parsed: Vec<(usize, Region)> = Vec::new();
 
     for row in rows {
@@ -135,7 +142,6 @@ pub fn validate_rows(
             _ => city = Some(region.code.as_str().to_string()),
         }
     }
-    let in_file: HashSet<&str> = parsed.iter().map(|(_, r)| r.code.as_str()).collect();
     for (line, region) in &parsed {
         if region.level == Level::District
             && let Some(c) = &city
@@ -151,7 +157,7 @@ pub fn validate_rows(
         }
         if let Some(parent) = region.code.parent() {
             let p = parent.as_str();
-            if !in_file.contains(p) && !existing.contains(p) {
+            if !coded_in_file.contains(p) && !existing.contains(p) {
                 errors.push(RowError::new(
                     *line,
                     COL_CODE,
@@ -226,6 +232,29 @@ mod tests {
             ]
         );
         assert!(errors[2].reason.contains("369902 不存在"));
+    }
+
+    #[test]
+    fn a_parent_row_with_its_own_error_is_not_reported_missing() {
+        let rows = vec![
+            row(1, "369900", "示范市", ""),
+            row(2, "369902", "", ""), // empty name
+            row(3, "369902001", "解放街道", ""),
+        ];
+        let errors = validate_rows(&rows, &HashSet::new(), None).unwrap_err();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].row, 2);
+    }
+
+    #[test]
+    fn the_enabled_column_takes_yes_or_no() {
+        let mut r = row(1, "369900", "示范市", "");
+        r.enabled = "否".into();
+        let ok = validate_rows(std::slice::from_ref(&r), &HashSet::new(), None).unwrap();
+        assert!(!ok[0].enabled);
+        r.enabled = "停用".into();
+        let errors = validate_rows(&[r], &HashSet::new(), None).unwrap_err();
+        assert_eq!(errors[0].column, COL_ENABLED);
     }
 
     #[test]

@@ -50,9 +50,11 @@ pub async fn city(db: &Db) -> Result<Option<Region>, sqlx::Error> {
 
 /// Every node at or below `code`, ordered by code (so parents come before children).
 pub async fn subtree(db: &Db, code: &RegionCode) -> Result<Vec<Region>, sqlx::Error> {
-    let sql = format!("SELECT {COLUMNS} FROM regions WHERE code LIKE $1 ORDER BY code");
+    let sql = format!("SELECT {COLUMNS} FROM regions WHERE code >= $1 AND code < $2 ORDER BY code");
+    let (low, high) = code.scope().sql_bounds();
     let rows = sqlx::query(&sql)
-        .bind(code.scope().sql_prefix_pattern())
+        .bind(low)
+        .bind(high)
         .fetch_all(db.pool())
         .await?;
     rows.iter().map(region_from_row).collect()

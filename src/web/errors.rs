@@ -35,6 +35,16 @@ pub fn request_id(headers: &HeaderMap) -> String {
         .to_string()
 }
 
+/// A handler panicked (a bug): answer 500 through the error page; the panic is logged.
+pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let what = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("(no message)");
+    AppError::Internal(format!("handler panicked: {what}")).into_response()
+}
+
 pub async fn not_found() -> AppError {
     AppError::NotFound("您要访问的页面".to_string())
 }

@@ -12,6 +12,7 @@ use axum::Router;
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware;
 use axum::routing::get;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -46,11 +47,14 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::region::web::router())
         .merge(crate::calendar::web::router())
         .fallback(errors::not_found)
-        .layer(middleware::from_fn(errors::render_errors))
+        // Inside the error renderer, so a timeout or a panic still gets the Chinese page
+        // with the request id.
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
             Duration::from_secs(60),
-        ));
+        ))
+        .layer(CatchPanicLayer::custom(errors::panic_response))
+        .layer(middleware::from_fn(errors::render_errors));
     for (name, value) in headers {
         app = app.layer(SetResponseHeaderLayer::if_not_present(
             name,

@@ -31,6 +31,24 @@ fn sqlite_url(dir: &Path) -> String {
 }
 
 #[test]
+fn migrate_creates_the_database_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = minzheng(&sqlite_url(dir.path()), &["migrate"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(dir.path().join("cli.db").exists());
+    // Running it again finds nothing to do.
+    assert!(
+        minzheng(&sqlite_url(dir.path()), &["migrate"])
+            .status
+            .success()
+    );
+}
+
+#[test]
 fn version_is_printed() {
     let out = Command::new(env!("CARGO_BIN_EXE_minzheng"))
         .arg("--version")
@@ -72,8 +90,8 @@ fn an_unreadable_file_is_one_clear_line() {
     assert!(lines[0].contains("无法读取文件"), "{lines:?}");
 }
 
-#[test]
-fn region_import_lists_errors_writes_them_and_stores_nothing() {
+#[tokio::test]
+async fn region_import_lists_errors_writes_them_and_stores_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let url = sqlite_url(dir.path());
     let bad = dir.path().join("bad.csv");
@@ -97,8 +115,11 @@ fn region_import_lists_errors_writes_them_and_stores_nothing() {
     let csv = std::fs::read_to_string(&errors).unwrap();
     assert!(csv.starts_with("\u{feff}行号,列名,值,原因\n"), "{csv}");
     assert_eq!(csv.lines().count(), 3);
+    // Nothing stored, not even the good first row.
+    let db = minzheng::db::Db::open(&url).await.unwrap();
+    assert_eq!(minzheng::region::store::count(&db).await.unwrap(), 0);
+    db.close().await;
 
-    // Nothing stored: the demo still accepts this database as empty.
     let good = dir.path().join("good.csv");
     std::fs::write(&good, SMALL_TREE).unwrap();
     let out = minzheng(&url, &["regions", "import", good.to_str().unwrap()]);

@@ -23,10 +23,7 @@ async fn demo_is_deterministic_per_seed(backend: Backend) {
     let a = TestApp::start(backend).await;
     let b = TestApp::start(backend).await;
     let c = TestApp::start(backend).await;
-    let opts = |seed| DemoOptions {
-        seed,
-        ..DemoOptions::default()
-    };
+    let opts = |seed| DemoOptions { seed };
     let lines = demo::build(a.database(), opts(11), test_today())
         .await
         .unwrap();

@@ -35,13 +35,46 @@ async fn migrate_is_idempotent(backend: Backend) {
 async fn a_corrupted_sqlite_file_is_refused_at_start() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("broken.db");
-    // A file with SQLite's magic header followed by garbage.
-    let mut bytes = b"SQLite format 3\0".to_vec();
-    bytes.extend(std::iter::repeat_n(0xA5u8, 8192));
-    std::fs::write(&path, bytes).unwrap();
-    let err = Db::open(&format!("sqlite://{}", path.display()))
+    let url = format!("sqlite://{}", path.display());
+    // A real database with enough rows to fill many pages...
+    let db = Db::open(&url).await.unwrap();
+    let mut tx = db.begin().await.unwrap();
+    for day in 0..2000 {
+        let date = chrono::NaiveDate::from_ymd_opt(2000, 1, 1).unwrap() + chrono::Days::new(day);
+        sqlx::query("INSERT INTO holidays (day, kind) VALUES ($1, 'rest')")
+            .bind(date.to_string())
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(db.pool())
         .await
-        .unwrap_err();
-    let msg = err.to_string();
-    assert!(msg.contains("数据库"), "{msg}");
+        .unwrap();
+    db.close().await;
+    // ...then a page in the middle overwritten, as a failing disk would.
+    let mut bytes = std::fs::read(&path).unwrap();
+    assert!(bytes.len() > 8 * 4096, "database spans several pages");
+    let page = 4096 * 5;
+    for b in &mut bytes[page..page + 4096] {
+        *b = 0xA5;
+    }
+    std::fs::write(&path, bytes).unwrap();
+    let msg = Db::open(&url).await.unwrap_err().to_string();
+    assert!(
+        msg.contains("完整性检查失败") || msg.contains("无法使用"),
+        "the operator is told the file is damaged: {msg}"
+    );
+}
+
+#[tokio::test]
+async fn busy_timeout_is_set_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(&format!("sqlite://{}", dir.path().join("a.db").display()))
+        .await
+        .unwrap();
+    let check = db.startup_check().await.unwrap();
+    assert_eq!(check.busy_timeout_ms, Some(10_000));
+    db.close().await;
 }

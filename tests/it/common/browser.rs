@@ -62,16 +62,27 @@ fn free_port() -> u16 {
 }
 
 impl Browser {
-    pub async fn start() -> Browser {
+    /// Starts the browser, or returns `None` (after saying so loudly) when Chromium is not
+    /// installed and `MINZHENG_REQUIRE_BROWSER` is not set; CI sets it, so there a missing
+    /// browser fails the test.
+    pub async fn start() -> Option<Browser> {
         let chromium =
             std::env::var("MINZHENG_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
         let chromedriver = std::env::var("MINZHENG_CHROMEDRIVER")
             .unwrap_or_else(|_| "/usr/bin/chromedriver".into());
-        assert!(
-            std::path::Path::new(&chromium).exists()
-                && std::path::Path::new(&chromedriver).exists(),
-            "browser tests need Debian's chromium and chromium-driver (apt-get install chromium chromium-driver); .ci/run installs them"
-        );
+        let installed = std::path::Path::new(&chromium).exists()
+            && std::path::Path::new(&chromedriver).exists();
+        if !installed {
+            let required = std::env::var("MINZHENG_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
+            assert!(
+                !required,
+                "browser tests need Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)"
+            );
+            eprintln!(
+                "SKIPPED browser test: chromium/chromedriver not installed (apt-get install chromium chromium-driver)"
+            );
+            return None;
+        }
         let port = free_port();
         let driver = Command::new(&chromedriver)
             .arg(format!("--port={port}"))
@@ -108,11 +119,11 @@ impl Browser {
                 .await
             {
                 Ok(client) => {
-                    return Browser {
+                    return Some(Browser {
                         client,
                         driver,
                         _profile: profile,
-                    };
+                    });
                 }
                 Err(e) => {
                     last_error = e.to_string();

@@ -214,8 +214,13 @@ async fn ensure_template(admin: &str, template: &str) {
     .fetch_all(&mut conn)
     .await
     .unwrap_or_default();
+    // Only databases of test processes that are gone: a concurrent run keeps its own.
     for (name,) in stale {
-        if !name.starts_with(&format!("mz_t_{}_", std::process::id())) {
+        let owner_alive = name
+            .strip_prefix("mz_t_")
+            .and_then(|rest| rest.split('_').next())
+            .is_some_and(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists());
+        if !owner_alive {
             let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
             let _ = sqlx::query(&sql).execute(&mut conn).await;
         }
