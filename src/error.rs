@@ -13,6 +13,24 @@ pub enum AppError {
     /// The request itself is wrong; the message says what to change.
     #[error("{0}")]
     BadRequest(String),
+    /// The input broke a rule; the message names the field and what to do (422).
+    #[error("{0}")]
+    Invalid(String),
+    /// Someone changed the record first; the user must reload (409).
+    #[error("{0}")]
+    Conflict(String),
+    #[error("需要登录")]
+    Unauthenticated,
+    #[error("没有权限")]
+    Forbidden(String),
+    /// A sensitive action needs the password again; `next` is where to return.
+    #[error("需要重新验证身份")]
+    ReauthRequired { next: String },
+    #[error("请求过于频繁")]
+    TooManyRequests { retry_after_secs: u64 },
+    /// The audit entry could not be written, so the action was not carried out.
+    #[error("审计记录无法写入")]
+    AuditUnavailable(sqlx::Error),
     #[error("数据库操作失败")]
     Database(#[from] sqlx::Error),
     #[error("系统内部错误")]
@@ -24,6 +42,8 @@ pub enum AppError {
 pub struct ErrorInfo {
     pub status: StatusCode,
     pub message: String,
+    /// For pages: send the browser here instead of showing an error page.
+    pub redirect: Option<String>,
 }
 
 impl AppError {
@@ -31,15 +51,38 @@ impl AppError {
         match self {
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) | AppError::ReauthRequired { .. } => StatusCode::FORBIDDEN,
+            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::AuditUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Database(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
+    }
+
+    /// Maps a failure to write the audit entry: the action must not happen (fail closed).
+    pub fn audit(e: sqlx::Error) -> AppError {
+        AppError::AuditUnavailable(e)
     }
 
     /// The sentence the user sees. Causes of server errors stay in the log.
     pub fn public_message(&self) -> String {
         match self {
             AppError::NotFound(what) => format!("没有找到{what}，它可能不存在或不在您的管辖范围内。"),
-            AppError::BadRequest(msg) => msg.clone(),
+            AppError::BadRequest(msg) | AppError::Invalid(msg) | AppError::Conflict(msg) => msg.clone(),
+            AppError::Unauthenticated => "请先登录。".to_string(),
+            AppError::Forbidden(msg) if !msg.is_empty() => msg.clone(),
+            AppError::Forbidden(_) => "您没有执行此操作的权限。".to_string(),
+            AppError::ReauthRequired { .. } => {
+                "这是敏感操作，请先重新输入密码验证身份（10 分钟内有效）。".to_string()
+            }
+            AppError::TooManyRequests { retry_after_secs } => {
+                format!("操作过于频繁，请 {retry_after_secs} 秒后再试。")
+            }
+            AppError::AuditUnavailable(_) => {
+                "审计记录暂时无法写入，为保证可追溯，本次操作没有执行，请稍后再试。".to_string()
+            }
             AppError::Database(_) | AppError::Internal(_) => {
                 "系统处理您的请求时出错，请稍后再试；如果问题持续，请把下面的请求编号告诉系统管理员。"
                     .to_string()
@@ -53,13 +96,30 @@ impl IntoResponse for AppError {
         let status = self.status();
         match &self {
             AppError::Database(e) => tracing::error!(error = %e, "database error"),
+            AppError::AuditUnavailable(e) => {
+                tracing::error!(error = %e, "audit write failed; action refused")
+            }
             AppError::Internal(e) => tracing::error!(error = %e, "internal error"),
             _ => {}
         }
+        let redirect = match &self {
+            AppError::ReauthRequired { next } => {
+                Some(format!("/reauth?next={}", crate::web::encode_query(next)))
+            }
+            _ => None,
+        };
         let mut response = status.into_response();
+        if let AppError::TooManyRequests { retry_after_secs } = &self
+            && let Ok(v) = axum::http::HeaderValue::from_str(&retry_after_secs.to_string())
+        {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, v);
+        }
         response.extensions_mut().insert(ErrorInfo {
             status,
             message: self.public_message(),
+            redirect,
         });
         response
     }

@@ -1,6 +1,8 @@
 //! minzheng (民政): the civil-affairs platform of a city bureau. `App::build` gives the
 //! router and state; `main`, the tests and the benchmarks all start from it.
 
+pub mod audit;
+pub mod auth;
 pub mod calendar;
 pub mod config;
 pub mod db;
@@ -9,6 +11,7 @@ pub mod error;
 pub mod ids;
 pub mod ledger;
 pub mod money;
+pub mod protect;
 pub mod region;
 pub mod web;
 
@@ -16,35 +19,71 @@ use std::sync::Arc;
 
 use axum::Router;
 
+use crate::auth::RouteInfo;
+use crate::auth::throttle::LoginThrottle;
 use crate::calendar::Clock;
-use crate::config::Config;
+use crate::config::{Config, Settings};
 use crate::db::{Db, DbOpenError};
+use crate::protect::{KeyError, Keyring};
 
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
     pub clock: Arc<dyn Clock>,
+    pub keyring: Arc<Keyring>,
+    pub settings: Arc<Settings>,
+    pub throttle: Arc<LoginThrottle>,
 }
 
 pub struct App {
     pub router: Router,
     pub state: AppState,
+    /// Every route with the access it declares (walked by the access-control tests).
+    pub routes: Vec<RouteInfo>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Db(#[from] DbOpenError),
+    #[error(transparent)]
+    Key(#[from] KeyError),
 }
 
 impl App {
-    /// Opens (and migrates) the database named in `config` and assembles the router.
-    pub async fn build(config: Config) -> Result<App, DbOpenError> {
+    /// Opens (and migrates) the database named in `config`, loads the key file (created on
+    /// the first run of an empty database) and assembles the router.
+    pub async fn build(config: Config) -> Result<App, StartError> {
         let db = Db::open(&config.database_url).await?;
-        Ok(App::with_db(db, config.clock))
+        let keyring = open_keyring(&db, &config).await?;
+        Ok(App::with_db(db, keyring, config.settings, config.clock))
     }
 
     /// Assembles the router over an already opened database.
-    pub fn with_db(db: Db, clock: Arc<dyn Clock>) -> App {
-        let state = AppState { db, clock };
+    pub fn with_db(db: Db, keyring: Keyring, settings: Settings, clock: Arc<dyn Clock>) -> App {
+        let state = AppState {
+            db,
+            clock,
+            keyring: Arc::new(keyring),
+            settings: Arc::new(settings),
+            throttle: Arc::new(LoginThrottle::default()),
+        };
+        let (router, routes) = web::router(state.clone());
         App {
-            router: web::router(state.clone()),
+            router,
             state,
+            routes,
         }
     }
+}
+
+/// The key file may be created only while the database holds no account yet: creating a
+/// fresh key for a database with sealed data would make that data unreadable.
+pub async fn open_keyring(db: &Db, config: &Config) -> Result<Keyring, StartError> {
+    let empty = crate::auth::store::count(db)
+        .await
+        .map_err(|e| DbOpenError::Check(e.to_string()))?
+        == 0;
+    Ok(Keyring::load_or_create(&config.key_path(), empty)?)
 }

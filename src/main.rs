@@ -5,8 +5,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use minzheng::audit::{Actor, AuditEvent};
 use minzheng::calendar::{Clock, SystemClock};
-use minzheng::config::{Config, DEFAULT_ADDR, DEFAULT_DATABASE_URL};
+use minzheng::config::{Config, DEFAULT_ADDR, DEFAULT_DATABASE_URL, Settings};
 use minzheng::db::Db;
 use minzheng::demo::{self, DemoOptions};
 use minzheng::ledger::{ImportError, RowError, write_errors_csv};
@@ -22,6 +23,10 @@ struct Cli {
     /// Database: sqlite://FILE (default) or postgres://USER@HOST/DB
     #[arg(long, global = true, env = "MINZHENG_DATABASE_URL", default_value = DEFAULT_DATABASE_URL, hide_env_values = true)]
     database_url: String,
+    /// Key file for protected personal data (default: beside the SQLite file, or
+    /// ./minzheng.key for PostgreSQL)
+    #[arg(long, global = true, env = "MINZHENG_KEY_FILE")]
+    key_file: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -35,6 +40,12 @@ enum Command {
         /// Fill an empty database with the demo city (示范市) first
         #[arg(long)]
         demo: bool,
+        /// Served over TLS (directly or by a reverse proxy): Secure, __Host- cookies
+        #[arg(long, env = "MINZHENG_SECURE_COOKIES")]
+        secure_cookies: bool,
+        /// Take the client address from X-Forwarded-For (only behind a trusted proxy)
+        #[arg(long, env = "MINZHENG_TRUST_PROXY")]
+        trust_proxy: bool,
     },
     /// Apply database migrations and exit
     Migrate,
@@ -52,6 +63,16 @@ enum Command {
     Calendar {
         #[command(subcommand)]
         command: CalendarCommand,
+    },
+    /// The audit log
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Accounts
+    Accounts {
+        #[command(subcommand)]
+        command: AccountsCommand,
     },
 }
 
@@ -76,6 +97,23 @@ enum CalendarCommand {
     },
 }
 
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the hash chain; exits non-zero naming the first broken entry
+    Verify,
+    /// Delete entries dated before DATE (refused inside the retention period)
+    Purge {
+        #[arg(long)]
+        before: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AccountsCommand {
+    /// Create the three administrators (system, security, audit) of a new installation
+    Bootstrap,
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     init_logging();
@@ -98,29 +136,72 @@ fn init_logging() {
         .init();
 }
 
+fn text<E: std::fmt::Display>(e: E) -> String {
+    e.to_string()
+}
+
+/// An audit event for a CLI command, recorded as `cli:<OS user>`.
+fn cli_event(action: &str, object_type: &str, object_id: &str) -> AuditEvent {
+    AuditEvent::new(
+        SystemClock.now_local(),
+        &Actor::cli(),
+        action,
+        object_type,
+        object_id,
+    )
+}
+
+async fn open_app(url: &str, key_file: Option<PathBuf>, settings: Settings) -> Result<App, String> {
+    let config = Config {
+        key_file,
+        settings,
+        ..Config::new(url)
+    };
+    App::build(config).await.map_err(text)
+}
+
 async fn run(cli: Cli) -> Result<(), String> {
     let url = cli.database_url;
+    let key_file = cli.key_file;
     match cli.command {
-        Command::Serve { addr, demo } => serve(&url, addr, demo).await,
+        Command::Serve {
+            addr,
+            demo,
+            secure_cookies,
+            trust_proxy,
+        } => {
+            let settings = Settings {
+                secure_cookies,
+                trust_proxy,
+            };
+            serve(open_app(&url, key_file, settings).await?, addr, demo).await
+        }
         Command::Migrate => {
-            Db::open(&url).await.map_err(|e| e.to_string())?;
+            Db::open(&url).await.map_err(text)?;
             println!("数据库已是最新结构 / migrations applied");
             Ok(())
         }
         Command::Demo { seed } => {
-            let db = Db::open(&url).await.map_err(|e| e.to_string())?;
-            let lines = demo::build(&db, DemoOptions { seed }, SystemClock.today())
-                .await
-                .map_err(|e| e.to_string())?;
+            let app = open_app(&url, key_file, Settings::default()).await?;
+            let lines = demo::build(
+                &app.state.db,
+                &app.state.keyring,
+                DemoOptions { seed },
+                SystemClock.now(),
+                &Actor::cli(),
+            )
+            .await
+            .map_err(text)?;
             print_demo(&lines);
             Ok(())
         }
         Command::Regions {
             command: RegionsCommand::Import { file, errors },
         } => {
-            let db = Db::open(&url).await.map_err(|e| e.to_string())?;
+            let db = Db::open(&url).await.map_err(text)?;
             let bytes = read_file(&file)?;
-            let done = region::import::import_regions(&db, &bytes)
+            let event = cli_event("region.import", "file", &file.display().to_string());
+            let done = region::import::import_regions(&db, &bytes, &event)
                 .await
                 .map_err(|e| import_failure(e, errors.as_deref()))?;
             println!(
@@ -132,15 +213,69 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Calendar {
             command: CalendarCommand::Import { file, errors },
         } => {
-            let db = Db::open(&url).await.map_err(|e| e.to_string())?;
+            let db = Db::open(&url).await.map_err(text)?;
             let bytes = read_file(&file)?;
-            let done = calendar::store::import_holidays(&db, &bytes)
+            let event = cli_event("calendar.import", "file", &file.display().to_string());
+            let done = calendar::store::import_holidays(&db, &bytes, &event)
                 .await
                 .map_err(|e| import_failure(e, errors.as_deref()))?;
             println!(
                 "已导入 {} 天（放假 {} 天，调休上班 {} 天）/ imported {} days",
                 done.rows, done.rest_days, done.work_days, done.rows
             );
+            Ok(())
+        }
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            let db = Db::open(&url).await.map_err(text)?;
+            let report = minzheng::audit::verify(&db).await.map_err(text)?;
+            match report.broken {
+                None => {
+                    println!(
+                        "审计日志完整：校验了 {} 条记录 / audit chain intact ({} entries)",
+                        report.checked, report.checked
+                    );
+                    Ok(())
+                }
+                Some((seq, why)) => Err(format!(
+                    "审计日志第 {seq} 条记录校验失败：{why}（之前的 {} 条完好）/ audit chain broken at entry {seq}",
+                    report.checked
+                )),
+            }
+        }
+        Command::Audit {
+            command: AuditCommand::Purge { before },
+        } => {
+            let db = Db::open(&url).await.map_err(text)?;
+            let before = calendar::parse_date(&before)
+                .ok_or_else(|| format!("日期「{before}」无效，请写成 2026-01-01 / invalid date"))?;
+            let policy = minzheng::auth::policy::SecurityPolicy::load(&db)
+                .await
+                .map_err(text)?;
+            let event = cli_event("audit.purge", "audit_log", &before.to_string());
+            let deleted = minzheng::audit::store::purge(
+                &db,
+                before,
+                SystemClock.today(),
+                policy.audit_retention_days,
+                &event,
+            )
+            .await
+            .map_err(text)?;
+            println!("已清除 {deleted} 条 {before} 之前的审计记录 / purged {deleted} entries");
+            Ok(())
+        }
+        Command::Accounts {
+            command: AccountsCommand::Bootstrap,
+        } => {
+            let app = open_app(&url, key_file, Settings::default()).await?;
+            let lines = minzheng::auth::demo::bootstrap(&app.state, &Actor::cli())
+                .await
+                .map_err(text)?;
+            for line in lines {
+                println!("{line}");
+            }
             Ok(())
         }
     }
@@ -178,22 +313,19 @@ fn print_demo(lines: &[String]) {
     }
 }
 
-async fn serve(url: &str, addr: SocketAddr, with_demo: bool) -> Result<(), String> {
-    let app = App::build(Config::new(url))
-        .await
-        .map_err(|e| e.to_string())?;
+async fn serve(app: App, addr: SocketAddr, with_demo: bool) -> Result<(), String> {
     if with_demo {
-        let count = region::store::count(&app.state.db)
-            .await
-            .map_err(|e| e.to_string())?;
+        let count = region::store::count(&app.state.db).await.map_err(text)?;
         if count == 0 {
             let lines = demo::build(
                 &app.state.db,
+                &app.state.keyring,
                 DemoOptions::default(),
-                app.state.clock.today(),
+                app.state.clock.now(),
+                &Actor::cli(),
             )
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(text)?;
             print_demo(&lines);
         } else {
             println!("数据库已有数据，跳过示范数据 / database not empty, demo skipped");
@@ -206,6 +338,7 @@ async fn serve(url: &str, addr: SocketAddr, with_demo: bool) -> Result<(), Strin
         "民政业务平台已启动：http://{addr}/ （数据库 {}）",
         app.state.db.backend().name()
     );
+    let db = app.state.db.clone();
     axum::serve(
         listener,
         app.router
@@ -214,7 +347,7 @@ async fn serve(url: &str, addr: SocketAddr, with_demo: bool) -> Result<(), Strin
     .with_graceful_shutdown(shutdown_signal())
     .await
     .map_err(|e| format!("服务异常退出：{e}"))?;
-    app.state.db.close().await;
+    db.close().await;
     Ok(())
 }
 

@@ -6,6 +6,7 @@ use chrono::{Datelike, NaiveDate, Weekday};
 use sqlx::Row;
 
 use super::{DayKind, WorkCalendar, parse_date};
+use crate::audit::AuditEvent;
 use crate::db::Db;
 use crate::ledger::{ImportError, RowError, decode_text, read_csv_records};
 
@@ -95,7 +96,11 @@ pub fn parse_holiday_file(bytes: &[u8]) -> Result<Vec<(NaiveDate, DayKind)>, Imp
 
 /// Imports a holiday file: all rows or none. Days already present are updated, so
 /// importing the same file again changes nothing.
-pub async fn import_holidays(db: &Db, bytes: &[u8]) -> Result<CalendarImport, ImportError> {
+pub async fn import_holidays(
+    db: &Db,
+    bytes: &[u8],
+    audit: &AuditEvent,
+) -> Result<CalendarImport, ImportError> {
     let days = parse_holiday_file(bytes)?;
     let mut tx = db.begin().await?;
     for (day, kind) in &days {
@@ -108,12 +113,15 @@ pub async fn import_holidays(db: &Db, bytes: &[u8]) -> Result<CalendarImport, Im
         .execute(&mut *tx)
         .await?;
     }
-    tx.commit().await?;
-    Ok(CalendarImport {
+    let done = CalendarImport {
         rows: days.len(),
         rest_days: days.iter().filter(|d| d.1 == DayKind::Rest).count(),
         work_days: days.iter().filter(|d| d.1 == DayKind::Work).count(),
-    })
+    };
+    let event = audit.clone().with(serde_json::json!({"rows": done.rows}));
+    crate::audit::record(&mut tx, &event).await?;
+    tx.commit().await?;
+    Ok(done)
 }
 
 /// Loads the whole holiday table (a few dozen rows a year).

@@ -1,21 +1,24 @@
 //! `/calendar`: the year's holiday table and a deadline calculator for caseworkers.
 
 use askama::Template;
-use axum::Router;
 use axum::extract::{Query, State};
 use axum::response::Html;
-use axum::routing::get;
 use chrono::{Datelike, NaiveDate};
 use serde::Deserialize;
 
 use super::parse_date;
 use super::store::load_calendar;
 use crate::AppState;
+use crate::auth::{Access, CurrentUser, Routes};
 use crate::error::{AppError, AppResult};
 use crate::web::layout::{Crumb, PageCtx, render};
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/calendar", get(calendar_page))
+pub fn routes() -> Routes {
+    Routes::new().get(
+        "/calendar",
+        Access::Perm("calendar:holiday:read"),
+        calendar_page,
+    )
 }
 
 #[derive(Deserialize, Default)]
@@ -59,6 +62,7 @@ fn weekday(d: NaiveDate) -> &'static str {
 
 async fn calendar_page(
     State(state): State<AppState>,
+    user: CurrentUser,
     Query(q): Query<CalendarQuery>,
 ) -> AppResult<Html<String>> {
     let today = state.clock.today();
@@ -111,6 +115,7 @@ async fn calendar_page(
     };
     let page = PageCtx::load(
         &state,
+        Some(&user),
         "calendar",
         "工作日历",
         vec![Crumb::here("工作日历")],

@@ -5,12 +5,14 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use sqlx::{Any, Transaction};
 
+use crate::audit::{Actor, AuditEvent};
 use crate::db::Db;
+use crate::protect::Keyring;
 
 /// The demo city's code: prefecture 99 of Jiangxi (36) is not assigned in GB/T 2260, so
 /// no demo ID number can belong to a real person.
@@ -28,14 +30,17 @@ impl Default for DemoOptions {
     }
 }
 
-/// What a generator gets: the open transaction, the options and the demo's "today".
-pub struct DemoContext {
+/// What a generator gets: the open transaction, the options, the demo's "now" and the
+/// keyring for protected fields.
+pub struct DemoContext<'k> {
     pub tx: Transaction<'static, Any>,
     pub options: DemoOptions,
     pub today: NaiveDate,
+    pub now: DateTime<Utc>,
+    pub keyring: &'k Keyring,
 }
 
-impl DemoContext {
+impl DemoContext<'_> {
     /// A deterministic random stream for one module.
     pub fn rng_for(&self, module: &str) -> ChaCha8Rng {
         ChaCha8Rng::seed_from_u64(self.options.seed ^ fnv1a(module.as_bytes()))
@@ -51,10 +56,13 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 
 pub type DemoFuture<'a> = Pin<Box<dyn Future<Output = Result<String, DemoError>> + Send + 'a>>;
 /// A generator returns one line saying what it created.
-pub type Generator = for<'a> fn(&'a mut DemoContext) -> DemoFuture<'a>;
+pub type Generator = for<'a, 'k> fn(&'a mut DemoContext<'k>) -> DemoFuture<'a>;
 
 /// In dependency order: regions first, since everything hangs off them.
-pub const GENERATORS: &[(&str, Generator)] = &[("region", crate::region::demo::generate)];
+pub const GENERATORS: &[(&str, Generator)] = &[
+    ("region", crate::region::demo::generate),
+    ("accounts", crate::auth::demo::generate),
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
@@ -62,27 +70,40 @@ pub enum DemoError {
     NotEmpty(i64),
     #[error("生成示范数据失败：{0}")]
     Database(#[from] sqlx::Error),
+    #[error("生成示范数据失败：{0}")]
+    Other(String),
 }
 
 /// Builds the demo city in an empty database, all or nothing. Returns one line per module.
 pub async fn build(
     db: &Db,
+    keyring: &Keyring,
     options: DemoOptions,
-    today: NaiveDate,
+    now: DateTime<Utc>,
+    actor: &Actor,
 ) -> Result<Vec<String>, DemoError> {
     let existing = crate::region::store::count(db).await?;
     if existing > 0 {
         return Err(DemoError::NotEmpty(existing));
     }
+    let local = now.with_timezone(&crate::calendar::china_offset());
     let mut ctx = DemoContext {
         tx: db.begin().await?,
         options,
-        today,
+        today: local.date_naive(),
+        now,
+        keyring,
     };
     let mut lines = Vec::new();
     for (_, generate) in GENERATORS {
         lines.push(generate(&mut ctx).await?);
     }
+    crate::audit::record(
+        &mut ctx.tx,
+        &AuditEvent::new(local, actor, "demo.create", "database", "demo")
+            .with(serde_json::json!({"seed": options.seed})),
+    )
+    .await?;
     ctx.tx.commit().await?;
     Ok(lines)
 }

@@ -97,7 +97,7 @@ pub fn demo_tree(rng: &mut impl Rng) -> Vec<Region> {
     regions
 }
 
-pub fn generate(ctx: &mut DemoContext) -> DemoFuture<'_> {
+pub fn generate<'a>(ctx: &'a mut DemoContext<'_>) -> DemoFuture<'a> {
     Box::pin(async move {
         let mut rng = ctx.rng_for("region");
         let regions = demo_tree(&mut rng);

@@ -2,6 +2,7 @@
 
 use super::rules::{COL_NAME, COL_URBAN_RURAL, RegionRow, validate_rows};
 use super::store;
+use crate::audit::AuditEvent;
 use crate::db::Db;
 use crate::ledger::{ImportError, RowError, decode_text, read_csv_records};
 
@@ -69,22 +70,32 @@ pub fn parse_region_file(bytes: &[u8]) -> Result<Vec<RegionRow>, ImportError> {
         .collect())
 }
 
-/// Checks the whole file against the stored tree and stores it in one transaction.
-pub async fn import_regions(db: &Db, bytes: &[u8]) -> Result<RegionImport, ImportError> {
+/// Checks the whole file against the stored tree and stores it, with its audit entry, in
+/// one transaction.
+pub async fn import_regions(
+    db: &Db,
+    bytes: &[u8],
+    audit: &AuditEvent,
+) -> Result<RegionImport, ImportError> {
     let rows = parse_region_file(bytes)?;
     let (existing, city) = store::known_codes(db).await?;
     let regions =
         validate_rows(&rows, &existing, city.as_deref()).map_err(ImportError::Rejected)?;
-    let mut tx = db.begin().await?;
-    store::upsert(&mut tx, &regions).await?;
-    tx.commit().await?;
-    Ok(RegionImport {
+    let done = RegionImport {
         rows: regions.len(),
         communities: regions
             .iter()
             .filter(|r| r.level == super::Level::Community)
             .count(),
-    })
+    };
+    let mut tx = db.begin().await?;
+    store::upsert(&mut tx, &regions).await?;
+    let event = audit
+        .clone()
+        .with(serde_json::json!({"rows": done.rows, "communities": done.communities}));
+    crate::audit::record(&mut tx, &event).await?;
+    tx.commit().await?;
+    Ok(done)
 }
 
 #[cfg(test)]

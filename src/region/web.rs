@@ -3,25 +3,27 @@
 use std::collections::HashMap;
 
 use askama::Template;
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::Html;
-use axum::routing::get;
-use axum::{Json, Router};
 use serde::Serialize;
 
 use super::model::{Level, Region, RegionCode};
 use super::store;
 use super::tree::{TreeCounts, counts};
 use crate::AppState;
+use crate::auth::{Access, CurrentUser, Routes};
 use crate::error::{AppError, AppResult};
 use crate::web::layout::{Crumb, PageCtx};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/regions", get(tree_page))
-        .route("/regions/{code}", get(node_page))
-        .route("/api/v1/regions", get(api_list))
-        .route("/api/v1/regions/{code}", get(api_node))
+const READ: Access = Access::Perm("region:tree:read");
+
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/regions", READ, tree_page)
+        .get("/regions/{code}", READ, node_page)
+        .get("/api/v1/regions", READ, api_list)
+        .get("/api/v1/regions/{code}", READ, api_node)
 }
 
 /// A node with what the pages and the API show beside it.
@@ -59,11 +61,9 @@ impl NodeView {
     }
 }
 
-async fn whole_tree(state: &AppState) -> AppResult<Vec<NodeView>> {
-    let Some(city) = store::city(&state.db).await? else {
-        return Ok(Vec::new());
-    };
-    let nodes = store::subtree(&state.db, &city.code).await?;
+/// The user's part of the tree: their node and everything below it.
+async fn scoped_tree(state: &AppState, user: &CurrentUser) -> AppResult<Vec<NodeView>> {
+    let nodes = store::subtree(&state.db, &user.region).await?;
     let counts = counts(&nodes);
     // Sorted by code, the nodes are already in tree order (a child's code extends its
     // parent's), so a flat list with depths draws the tree.
@@ -77,9 +77,16 @@ struct TreePage {
     nodes: Vec<NodeView>,
 }
 
-async fn tree_page(State(state): State<AppState>) -> AppResult<Html<String>> {
-    let nodes = whole_tree(&state).await?;
-    let page = PageCtx::load(&state, "regions", "行政区划", vec![Crumb::here("行政区划")]).await?;
+async fn tree_page(State(state): State<AppState>, user: CurrentUser) -> AppResult<Html<String>> {
+    let nodes = scoped_tree(&state, &user).await?;
+    let page = PageCtx::load(
+        &state,
+        Some(&user),
+        "regions",
+        "行政区划",
+        vec![Crumb::here("行政区划")],
+    )
+    .await?;
     crate::web::layout::render(TreePage { page, nodes })
 }
 
@@ -89,15 +96,20 @@ struct Node {
     children: Vec<NodeView>,
 }
 
-async fn load_node(state: &AppState, code: &str) -> AppResult<Node> {
+/// A node inside the user's scope; one outside it answers exactly like a missing one.
+async fn load_node(state: &AppState, user: &CurrentUser, code: &str) -> AppResult<Node> {
     let not_found = || AppError::NotFound(format!("行政区划 {code}"));
-    let code = RegionCode::parse(code).map_err(|_| not_found())?;
+    let code = RegionCode::parse(code)
+        .ok()
+        .filter(|c| user.scope().contains(c.as_str()))
+        .ok_or_else(not_found)?;
     let region = store::get(&state.db, code.as_str())
         .await?
         .ok_or_else(not_found)?;
     let subtree = store::subtree(&state.db, &code).await?;
     let counts = counts(&subtree);
     let mut ancestors = Vec::new();
+    // Ancestors above the user's own node are shown by name only (for orientation).
     for a in code.ancestry().iter().filter(|a| **a != code) {
         if let Some(r) = store::get(&state.db, a.as_str()).await? {
             ancestors.push(NodeView::new(&r, &HashMap::new()));
@@ -126,16 +138,17 @@ struct NodePage {
 
 async fn node_page(
     State(state): State<AppState>,
+    user: CurrentUser,
     Path(code): Path<String>,
 ) -> AppResult<Html<String>> {
-    let node = load_node(&state, &code).await?;
+    let node = load_node(&state, &user, &code).await?;
     let mut crumbs = vec![Crumb::link("行政区划", "/regions")];
     for a in &node.ancestors {
         crumbs.push(Crumb::link(a.name.clone(), format!("/regions/{}", a.code)));
     }
     crumbs.push(Crumb::here(node.view.name.clone()));
     let title = format!("{}（{}）", node.view.name, node.view.code);
-    let page = PageCtx::load(&state, "regions", title, crumbs).await?;
+    let page = PageCtx::load(&state, Some(&user), "regions", title, crumbs).await?;
     let child_label = node.view.level.child().map(Level::label).unwrap_or("");
     crate::web::layout::render(NodePage {
         page,
@@ -145,8 +158,11 @@ async fn node_page(
     })
 }
 
-async fn api_list(State(state): State<AppState>) -> AppResult<Json<Vec<NodeView>>> {
-    Ok(Json(whole_tree(&state).await?))
+async fn api_list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> AppResult<Json<Vec<NodeView>>> {
+    Ok(Json(scoped_tree(&state, &user).await?))
 }
 
 #[derive(Serialize)]
@@ -159,9 +175,10 @@ struct NodeAnswer {
 
 async fn api_node(
     State(state): State<AppState>,
+    user: CurrentUser,
     Path(code): Path<String>,
 ) -> AppResult<Json<NodeAnswer>> {
-    let node = load_node(&state, &code).await?;
+    let node = load_node(&state, &user, &code).await?;
     Ok(Json(NodeAnswer {
         node: node.view,
         ancestors: node.ancestors,

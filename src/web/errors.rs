@@ -74,14 +74,35 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
         return response;
     }
     let info = response.extensions().get::<ErrorInfo>().cloned();
+    // A page or document our handler rendered itself (a form shown again with its
+    // errors) is passed on as it is.
+    let content_type = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let rendered =
+        content_type.starts_with("text/html") || content_type.starts_with("application/json");
+    if info.is_none() && rendered {
+        return response;
+    }
+    if !wants_json && let Some(to) = info.as_ref().and_then(|i| i.redirect.clone()) {
+        return axum::response::Redirect::to(&to).into_response();
+    }
     let message = info
         .map(|i| i.message)
         .unwrap_or_else(|| message_for_status(status).to_string());
     // Keep headers such as Retry-After and Allow that tell the client what to do.
-    let keep: Vec<_> = [header::RETRY_AFTER, header::ALLOW, header::WWW_AUTHENTICATE]
-        .into_iter()
-        .filter_map(|h| response.headers().get(&h).map(|v| (h, v.clone())))
-        .collect();
+    let keep: Vec<_> = [
+        header::RETRY_AFTER,
+        header::ALLOW,
+        header::WWW_AUTHENTICATE,
+        header::SET_COOKIE,
+        header::CACHE_CONTROL,
+    ]
+    .into_iter()
+    .filter_map(|h| response.headers().get(&h).map(|v| (h, v.clone())))
+    .collect();
     let title = title_for(status);
     let mut out = if wants_json {
         let mut r = Json(Problem {

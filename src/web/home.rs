@@ -8,6 +8,7 @@ use serde_json::json;
 
 use super::layout::PageCtx;
 use crate::AppState;
+use crate::auth::CurrentUser;
 use crate::error::AppResult;
 use crate::region::tree::TreeCounts;
 use crate::web::layout::render;
@@ -17,24 +18,24 @@ use crate::web::layout::render;
 struct HomePage {
     page: PageCtx,
     counts: Option<TreeCounts>,
-    city_code: String,
+    scope_code: String,
+    scope_name: String,
+    role_label: &'static str,
     holidays_this_year: usize,
     year: i32,
     backend: &'static str,
+    tree_loaded: bool,
 }
 
-pub async fn home(State(state): State<AppState>) -> AppResult<Html<String>> {
-    let page = PageCtx::load(&state, "home", "首页", vec![]).await?;
-    let city = crate::region::store::city(&state.db).await?;
-    let (counts, city_code) = match &city {
-        Some(city) => {
-            let nodes = crate::region::store::subtree(&state.db, &city.code).await?;
-            (
-                crate::region::tree::counts(&nodes).remove(city.code.as_str()),
-                city.code.to_string(),
-            )
-        }
-        None => (None, String::new()),
+pub async fn home(State(state): State<AppState>, user: CurrentUser) -> AppResult<Html<String>> {
+    let page = PageCtx::load(&state, Some(&user), "home", "首页", vec![]).await?;
+    let tree_loaded = crate::region::store::city(&state.db).await?.is_some();
+    let scope_node = crate::region::store::get(&state.db, user.region.as_str()).await?;
+    let counts = if user.can("region:tree:read") {
+        let nodes = crate::region::store::subtree(&state.db, &user.region).await?;
+        crate::region::tree::counts(&nodes).remove(user.region.as_str())
+    } else {
+        None
     };
     let year = state.clock.today().year();
     let calendar = crate::calendar::store::load_calendar(&state.db).await?;
@@ -45,10 +46,13 @@ pub async fn home(State(state): State<AppState>) -> AppResult<Html<String>> {
     render(HomePage {
         page,
         counts,
-        city_code,
+        scope_code: user.region.to_string(),
+        scope_name: scope_node.map(|n| n.name).unwrap_or_default(),
+        role_label: user.role.label(),
         holidays_this_year,
         year,
         backend: state.db.backend().name(),
+        tree_loaded,
     })
 }
 

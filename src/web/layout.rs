@@ -1,10 +1,11 @@
-//! What every page shares: the city's name in the header, the navigation of the business
-//! lines that exist, and the breadcrumb.
+//! What every page shares: the city's name in the header, the signed-in user, the
+//! navigation of the business lines this user may use, and the breadcrumb.
 
 use askama::Template;
 use axum::response::Html;
 
 use crate::AppState;
+use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 
 /// Renders a template, turning a template failure into a logged internal error.
@@ -18,6 +19,8 @@ pub struct NavItem {
     pub key: &'static str,
     pub label: &'static str,
     pub href: &'static str,
+    /// Shown only to users whose role holds this permission (`None`: every user).
+    pub permission: Option<&'static str>,
 }
 
 pub struct NavGroup {
@@ -33,6 +36,7 @@ pub const NAV: &[NavGroup] = &[
             key: "home",
             label: "首页",
             href: "/",
+            permission: None,
         }],
     },
     NavGroup {
@@ -42,15 +46,51 @@ pub const NAV: &[NavGroup] = &[
                 key: "regions",
                 label: "行政区划",
                 href: "/regions",
+                permission: Some("region:tree:read"),
             },
             NavItem {
                 key: "calendar",
                 label: "工作日历",
                 href: "/calendar",
+                permission: Some("calendar:holiday:read"),
+            },
+        ],
+    },
+    NavGroup {
+        label: "系统管理",
+        items: &[
+            NavItem {
+                key: "admin_users",
+                label: "账号管理",
+                href: "/admin/users",
+                permission: Some("admin:user:read"),
+            },
+            NavItem {
+                key: "security_users",
+                label: "角色授权",
+                href: "/security/users",
+                permission: Some("security:user:read"),
+            },
+            NavItem {
+                key: "security_policy",
+                label: "安全策略",
+                href: "/security/policy",
+                permission: Some("security:policy:read"),
+            },
+            NavItem {
+                key: "audit",
+                label: "审计日志",
+                href: "/audit",
+                permission: Some("audit:log:read"),
             },
         ],
     },
 ];
+
+pub struct VisibleGroup {
+    pub label: &'static str,
+    pub items: Vec<&'static NavItem>,
+}
 
 pub struct Crumb {
     pub label: String,
@@ -77,27 +117,51 @@ pub struct PageCtx {
     pub city_name: String,
     pub section: &'static str,
     pub crumbs: Vec<Crumb>,
-    pub nav: &'static [NavGroup],
+    pub nav: Vec<VisibleGroup>,
     pub asset_version: &'static str,
     pub today: String,
+    /// "王经办 · 街道经办人员"; empty when nobody is signed in.
+    pub user_label: String,
+    pub csrf: String,
 }
 
 impl PageCtx {
     pub async fn load(
         state: &AppState,
+        user: Option<&CurrentUser>,
         section: &'static str,
         title: impl Into<String>,
         crumbs: Vec<Crumb>,
     ) -> AppResult<PageCtx> {
         let city = crate::region::store::city(&state.db).await?;
+        let nav = NAV
+            .iter()
+            .map(|g| VisibleGroup {
+                label: g.label,
+                items: g
+                    .items
+                    .iter()
+                    .filter(|i| match (i.permission, user) {
+                        (None, _) => true,
+                        (Some(p), Some(u)) => u.can(p),
+                        (Some(_), None) => false,
+                    })
+                    .collect(),
+            })
+            .filter(|g| !g.items.is_empty())
+            .collect();
         Ok(PageCtx {
             title: title.into(),
             city_name: city.map(|c| c.name).unwrap_or_default(),
             section,
             crumbs,
-            nav: NAV,
+            nav,
             asset_version: super::assets::ASSET_VERSION,
             today: state.clock.today().format("%Y年%-m月%-d日").to_string(),
+            user_label: user
+                .map(|u| format!("{} · {}", u.display_name, u.role.label()))
+                .unwrap_or_default(),
+            csrf: user.map(|u| u.csrf_token.clone()).unwrap_or_default(),
         })
     }
 }

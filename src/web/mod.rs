@@ -11,7 +11,6 @@ use std::time::Duration;
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware;
-use axum::routing::get;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -19,8 +18,21 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::AppState;
+use crate::auth::{Access, Routes};
 
 pub use errors::request_id;
+
+/// Percent-encodes a value for a query string (used for local `next=` paths only).
+pub fn encode_query(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -29,24 +41,36 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
                    object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 
-pub fn router(state: AppState) -> Router {
+/// The whole application: every module's routes (each with its declared access), then
+/// the layers every request passes. Returns the route table too.
+pub fn router(state: AppState) -> (Router, Vec<crate::auth::RouteInfo>) {
     let headers = [
         (header::CONTENT_SECURITY_POLICY, CSP),
         (header::X_FRAME_OPTIONS, "DENY"),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        (header::REFERRER_POLICY, "no-referrer"),
+        (header::REFERRER_POLICY, "same-origin"),
         (
             HeaderName::from_static("cross-origin-opener-policy"),
             "same-origin",
         ),
     ];
-    let mut app = Router::new()
-        .route("/", get(home::home))
-        .route("/healthz", get(home::healthz))
-        .route("/static/{file}", get(assets::serve))
-        .merge(crate::region::web::router())
-        .merge(crate::calendar::web::router())
+    let routes = Routes::new()
+        .get("/", Access::SignedIn, home::home)
+        .get("/healthz", Access::Public, home::healthz)
+        .get("/static/{file}", Access::Public, assets::serve)
+        .merge(crate::auth::login::routes())
+        .merge(crate::auth::admin::routes())
+        .merge(crate::auth::security::routes())
+        .merge(crate::audit::web::routes())
+        .merge(crate::region::web::routes())
+        .merge(crate::calendar::web::routes());
+    let (router, table) = routes.into_parts();
+    let mut app = router
         .fallback(errors::not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::guard::authenticate,
+        ))
         // Inside the error renderer, so a timeout or a panic still gets the Chinese page
         // with the request id.
         .layer(TimeoutLayer::with_status_code(
@@ -61,8 +85,10 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static(value),
         ));
     }
-    app.layer(PropagateRequestIdLayer::new(REQUEST_ID))
+    let app = app
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(TraceLayer::new_for_http())
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-        .with_state(state)
+        .with_state(state);
+    (app, table)
 }

@@ -195,19 +195,36 @@ async fn serve_with_demo_answers_over_http(backend: Backend) {
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut page = None;
     while Instant::now() < deadline {
-        if let Some(r) = http_get(port, "/regions") {
+        if let Some(r) = http_get(port, "/login") {
             page = Some(r);
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let _ = child.kill();
-    let _ = child.wait();
+    let output = child.wait_with_output().unwrap();
     let page = page.expect("server answered");
     assert!(
         page.starts_with("HTTP/1.0 200") || page.starts_with("HTTP/1.1 200"),
         "{page}"
     );
-    assert!(page.contains("示范市") && page.contains("青山县"));
+    assert!(page.contains("民政业务平台"));
+    // The demo accounts were printed, one per role, with the administrators' TOTP secrets.
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("示范市（369900）"), "{stdout}");
+    for account in [
+        "shequ",
+        "jiedao",
+        "shenhe",
+        "shenpi",
+        "shiju",
+        "shenji",
+        "sysadmin",
+        "secadmin",
+        "auditadmin",
+    ] {
+        assert!(stdout.contains(account), "{account} missing from {stdout}");
+    }
+    assert_eq!(stdout.matches("TOTP 密钥").count(), 3);
     db.drop_db().await;
 }

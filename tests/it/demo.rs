@@ -1,7 +1,10 @@
 use minzheng::demo::{self, DemoError, DemoOptions};
 use minzheng::region::store;
 
-use crate::common::{Backend, TestApp, test_today};
+use minzheng::audit::Actor;
+use minzheng::calendar::Clock;
+
+use crate::common::{Backend, TestApp};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -19,21 +22,31 @@ async fn dump(t: &TestApp) -> Vec<String> {
         .collect()
 }
 
+async fn build(t: &TestApp, options: DemoOptions) -> Result<Vec<String>, DemoError> {
+    demo::build(
+        t.database(),
+        &t.app.state.keyring,
+        options,
+        t.clock.now(),
+        &Actor::cli(),
+    )
+    .await
+}
+
 async fn demo_is_deterministic_per_seed(backend: Backend) {
     let a = TestApp::start(backend).await;
     let b = TestApp::start(backend).await;
     let c = TestApp::start(backend).await;
     let opts = |seed| DemoOptions { seed };
-    let lines = demo::build(a.database(), opts(11), test_today())
-        .await
-        .unwrap();
+    let lines = build(&a, opts(11)).await.unwrap();
     assert!(lines[0].contains("示范市（369900）"), "{lines:?}");
-    demo::build(b.database(), opts(11), test_today())
-        .await
-        .unwrap();
-    demo::build(c.database(), opts(12), test_today())
-        .await
-        .unwrap();
+    assert!(
+        lines[1].contains("sysadmin") && lines[1].contains("TOTP"),
+        "{lines:?}"
+    );
+    let again = build(&b, opts(11)).await.unwrap();
+    assert_eq!(lines, again, "same seed, same accounts and passwords");
+    build(&c, opts(12)).await.unwrap();
     let (da, db, dc) = (dump(&a).await, dump(&b).await, dump(&c).await);
     assert_eq!(da, db, "same seed, same city");
     assert_ne!(da, dc, "another seed, another city");
@@ -51,13 +64,9 @@ async fn demo_is_deterministic_per_seed(backend: Backend) {
 
 async fn demo_refuses_a_non_empty_database(backend: Backend) {
     let t = TestApp::start(backend).await;
-    demo::build(t.database(), DemoOptions::default(), test_today())
-        .await
-        .unwrap();
+    build(&t, DemoOptions::default()).await.unwrap();
     let before = store::count(t.database()).await.unwrap();
-    let err = demo::build(t.database(), DemoOptions::default(), test_today())
-        .await
-        .unwrap_err();
+    let err = build(&t, DemoOptions::default()).await.unwrap_err();
     assert!(matches!(err, DemoError::NotEmpty(n) if n == before));
     assert_eq!(store::count(t.database()).await.unwrap(), before);
     t.finish().await;

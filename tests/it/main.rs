@@ -3,6 +3,7 @@
 
 mod common;
 
+mod auth_login;
 mod browser_smoke;
 mod calendar;
 mod cli;

@@ -1,6 +1,6 @@
-use minzheng::region::import::import_regions;
+use minzheng::auth::Role;
 
-use crate::common::{Backend, SMALL_TREE, TestApp};
+use crate::common::{Backend, TestApp};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -14,11 +14,9 @@ on_both_backends!(
 );
 
 async fn home_page_is_chinese_with_navigation(backend: Backend) {
-    let t = TestApp::start(backend).await;
-    import_regions(t.database(), SMALL_TREE.as_bytes())
-        .await
-        .unwrap();
-    let home = t.get("/").await;
+    let t = TestApp::with_tree(backend).await;
+    let city = t.signed_in(Role::CityAdmin, "369900").await;
+    let home = t.get_as(&city, "/").await;
     assert_eq!(home.status, 200);
     assert_eq!(home.header("content-type"), "text/html; charset=utf-8");
     assert!(home.body.contains("<html lang=\"zh-CN\">"));
@@ -34,15 +32,21 @@ async fn home_page_is_chinese_with_navigation(backend: Backend) {
     // The header shows the injected clock's date, and follows it.
     assert!(home.body.contains("2026年11月29日"));
     t.clock.advance(chrono::Duration::days(3));
-    assert!(t.get("/").await.body.contains("2026年12月2日"));
+    let again = t.login(&city.user).await;
+    assert!(t.get_as(&again, "/").await.body.contains("2026年12月2日"));
     t.finish().await;
 }
 
 async fn empty_database_home_tells_how_to_start(backend: Backend) {
     let t = TestApp::start(backend).await;
+    // Nobody can sign in yet: "/" sends to the login page, which says how to set up.
     let home = t.get("/").await;
-    assert_eq!(home.status, 200);
-    assert!(home.body.contains("minzheng regions import"));
+    assert_eq!(home.status, 303);
+    assert_eq!(home.header("location"), "/login?next=/");
+    let login = t.get("/login").await;
+    assert_eq!(login.status, 200);
+    assert!(login.body.contains("minzheng regions import"));
+    assert!(login.body.contains("minzheng accounts bootstrap"));
     t.finish().await;
 }
 
@@ -61,11 +65,15 @@ async fn security_headers_on_every_answer(backend: Backend) {
         assert!(!csp.contains("unsafe-inline"), "{path}: {csp}");
         assert_eq!(r.header("x-frame-options"), "DENY", "{path}");
         assert_eq!(r.header("x-content-type-options"), "nosniff", "{path}");
-        assert_eq!(r.header("referrer-policy"), "no-referrer", "{path}");
+        assert_eq!(r.header("referrer-policy"), "same-origin", "{path}");
         assert!(!r.header("x-request-id").is_empty(), "{path}");
     }
     // No inline script in any page: every <script> loads a file.
-    let home = t.get("/").await;
+    let t2 = TestApp::with_tree(backend).await;
+    let city = t2.signed_in(Role::CityAdmin, "369900").await;
+    let home = t2.get_as(&city, "/").await;
+    assert_eq!(home.status, 200);
+    t2.finish().await;
     for (i, _) in home.body.match_indices("<script") {
         let tag_end = home.body[i..].find('>').unwrap() + i;
         assert!(
@@ -102,17 +110,18 @@ async fn not_found_page_shows_the_request_id(backend: Backend) {
 }
 
 async fn database_failure_answers_generically(backend: Backend) {
-    let t = TestApp::start(backend).await;
+    let t = TestApp::with_tree(backend).await;
+    let city = t.signed_in(Role::CityAdmin, "369900").await;
     // A closed pool makes every query fail, as an unreachable database would.
     t.database().close().await;
-    let r = t.get("/regions").await;
+    let r = t.get_as(&city, "/regions").await;
     assert_eq!(r.status, 500);
     assert!(r.body.contains("系统处理您的请求时出错"));
     assert!(r.body.contains(r.header("x-request-id")));
     for leak in ["SELECT", "sqlx", "pool", "regions WHERE", ".rs"] {
         assert!(!r.body.contains(leak), "error page leaks {leak}");
     }
-    let api = t.get("/api/v1/regions").await;
+    let api = t.get_as(&city, "/api/v1/regions").await;
     assert_eq!(api.status, 500);
     assert!(!api.body.contains("SELECT"));
     let health = t.get("/healthz").await;
@@ -129,7 +138,8 @@ async fn health_check_reports_the_database(backend: Backend) {
 }
 
 async fn assets_are_embedded(backend: Backend) {
-    let t = TestApp::start(backend).await;
+    let t = TestApp::with_tree(backend).await;
+    let city = t.signed_in(Role::CityAdmin, "369900").await;
     let css = t.get("/static/app.css").await;
     assert_eq!(css.status, 200);
     assert!(css.header("content-type").starts_with("text/css"));
@@ -138,7 +148,7 @@ async fn assets_are_embedded(backend: Backend) {
     assert!(js.header("content-type").starts_with("text/javascript"));
     assert_eq!(t.get("/static/nothing.js").await.status, 404);
     // Pages reference only local assets: nothing from a CDN.
-    let home = t.get("/").await;
+    let home = t.get_as(&city, "/").await;
     assert!(!home.body.contains("http://") && !home.body.contains("https://"));
     t.finish().await;
 }

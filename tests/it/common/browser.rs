@@ -158,6 +158,41 @@ impl Browser {
             .expect("click");
     }
 
+    pub async fn fill(&self, css: &str, value: &str) {
+        let field = self
+            .client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no field {css}: {e}"));
+        field.clear().await.expect("clear field");
+        field.send_keys(value).await.expect("type");
+    }
+
+    pub async fn click(&self, css: &str) {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no element {css}: {e}"))
+            .click()
+            .await
+            .expect("click");
+    }
+
+    /// Fills and submits the login form on the current page.
+    pub async fn sign_in(&self, username: &str, password: &str, code: &str) {
+        self.fill("input[name=username]", username).await;
+        self.fill("input[name=password]", password).await;
+        if !code.is_empty() {
+            self.fill("input[name=code]", code).await;
+        }
+        self.click("form[action='/login'] button[type=submit]")
+            .await;
+    }
+
+    pub async fn page_text(&self) -> String {
+        self.text("body").await
+    }
+
     pub async fn title(&self) -> String {
         self.client.title().await.expect("title")
     }

@@ -12,8 +12,14 @@ use axum::http::{HeaderMap, Request, StatusCode};
 use chrono::NaiveDate;
 use http_body_util::BodyExt;
 use minzheng::App;
-use minzheng::calendar::ManualClock;
+use minzheng::audit::{Actor, AuditEvent};
+use minzheng::auth::Role;
+use minzheng::auth::password::hash_password;
+use minzheng::auth::store::{self as user_store, NewUser};
+use minzheng::calendar::{Clock, ManualClock};
+use minzheng::config::Settings;
 use minzheng::db::Db;
+use minzheng::protect::{Keyring, SensitiveKind};
 use sqlx::Connection;
 use sqlx::postgres::PgConnection;
 use tokio::sync::OnceCell;
@@ -257,20 +263,199 @@ impl TestResponse {
     }
 }
 
+/// An account made directly in the database for a test (no forced password change).
+#[derive(Clone, Debug)]
+pub struct TestUser {
+    pub id: i64,
+    pub username: String,
+    pub password: String,
+    pub role: Role,
+    /// Base32 TOTP secret, for roles that need a second factor.
+    pub totp: Option<String>,
+}
+
+/// A signed-in browser-like client: its session cookie and CSRF token.
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub cookie: String,
+    pub csrf: String,
+    pub user: TestUser,
+}
+
+pub const TEST_PASSWORD: &str = "Civil-Affairs-2026";
+
+/// An audit event as the CLI would record it (for calling imports directly).
+pub fn cli_event(action: &str) -> AuditEvent {
+    AuditEvent::new(
+        ManualClock::at_date(test_today()).now_local(),
+        &Actor::cli(),
+        action,
+        "file",
+        "test",
+    )
+}
+
 impl TestApp {
     pub async fn start(backend: Backend) -> TestApp {
         let db = TestDb::new(backend).await;
         let clock = Arc::new(ManualClock::at_date(test_today()));
         let opened = Db::open(db.url()).await.expect("open test database");
-        let app = App::with_db(opened, clock.clone());
+        let app = App::with_db(
+            opened,
+            Keyring::ephemeral(),
+            Settings::default(),
+            clock.clone(),
+        );
         TestApp { app, db, clock }
+    }
+
+    /// Starts the app with SMALL_TREE imported.
+    pub async fn with_tree(backend: Backend) -> TestApp {
+        let t = TestApp::start(backend).await;
+        minzheng::region::import::import_regions(
+            t.database(),
+            SMALL_TREE.as_bytes(),
+            &cli_event("region.import"),
+        )
+        .await
+        .expect("import SMALL_TREE");
+        t
+    }
+
+    /// Creates an account with `TEST_PASSWORD` (and a TOTP secret for administrators).
+    pub async fn create_user(&self, username: &str, role: Role, region: &str) -> TestUser {
+        let hash = hash_password(TEST_PASSWORD).unwrap();
+        let totp = role.requires_totp().then(minzheng::auth::totp::new_secret);
+        let sealed = totp
+            .as_ref()
+            .map(|s| self.app.state.keyring.seal(SensitiveKind::Totp, s));
+        let mut tx = self.database().begin().await.unwrap();
+        let id = user_store::insert(
+            &mut tx,
+            &NewUser {
+                username,
+                display_name: username,
+                role,
+                region_code: region,
+                password_hash: &hash,
+                must_change_password: false,
+                totp_secret: sealed.as_ref().map(|s| s.sealed.as_str()),
+                phone: None,
+                id_number: None,
+            },
+            self.clock.now(),
+        )
+        .await
+        .expect("insert test user");
+        tx.commit().await.unwrap();
+        TestUser {
+            id,
+            username: username.to_string(),
+            password: TEST_PASSWORD.to_string(),
+            role,
+            totp,
+        }
+    }
+
+    /// The current TOTP code of a user (at the test clock's time).
+    pub fn totp_code(&self, user: &TestUser) -> String {
+        user.totp
+            .as_ref()
+            .and_then(|s| minzheng::auth::totp::code_at(s, self.clock.now().timestamp() as u64))
+            .unwrap_or_default()
+    }
+
+    /// Signs in through the JSON API and returns the session.
+    pub async fn login(&self, user: &TestUser) -> Session {
+        let body = serde_json::json!({
+            "username": user.username,
+            "password": user.password,
+            "code": self.totp_code(user),
+        });
+        let r = self
+            .request(
+                Request::post("/api/v1/login")
+                    .header("content-type", "application/json")
+                    .body(Body::from(body.to_string()))
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(
+            r.status, 200,
+            "login of {} failed: {}",
+            user.username, r.body
+        );
+        let cookie = r
+            .headers
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|c| c.starts_with("mz_session="))
+            .and_then(|c| c.split(';').next())
+            .expect("session cookie")
+            .to_string();
+        Session {
+            cookie,
+            csrf: r.json()["csrf_token"].as_str().unwrap().to_string(),
+            user: user.clone(),
+        }
+    }
+
+    /// Creates an account of `role` at `region` and signs it in.
+    pub async fn signed_in(&self, role: Role, region: &str) -> Session {
+        let name = format!("{}{}", role.code().replace('_', ""), region);
+        let user = self.create_user(&name, role, region).await;
+        self.login(&user).await
+    }
+
+    pub async fn get_as(&self, s: &Session, path: &str) -> TestResponse {
+        self.request(
+            Request::get(path)
+                .header("cookie", &s.cookie)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// Posts a form as the session, with its CSRF token added.
+    pub async fn post_as(&self, s: &Session, path: &str, form: &[(&str, &str)]) -> TestResponse {
+        let mut fields: Vec<(&str, &str)> = vec![("_csrf", s.csrf.as_str())];
+        fields.extend_from_slice(form);
+        self.post_form(path, &fields, Some(&s.cookie)).await
+    }
+
+    /// Posts a form exactly as given (no token added).
+    pub async fn post_form(
+        &self,
+        path: &str,
+        form: &[(&str, &str)],
+        cookie: Option<&str>,
+    ) -> TestResponse {
+        let body = serde_urlencoded::to_string(form).unwrap();
+        let mut req =
+            Request::post(path).header("content-type", "application/x-www-form-urlencoded");
+        if let Some(c) = cookie {
+            req = req.header("cookie", c);
+        }
+        self.request(req.body(Body::from(body)).unwrap()).await
     }
 
     pub fn database(&self) -> &Db {
         &self.app.state.db
     }
 
-    pub async fn request(&self, request: Request<Body>) -> TestResponse {
+    pub async fn request(&self, mut request: Request<Body>) -> TestResponse {
+        // As if from a client on this machine (the login throttle counts per address).
+        if request
+            .extensions()
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .is_none()
+        {
+            request.extensions_mut().insert(axum::extract::ConnectInfo(
+                std::net::SocketAddr::from(([127, 0, 0, 1], 40000)),
+            ));
+        }
         let response = self
             .app
             .router

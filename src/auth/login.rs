@@ -1,0 +1,816 @@
+//! Signing in and out, changing the password, enrolling the second factor, and
+//! re-authenticating before sensitive actions.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::{Form, Json};
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::context::{Ctx, CurrentUser, Stage};
+use super::guard::{
+    clear_cookie, random_token, read_cookie, same_secret, session_cookie, token_hash,
+};
+use super::password::{check_password, dummy_hash, hash_password, verify_password};
+use super::policy::SecurityPolicy;
+use super::routes::{Access, Routes};
+use super::store::{self, SessionRecord, UserRecord};
+use super::totp;
+use crate::AppState;
+use crate::audit::{AuditEvent, store::record, store::record_alone};
+use crate::error::{AppError, AppResult};
+use crate::protect::SensitiveKind;
+
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/login", Access::Public, login_page)
+        .post("/login", Access::Public, login_submit)
+        .post("/logout", Access::Session, logout)
+        .get("/account/password", Access::Session, password_page)
+        .post("/account/password", Access::Session, password_submit)
+        .get("/account/totp", Access::Session, totp_page)
+        .post("/account/totp", Access::Session, totp_submit)
+        .get("/reauth", Access::SignedIn, reauth_page)
+        .post("/reauth", Access::SignedIn, reauth_submit)
+        .post("/api/v1/login", Access::Public, api_login)
+        .post("/api/v1/logout", Access::Session, api_logout)
+        .get("/api/v1/me", Access::SignedIn, api_me)
+}
+
+/// The one answer for every failed login, so that an unknown user, a wrong password and a
+/// wrong second factor cannot be told apart.
+pub const LOGIN_FAILED: &str = "用户名、密码或动态验证码不正确。";
+
+/// Name of the pre-login cookie that pairs with the login form's hidden token
+/// (double-submit: a foreign site can post the form but cannot read the cookie).
+const PRE_COOKIE: &str = "mz_pre";
+
+/// A local path to return to after signing in; anything else goes home.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        _ => "/".to_string(),
+    }
+}
+
+pub fn now_local(state: &AppState) -> DateTime<chrono::FixedOffset> {
+    state.clock.now_local()
+}
+
+// ---------------------------------------------------------------- login core
+
+pub struct LoginOk {
+    pub token: String,
+    pub csrf: String,
+    pub stage: Stage,
+    pub user: UserRecord,
+}
+
+pub enum LoginFail {
+    Failed,
+    Locked { minutes: i64 },
+    Disabled,
+    Throttled { retry_after_secs: u64 },
+}
+
+impl LoginFail {
+    pub fn message(&self) -> String {
+        match self {
+            LoginFail::Failed => LOGIN_FAILED.to_string(),
+            LoginFail::Locked { minutes } => format!(
+                "该账号因连续多次登录失败已被锁定，请 {minutes} 分钟后再试，或联系系统管理员解锁。"
+            ),
+            LoginFail::Disabled => "该账号已停用，请联系系统管理员。".to_string(),
+            LoginFail::Throttled { retry_after_secs } => {
+                format!("登录尝试过于频繁，请 {retry_after_secs} 秒后再试。")
+            }
+        }
+    }
+}
+
+fn password_expired(user: &UserRecord, policy: &SecurityPolicy, now: DateTime<Utc>) -> bool {
+    let days = if user.role.is_admin() {
+        policy.admin_password_max_age_days
+    } else {
+        policy.user_password_max_age_days
+    };
+    days > 0 && now - user.password_changed_at > Duration::days(days)
+}
+
+/// Checks the credentials and opens a session. Every outcome is audited.
+pub async fn attempt_login(
+    state: &AppState,
+    ctx: &Ctx,
+    username: &str,
+    password: &str,
+    code: &str,
+) -> AppResult<Result<LoginOk, LoginFail>> {
+    let policy = SecurityPolicy::load(&state.db).await?;
+    let now = state.clock.now();
+    let at = now_local(state);
+    if let Err(wait) = state
+        .throttle
+        .check(&ctx.ip, now, policy.login_attempts_per_minute)
+    {
+        return Ok(Err(LoginFail::Throttled {
+            retry_after_secs: wait,
+        }));
+    }
+    let username = username.trim().to_lowercase();
+    let anonymous = crate::audit::Actor::anonymous(&username, &ctx.ip, &ctx.request_id);
+    let failure = |reason: &str| {
+        AuditEvent::new(at, &anonymous, "auth.login", "user", username.clone())
+            .failed()
+            .with(json!({ "reason": reason }))
+    };
+    let Some(user) = store::by_username(&state.db, &username).await? else {
+        // Spend the same time as a real check.
+        verify_password(password, dummy_hash());
+        record_alone(&state.db, &failure("unknown user"))
+            .await
+            .map_err(AppError::audit)?;
+        return Ok(Err(LoginFail::Failed));
+    };
+    let mut actor = anonymous.clone();
+    actor.user_id = Some(user.id);
+    actor.role = user.role.code().to_string();
+    actor.region_code = user.region_code.clone();
+
+    // An expired lock is lifted (and that is audited) before the attempt counts.
+    if let Some(until) = user.locked_until {
+        if until > now {
+            record_alone(&state.db, &failure("locked"))
+                .await
+                .map_err(AppError::audit)?;
+            let minutes = ((until - now).num_seconds() + 59) / 60;
+            return Ok(Err(LoginFail::Locked { minutes }));
+        }
+        let mut tx = state.db.begin().await?;
+        store::clear_failures(&mut tx, user.id).await?;
+        record(
+            &mut tx,
+            &AuditEvent::new(at, &actor, "auth.unlock", "user", user.id.to_string())
+                .with(json!({"reason": "lock expired"})),
+        )
+        .await
+        .map_err(AppError::audit)?;
+        tx.commit().await?;
+    }
+    let user = store::by_id(&state.db, user.id)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+
+    let password_ok = verify_password(password, &user.password_hash);
+    let mut totp_step = None;
+    let second_factor_ok = match (&user.totp_secret, user.role.requires_totp()) {
+        (Some(sealed), _) => {
+            let secret = state
+                .keyring
+                .open(SensitiveKind::Totp, sealed)
+                .map_err(|e| AppError::Internal(e.to_string()))?;
+            totp_step = totp::verify(
+                &secret,
+                code,
+                now.timestamp().max(0) as u64,
+                user.totp_last_step,
+            );
+            totp_step.is_some()
+        }
+        // An administrator without a second factor may only sign in to enrol one.
+        (None, _) => true,
+    };
+    if !password_ok || !second_factor_ok {
+        let mut tx = state.db.begin().await?;
+        let failures = user.failed_logins + 1;
+        let lock = (failures >= policy.max_failed_logins)
+            .then(|| now + Duration::minutes(policy.lockout_minutes));
+        store::record_failure(&mut tx, user.id, lock).await?;
+        let reason = if !password_ok {
+            "wrong password"
+        } else {
+            "wrong second factor"
+        };
+        record(&mut tx, &failure(reason))
+            .await
+            .map_err(AppError::audit)?;
+        if lock.is_some() {
+            record(
+                &mut tx,
+                &AuditEvent::new(at, &actor, "auth.lock", "user", user.id.to_string())
+                    .with(json!({"failures": failures, "minutes": policy.lockout_minutes})),
+            )
+            .await
+            .map_err(AppError::audit)?;
+        }
+        tx.commit().await?;
+        return Ok(Err(match lock {
+            Some(_) => LoginFail::Locked {
+                minutes: policy.lockout_minutes,
+            },
+            None => LoginFail::Failed,
+        }));
+    }
+    if !user.active {
+        record_alone(&state.db, &failure("disabled"))
+            .await
+            .map_err(AppError::audit)?;
+        return Ok(Err(LoginFail::Disabled));
+    }
+    let stage = if user.must_change_password || password_expired(&user, &policy, now) {
+        Stage::ChangePassword
+    } else if user.role.requires_totp() && user.totp_secret.is_none() {
+        Stage::EnrolTotp
+    } else {
+        Stage::Full
+    };
+    let token = random_token();
+    let csrf = random_token();
+    let mut tx = state.db.begin().await?;
+    store::clear_failures(&mut tx, user.id).await?;
+    if let Some(step) = totp_step {
+        store::set_totp_step(&mut tx, user.id, step).await?;
+    }
+    store::insert_session(
+        &mut tx,
+        &SessionRecord {
+            token_hash: token_hash(&token),
+            user_id: user.id,
+            stage: stage.code().to_string(),
+            csrf_token: csrf.clone(),
+            created_at: now,
+            last_seen_at: now,
+            reauth_at: now,
+        },
+        &ctx.ip,
+    )
+    .await?;
+    record(
+        &mut tx,
+        &AuditEvent::new(at, &actor, "auth.login", "user", user.id.to_string())
+            .with(json!({"stage": stage.code(), "second_factor": totp_step.is_some()})),
+    )
+    .await
+    .map_err(AppError::audit)?;
+    tx.commit().await?;
+    Ok(Ok(LoginOk {
+        token,
+        csrf,
+        stage,
+        user,
+    }))
+}
+
+// ---------------------------------------------------------------- pages
+
+#[derive(Template)]
+#[template(path = "auth/login.html")]
+struct LoginPage {
+    error: String,
+    notice: String,
+    /// No account exists yet: say how to set the system up.
+    setup: bool,
+    username: String,
+    next: String,
+    pre: String,
+}
+
+#[derive(Deserialize, Default)]
+pub struct LoginQuery {
+    next: Option<String>,
+    changed: Option<String>,
+    out: Option<String>,
+}
+
+fn login_page_response(page: LoginPage, status: axum::http::StatusCode) -> AppResult<Response> {
+    let pre = page.pre.clone();
+    let html = crate::web::layout::render(page)?;
+    let mut response = (status, html).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "{PRE_COOKIE}={pre}; Path=/login; HttpOnly; SameSite=Strict"
+    )) {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+    Ok(response)
+}
+
+async fn login_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<LoginQuery>,
+) -> AppResult<Response> {
+    if ctx.user.is_some() {
+        return Ok(Redirect::to(&safe_next(q.next.as_deref())).into_response());
+    }
+    let notice = if q.changed.is_some() {
+        "密码已修改，请用新密码登录。"
+    } else if q.out.is_some() {
+        "您已安全退出。"
+    } else {
+        ""
+    };
+    login_page_response(
+        LoginPage {
+            error: String::new(),
+            notice: notice.to_string(),
+            setup: store::count(&state.db).await? == 0,
+            username: String::new(),
+            next: safe_next(q.next.as_deref()),
+            pre: random_token(),
+        },
+        axum::http::StatusCode::OK,
+    )
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    username: String,
+    password: String,
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    next: String,
+    #[serde(default)]
+    _pre: String,
+}
+
+async fn login_submit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> AppResult<Response> {
+    let retry = |error: String, status| {
+        login_page_response(
+            LoginPage {
+                error,
+                notice: String::new(),
+                setup: false,
+                username: form.username.clone(),
+                next: safe_next(Some(&form.next)),
+                pre: random_token(),
+            },
+            status,
+        )
+    };
+    let pre_ok = read_cookie(&headers, PRE_COOKIE).is_some_and(|c| same_secret(&c, &form._pre));
+    if !pre_ok {
+        return retry(
+            "登录页面已过期，请重新输入后登录。".to_string(),
+            axum::http::StatusCode::FORBIDDEN,
+        );
+    }
+    match attempt_login(&state, &ctx, &form.username, &form.password, &form.code).await? {
+        Ok(ok) => {
+            let to = match ok.stage {
+                Stage::Full => safe_next(Some(&form.next)),
+                other => other.page().to_string(),
+            };
+            let mut response = Redirect::to(&to).into_response();
+            if let Ok(v) =
+                HeaderValue::from_str(&session_cookie(&ok.token, state.settings.secure_cookies))
+            {
+                response.headers_mut().append(header::SET_COOKIE, v);
+            }
+            Ok(response)
+        }
+        Err(fail) => {
+            let status = match fail {
+                LoginFail::Throttled { .. } => axum::http::StatusCode::TOO_MANY_REQUESTS,
+                _ => axum::http::StatusCode::OK,
+            };
+            let mut response = retry(fail.message(), status)?;
+            if let LoginFail::Throttled { retry_after_secs } = fail
+                && let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string())
+            {
+                response.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            Ok(response)
+        }
+    }
+}
+
+/// Ends the session (audited) and returns the cookie that clears it.
+async fn end_session(state: &AppState, ctx: &Ctx) -> AppResult<HeaderValue> {
+    let user = ctx.user()?;
+    let mut tx = state.db.begin().await?;
+    store::delete_session_tx(&mut tx, &user.token_hash).await?;
+    record(
+        &mut tx,
+        &AuditEvent::new(
+            now_local(state),
+            &ctx.actor(),
+            "auth.logout",
+            "user",
+            user.id.to_string(),
+        ),
+    )
+    .await
+    .map_err(AppError::audit)?;
+    tx.commit().await?;
+    HeaderValue::from_str(&clear_cookie(state.settings.secure_cookies))
+        .map_err(|e| AppError::Internal(e.to_string()))
+}
+
+async fn logout(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
+    let cookie = end_session(&state, &ctx).await?;
+    let mut response = Redirect::to("/login?out=1").into_response();
+    response.headers_mut().append(header::SET_COOKIE, cookie);
+    Ok(response)
+}
+
+#[derive(Template)]
+#[template(path = "auth/password.html")]
+struct PasswordPage {
+    user: CurrentUser,
+    errors: Vec<String>,
+    forced: bool,
+    min_length: i64,
+}
+
+async fn password_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> AppResult<Html<String>> {
+    let policy = SecurityPolicy::load(&state.db).await?;
+    crate::web::layout::render(PasswordPage {
+        forced: user.stage == Stage::ChangePassword,
+        user,
+        errors: Vec::new(),
+        min_length: policy.min_password_length,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    current: String,
+    new: String,
+    confirm: String,
+}
+
+/// Why a password change is refused (each sentence shown), or `Ok` with the new hash.
+async fn check_change(
+    state: &AppState,
+    user: &UserRecord,
+    current: &str,
+    new: &str,
+    confirm: &str,
+) -> AppResult<Result<String, Vec<String>>> {
+    let policy = SecurityPolicy::load(&state.db).await?;
+    let mut errors = Vec::new();
+    if !verify_password(current, &user.password_hash) {
+        errors.push("当前密码不正确。".to_string());
+    }
+    if new != confirm {
+        errors.push("两次输入的新密码不一致。".to_string());
+    }
+    let mut broken = check_password(new, &user.username, policy.min_password_length as usize);
+    if new == current {
+        broken.push(super::password::PasswordRule::SameAsCurrent);
+    }
+    errors.extend(broken.iter().map(|r| format!("{}。", r.message())));
+    if !errors.is_empty() {
+        return Ok(Err(errors));
+    }
+    hash_password(new).map(Ok).map_err(AppError::Internal)
+}
+
+/// Stores the new password and ends every session of the account (audited).
+async fn apply_change(state: &AppState, ctx: &Ctx, user_id: i64, hash: &str) -> AppResult<()> {
+    let mut tx = state.db.begin().await?;
+    store::set_password(&mut tx, user_id, hash, false, state.clock.now()).await?;
+    store::delete_user_sessions(&mut tx, user_id).await?;
+    record(
+        &mut tx,
+        &AuditEvent::new(
+            now_local(state),
+            &ctx.actor(),
+            "auth.password_change",
+            "user",
+            user_id.to_string(),
+        ),
+    )
+    .await
+    .map_err(AppError::audit)?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn password_submit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(form): Form<PasswordForm>,
+) -> AppResult<Response> {
+    let user = ctx.user()?.clone();
+    let record = store::by_id(&state.db, user.id)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    match check_change(&state, &record, &form.current, &form.new, &form.confirm).await? {
+        Err(errors) => {
+            let policy = SecurityPolicy::load(&state.db).await?;
+            let html = crate::web::layout::render(PasswordPage {
+                forced: user.stage == Stage::ChangePassword,
+                user,
+                errors,
+                min_length: policy.min_password_length,
+            })?;
+            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
+        }
+        Ok(hash) => {
+            apply_change(&state, &ctx, user.id, &hash).await?;
+            let mut response = Redirect::to("/login?changed=1").into_response();
+            if let Ok(v) = HeaderValue::from_str(&clear_cookie(state.settings.secure_cookies)) {
+                response.headers_mut().append(header::SET_COOKIE, v);
+            }
+            Ok(response)
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "auth/totp.html")]
+struct TotpPage {
+    user: CurrentUser,
+    enrolled: bool,
+    secret: String,
+    qr_svg: String,
+    error: String,
+}
+
+async fn totp_enrolled(state: &AppState, user_id: i64) -> AppResult<bool> {
+    Ok(store::by_id(&state.db, user_id)
+        .await?
+        .is_some_and(|u| u.totp_secret.is_some()))
+}
+
+fn totp_page_for(
+    user: CurrentUser,
+    enrolled: bool,
+    secret: String,
+    error: String,
+    city: &str,
+) -> AppResult<Html<String>> {
+    let issuer = format!("{city}民政");
+    let qr_svg = if enrolled {
+        String::new()
+    } else {
+        totp::qr_svg(&totp::otpauth_uri(&issuer, &user.username, &secret)).unwrap_or_default()
+    };
+    crate::web::layout::render(TotpPage {
+        user,
+        enrolled,
+        secret,
+        qr_svg,
+        error,
+    })
+}
+
+async fn city_name(state: &AppState) -> AppResult<String> {
+    Ok(crate::region::store::city(&state.db)
+        .await?
+        .map(|c| c.name)
+        .unwrap_or_default())
+}
+
+async fn totp_page(State(state): State<AppState>, user: CurrentUser) -> AppResult<Html<String>> {
+    let enrolled = totp_enrolled(&state, user.id).await?;
+    let city = city_name(&state).await?;
+    totp_page_for(user, enrolled, totp::new_secret(), String::new(), &city)
+}
+
+#[derive(Deserialize)]
+pub struct TotpForm {
+    secret: String,
+    code: String,
+}
+
+async fn totp_submit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(form): Form<TotpForm>,
+) -> AppResult<Response> {
+    let user = ctx.user()?.clone();
+    if totp_enrolled(&state, user.id).await? {
+        return Err(AppError::Conflict(
+            "已经绑定了动态验证码。如需更换，请联系系统管理员重置。".to_string(),
+        ));
+    }
+    let now = state.clock.now().timestamp().max(0) as u64;
+    let Some(step) = totp::verify(&form.secret, &form.code, now, 0) else {
+        let city = city_name(&state).await?;
+        let html = totp_page_for(
+            user,
+            false,
+            form.secret.clone(),
+            "验证码不正确：请确认手机时间准确，并输入验证器上当前显示的 6 位数字。".to_string(),
+            &city,
+        )?;
+        return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
+    };
+    let sealed = state.keyring.seal(SensitiveKind::Totp, form.secret.trim());
+    let mut tx = state.db.begin().await?;
+    store::set_totp_secret(&mut tx, user.id, Some(&sealed.sealed), step).await?;
+    if user.stage == Stage::EnrolTotp {
+        store::set_stage(&mut tx, &user.token_hash, Stage::Full.code()).await?;
+    }
+    record(
+        &mut tx,
+        &AuditEvent::new(
+            now_local(&state),
+            &ctx.actor(),
+            "auth.totp_enrol",
+            "user",
+            user.id.to_string(),
+        ),
+    )
+    .await
+    .map_err(AppError::audit)?;
+    tx.commit().await?;
+    Ok(Redirect::to("/").into_response())
+}
+
+#[derive(Template)]
+#[template(path = "auth/reauth.html")]
+struct ReauthPage {
+    page: crate::web::layout::PageCtx,
+    user: CurrentUser,
+    next: String,
+    error: String,
+}
+
+#[derive(Deserialize, Default)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+async fn reauth_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<NextQuery>,
+) -> AppResult<Html<String>> {
+    let page =
+        crate::web::layout::PageCtx::load(&state, Some(&user), "", "重新验证身份", vec![]).await?;
+    crate::web::layout::render(ReauthPage {
+        page,
+        user,
+        next: safe_next(q.next.as_deref()),
+        error: String::new(),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct ReauthForm {
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+async fn reauth_submit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(form): Form<ReauthForm>,
+) -> AppResult<Response> {
+    let user = ctx.user()?.clone();
+    let record_user = store::by_id(&state.db, user.id)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    let ok = verify_password(&form.password, &record_user.password_hash);
+    let mut event = AuditEvent::new(
+        now_local(&state),
+        &ctx.actor(),
+        "auth.reauth",
+        "user",
+        user.id.to_string(),
+    );
+    if !ok {
+        event = event.failed();
+    }
+    let mut tx = state.db.begin().await?;
+    if ok {
+        store::set_reauth(&mut tx, &user.token_hash, state.clock.now()).await?;
+    }
+    record(&mut tx, &event).await.map_err(AppError::audit)?;
+    tx.commit().await?;
+    if ok {
+        return Ok(Redirect::to(&safe_next(Some(&form.next))).into_response());
+    }
+    let page =
+        crate::web::layout::PageCtx::load(&state, Some(&user), "", "重新验证身份", vec![]).await?;
+    let html = crate::web::layout::render(ReauthPage {
+        page,
+        user,
+        next: safe_next(Some(&form.next)),
+        error: "密码不正确。".to_string(),
+    })?;
+    Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
+}
+
+/// Sensitive actions call this first: the password must have been entered within the
+/// policy's window (10 minutes), otherwise the user is sent to re-authenticate.
+pub async fn require_recent_auth(
+    state: &AppState,
+    user: &CurrentUser,
+    next: &str,
+) -> AppResult<()> {
+    let policy = SecurityPolicy::load(&state.db).await?;
+    if state.clock.now() - user.reauth_at > Duration::minutes(policy.reauth_minutes) {
+        return Err(AppError::ReauthRequired {
+            next: next.to_string(),
+        });
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------- JSON API
+
+#[derive(Deserialize)]
+pub struct ApiLogin {
+    username: String,
+    password: String,
+    #[serde(default)]
+    code: String,
+}
+
+#[derive(Serialize)]
+pub struct MeAnswer {
+    id: i64,
+    username: String,
+    display_name: String,
+    role: &'static str,
+    role_label: &'static str,
+    region_code: String,
+    stage: &'static str,
+    permissions: Vec<&'static str>,
+    /// Send this as `X-CSRF-Token` with every state-changing API call.
+    csrf_token: String,
+}
+
+async fn api_login(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Json(body): Json<ApiLogin>,
+) -> AppResult<Response> {
+    match attempt_login(&state, &ctx, &body.username, &body.password, &body.code).await? {
+        Ok(ok) => {
+            let answer = MeAnswer {
+                id: ok.user.id,
+                username: ok.user.username.clone(),
+                display_name: ok.user.display_name.clone(),
+                role: ok.user.role.code(),
+                role_label: ok.user.role.label(),
+                region_code: ok.user.region_code.clone(),
+                stage: ok.stage.code(),
+                permissions: ok.user.role.permissions(),
+                csrf_token: ok.csrf,
+            };
+            let mut response = Json(answer).into_response();
+            if let Ok(v) =
+                HeaderValue::from_str(&session_cookie(&ok.token, state.settings.secure_cookies))
+            {
+                response.headers_mut().append(header::SET_COOKIE, v);
+            }
+            Ok(response)
+        }
+        Err(LoginFail::Throttled { retry_after_secs }) => {
+            Err(AppError::TooManyRequests { retry_after_secs })
+        }
+        Err(fail) => Err(AppError::Forbidden(fail.message())),
+    }
+}
+
+async fn api_logout(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
+    let cookie = end_session(&state, &ctx).await?;
+    let mut response = Json(json!({"status": "signed out"})).into_response();
+    response.headers_mut().append(header::SET_COOKIE, cookie);
+    Ok(response)
+}
+
+async fn api_me(user: CurrentUser) -> Json<MeAnswer> {
+    Json(MeAnswer {
+        id: user.id,
+        username: user.username.clone(),
+        display_name: user.display_name.clone(),
+        role: user.role.code(),
+        role_label: user.role.label(),
+        region_code: user.region.to_string(),
+        stage: user.stage.code(),
+        permissions: user.role.permissions(),
+        csrf_token: user.csrf_token.clone(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_must_be_a_local_path() {
+        assert_eq!(safe_next(Some("/regions")), "/regions");
+        assert_eq!(safe_next(Some("//evil.example")), "/");
+        assert_eq!(safe_next(Some("https://evil.example")), "/");
+        assert_eq!(safe_next(Some("/\\evil")), "/");
+        assert_eq!(safe_next(None), "/");
+    }
+}

@@ -1,0 +1,168 @@
+//! Roles and their permissions (`module:entity:action`). Deny by default: a role can do
+//! exactly what its list says. The three administrators (三员) hold no business
+//! permission, so none of them reads case data.
+
+use serde::Serialize;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// A new account before the security admin grants a role: reaches nothing.
+    None,
+    CommunityWorker,
+    StreetCaseworker,
+    DistrictReviewer,
+    DistrictApprover,
+    CityAdmin,
+    Auditor,
+    SystemAdmin,
+    SecurityAdmin,
+    AuditAdmin,
+}
+
+pub const ALL_ROLES: [Role; 10] = [
+    Role::None,
+    Role::CommunityWorker,
+    Role::StreetCaseworker,
+    Role::DistrictReviewer,
+    Role::DistrictApprover,
+    Role::CityAdmin,
+    Role::Auditor,
+    Role::SystemAdmin,
+    Role::SecurityAdmin,
+    Role::AuditAdmin,
+];
+
+/// Reference data every business role reads.
+const REFERENCE: [&str; 2] = ["region:tree:read", "calendar:holiday:read"];
+
+impl Role {
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::None => "none",
+            Role::CommunityWorker => "community_worker",
+            Role::StreetCaseworker => "street_caseworker",
+            Role::DistrictReviewer => "district_reviewer",
+            Role::DistrictApprover => "district_approver",
+            Role::CityAdmin => "city_admin",
+            Role::Auditor => "auditor",
+            Role::SystemAdmin => "system_admin",
+            Role::SecurityAdmin => "security_admin",
+            Role::AuditAdmin => "audit_admin",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Role> {
+        ALL_ROLES.into_iter().find(|r| r.code() == code)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::None => "未授权",
+            Role::CommunityWorker => "社区工作人员",
+            Role::StreetCaseworker => "街道经办人员",
+            Role::DistrictReviewer => "区县审核人员",
+            Role::DistrictApprover => "区县审批人员",
+            Role::CityAdmin => "市局管理人员",
+            Role::Auditor => "审计人员",
+            Role::SystemAdmin => "系统管理员",
+            Role::SecurityAdmin => "安全管理员",
+            Role::AuditAdmin => "审计管理员",
+        }
+    }
+
+    /// The three separated administrator roles (三员).
+    pub fn is_admin(self) -> bool {
+        matches!(
+            self,
+            Role::SystemAdmin | Role::SecurityAdmin | Role::AuditAdmin
+        )
+    }
+
+    /// 等保 level 3: a second factor is mandatory for the three administrators.
+    pub fn requires_totp(self) -> bool {
+        self.is_admin()
+    }
+
+    pub fn permissions(self) -> Vec<&'static str> {
+        let mut p: Vec<&'static str> = Vec::new();
+        match self {
+            Role::None => {}
+            Role::CommunityWorker | Role::StreetCaseworker => {
+                p.extend(REFERENCE);
+                p.push("person:sensitive:reveal");
+            }
+            Role::DistrictReviewer | Role::DistrictApprover | Role::CityAdmin => {
+                p.extend(REFERENCE);
+                p.push("person:sensitive:reveal");
+            }
+            Role::Auditor => {
+                p.extend(REFERENCE);
+                // Reads the audit log of its own region (DOMAIN.md §8), never exports it.
+                p.push("audit:log:read");
+            }
+            Role::SystemAdmin => {
+                // Accounts and configuration; the tree is needed to place accounts.
+                p.extend([
+                    "region:tree:read",
+                    "admin:user:read",
+                    "admin:user:create",
+                    "admin:user:update",
+                    "admin:user:reveal",
+                ]);
+            }
+            Role::SecurityAdmin => {
+                p.extend([
+                    "security:user:read",
+                    "security:role:grant",
+                    "security:policy:read",
+                    "security:policy:update",
+                ]);
+            }
+            Role::AuditAdmin => {
+                p.extend(["audit:log:read", "audit:log:export", "audit:log:read_all"]);
+            }
+        }
+        p
+    }
+
+    pub fn has(self, permission: &str) -> bool {
+        self.permissions().contains(&permission)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_three_administrators_hold_no_business_permission() {
+        for admin in [Role::SystemAdmin, Role::SecurityAdmin, Role::AuditAdmin] {
+            for p in admin.permissions() {
+                assert!(
+                    !p.starts_with("person:") && !p.starts_with("assistance:"),
+                    "{admin:?} holds {p}"
+                );
+            }
+        }
+        // And they do not overlap: accounts, grants and audit are separate.
+        assert!(!Role::SystemAdmin.has("security:role:grant"));
+        assert!(!Role::SystemAdmin.has("audit:log:read"));
+        assert!(!Role::SecurityAdmin.has("admin:user:create"));
+        assert!(!Role::SecurityAdmin.has("audit:log:read"));
+        assert!(!Role::AuditAdmin.has("admin:user:read"));
+        assert!(!Role::AuditAdmin.has("security:role:grant"));
+    }
+
+    #[test]
+    fn no_role_means_no_permission() {
+        assert!(Role::None.permissions().is_empty());
+    }
+
+    #[test]
+    fn codes_round_trip() {
+        for r in ALL_ROLES {
+            assert_eq!(Role::from_code(r.code()), Some(r));
+        }
+    }
+}
