@@ -66,6 +66,11 @@ pub fn routes() -> Routes {
             Access::Perm("admin:user:reveal"),
             reveal,
         )
+        .post(
+            "/admin/users-find",
+            Access::Perm("admin:user:read"),
+            find_by_id_number,
+        )
         .get("/api/v1/users", Access::Perm("admin:user:read"), api_list)
 }
 
@@ -702,6 +707,37 @@ async fn reveal(
         Some((kind.label().to_string(), value)),
     )
     .await
+}
+
+#[derive(Deserialize)]
+pub struct FindForm {
+    id_number: String,
+}
+
+/// Finds accounts by ID number. A POST, so the number never appears in a URL or a log.
+async fn find_by_id_number(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Form(form): Form<FindForm>,
+) -> AppResult<Html<String>> {
+    let id = IdNumber::parse(&form.id_number, state.clock.today())
+        .map_err(|e| AppError::Invalid(format!("身份证号：{e}")))?;
+    let index = state.keyring.index(SensitiveKind::IdNumber, id.as_str());
+    let found = store::by_id_number_index(&state.db, &index).await?;
+    let users = found
+        .iter()
+        .filter(|u| user.scope().contains(&u.region_code))
+        .map(|u| view(&state, u))
+        .collect();
+    let page = PageCtx::load(
+        &state,
+        Some(&user),
+        "admin_users",
+        "账号管理",
+        vec![Crumb::here("账号管理")],
+    )
+    .await?;
+    render(ListPage { page, users })
 }
 
 #[cfg(test)]

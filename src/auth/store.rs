@@ -82,6 +82,13 @@ pub async fn by_username(db: &Db, username: &str) -> Result<Option<UserRecord>, 
         .transpose()
 }
 
+/// Exact lookup by ID number through its blind index (the number itself is not stored).
+pub async fn by_id_number_index(db: &Db, index: &str) -> Result<Vec<UserRecord>, sqlx::Error> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id_number_index = $1 ORDER BY id");
+    let rows = sqlx::query(&sql).bind(index).fetch_all(db.pool()).await?;
+    rows.iter().map(user_from_row).collect()
+}
+
 pub async fn by_id(db: &Db, id: i64) -> Result<Option<UserRecord>, sqlx::Error> {
     let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
     sqlx::query(&sql)

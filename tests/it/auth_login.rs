@@ -511,3 +511,57 @@ async fn sensitive_actions_need_a_recent_password(backend: Backend) {
     assert_eq!(role, Role::CommunityWorker);
     t.finish().await;
 }
+
+on_both_backends!(an_administrator_without_a_second_factor_must_enrol_first);
+
+async fn an_administrator_without_a_second_factor_must_enrol_first(backend: Backend) {
+    let t = TestApp::with_tree(backend).await;
+    let mut admin = t.create_user("aud", Role::AuditAdmin, "369900").await;
+    sqlx::query("UPDATE users SET totp_secret = NULL WHERE id = $1")
+        .bind(admin.id)
+        .execute(t.database().pool())
+        .await
+        .unwrap();
+    admin.totp = None;
+    let s = t.login(&admin).await;
+    let r = t.get_as(&s, "/audit").await;
+    assert_eq!(r.status, 303);
+    assert_eq!(r.header("location"), "/account/totp");
+    let page = t.get_as(&s, "/account/totp").await;
+    assert!(page.body.contains("<svg"), "a QR code drawn on the server");
+    let secret = page
+        .body
+        .split("id=\"totp-secret\">")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_string();
+    let now = minzheng::calendar::Clock::now(t.clock.as_ref()).timestamp() as u64;
+    let wrong = t
+        .post_as(
+            &s,
+            "/account/totp",
+            &[("secret", &secret), ("code", "123456")],
+        )
+        .await;
+    assert_eq!(wrong.status, 422);
+    let code = minzheng::auth::totp::code_at(&secret, now).unwrap();
+    let r = t
+        .post_as(&s, "/account/totp", &[("secret", &secret), ("code", &code)])
+        .await;
+    assert_eq!(r.status, 303);
+    assert_eq!(
+        t.get_as(&s, "/audit").await.status,
+        200,
+        "enrolled: full access"
+    );
+    // From now on the code is required, and the enrolment code cannot be replayed.
+    assert_eq!(api_login(&t, "aud", TEST_PASSWORD, "").await.status, 403);
+    assert_eq!(api_login(&t, "aud", TEST_PASSWORD, &code).await.status, 403);
+    t.clock.advance(Duration::seconds(30));
+    let next = minzheng::auth::totp::code_at(&secret, now + 30).unwrap();
+    assert_eq!(api_login(&t, "aud", TEST_PASSWORD, &next).await.status, 200);
+    t.finish().await;
+}

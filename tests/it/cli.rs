@@ -228,3 +228,62 @@ async fn serve_with_demo_answers_over_http(backend: Backend) {
     assert_eq!(stdout.matches("TOTP 密钥").count(), 3);
     db.drop_db().await;
 }
+
+#[test]
+fn bootstrap_creates_the_three_administrators_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_url(dir.path());
+    let out = minzheng(&url, &["accounts", "bootstrap"]);
+    assert!(!out.status.success(), "no regions yet");
+    assert!(stderr_lines(&out)[0].contains("regions import"));
+    let regions = dir.path().join("r.csv");
+    std::fs::write(&regions, SMALL_TREE).unwrap();
+    assert!(
+        minzheng(&url, &["regions", "import", regions.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let out = minzheng(&url, &["accounts", "bootstrap"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for name in ["sysadmin", "secadmin", "auditadmin"] {
+        assert!(stdout.contains(name), "{stdout}");
+    }
+    assert_eq!(stdout.matches("TOTP 密钥").count(), 3);
+    assert!(
+        dir.path().join("cli.db.key").exists(),
+        "the key file is created beside the database"
+    );
+    let again = minzheng(&url, &["accounts", "bootstrap"]);
+    assert!(!again.status.success());
+    // The chain verifies, and the CLI actions are in it.
+    let verify = minzheng(&url, &["audit", "verify"]);
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
+}
+
+#[test]
+fn the_server_refuses_to_start_without_its_key_once_data_is_sealed() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_url(dir.path());
+    let regions = dir.path().join("r.csv");
+    std::fs::write(&regions, SMALL_TREE).unwrap();
+    assert!(
+        minzheng(&url, &["regions", "import", regions.to_str().unwrap()])
+            .status
+            .success()
+    );
+    assert!(minzheng(&url, &["accounts", "bootstrap"]).status.success());
+    std::fs::remove_file(dir.path().join("cli.db.key")).unwrap();
+    let out = minzheng(&url, &["accounts", "bootstrap"]);
+    assert!(!out.status.success());
+    let err = stderr_lines(&out).join(" ");
+    assert!(err.contains("密钥文件"), "{err}");
+}

@@ -3,11 +3,15 @@
 
 mod common;
 
+mod access_control;
+mod audit_log;
 mod auth_login;
+mod browser_auth;
 mod browser_smoke;
 mod calendar;
 mod cli;
 mod demo;
+mod personal_data;
 mod regions;
 mod storage;
 mod web_shell;

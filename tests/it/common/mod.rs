@@ -269,7 +269,6 @@ pub struct TestUser {
     pub id: i64,
     pub username: String,
     pub password: String,
-    pub role: Role,
     /// Base32 TOTP secret, for roles that need a second factor.
     pub totp: Option<String>,
 }
@@ -295,8 +294,42 @@ pub fn cli_event(action: &str) -> AuditEvent {
     )
 }
 
+/// Everything the application logs during the whole test run (DEBUG and above), so a
+/// test can check that no secret ever reaches a log.
+#[derive(Clone, Default)]
+pub struct LogCapture(pub Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogCapture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+pub fn log_capture() -> &'static LogCapture {
+    static CAPTURE: std::sync::OnceLock<LogCapture> = std::sync::OnceLock::new();
+    CAPTURE.get_or_init(|| {
+        let capture = LogCapture::default();
+        let writer = capture.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::DEBUG)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        let _ = tracing::subscriber::set_global_default(subscriber);
+        capture
+    })
+}
+
 impl TestApp {
     pub async fn start(backend: Backend) -> TestApp {
+        log_capture();
         let db = TestDb::new(backend).await;
         let clock = Arc::new(ManualClock::at_date(test_today()));
         let opened = Db::open(db.url()).await.expect("open test database");
@@ -352,7 +385,6 @@ impl TestApp {
             id,
             username: username.to_string(),
             password: TEST_PASSWORD.to_string(),
-            role,
             totp,
         }
     }

@@ -1,0 +1,330 @@
+//! SECURITY.md "Access control", each row a test.
+
+use minzheng::auth::roles::ALL_ROLES;
+use minzheng::auth::store as users;
+use minzheng::auth::{Access, Role};
+
+use crate::common::{Backend, TestApp};
+use crate::on_both_backends;
+
+on_both_backends!(
+    role_by_route_matrix,
+    a_user_without_grants_reaches_only_sign_in_pages,
+    anonymous_requests_reach_only_public_routes,
+    region_scope_on_lists_records_and_api,
+    state_changing_forms_need_the_csrf_token_and_our_origin,
+    no_mass_assignment_of_role_status_or_region,
+);
+
+/// A concrete path for a route pattern (parameters filled with values that exist).
+fn concrete(path: &str, user_id: i64) -> String {
+    path.replace("{code}", "369902001")
+        .replace("{id}", &user_id.to_string())
+        .replace("{file}", "app.css")
+}
+
+fn region_for(role: Role) -> &'static str {
+    match role {
+        Role::CommunityWorker => "369902001001",
+        Role::StreetCaseworker => "369902001",
+        Role::DistrictReviewer | Role::DistrictApprover => "369902",
+        _ => "369900",
+    }
+}
+
+async fn role_by_route_matrix(backend: Backend) {
+    let t = TestApp::with_tree(backend).await;
+    let target = t
+        .create_user("target", Role::StreetCaseworker, "369902001")
+        .await;
+    let routes: Vec<_> = t
+        .app
+        .routes
+        .iter()
+        .filter(|r| r.method == "GET")
+        .cloned()
+        .collect();
+    assert!(routes.len() > 10, "the table lists the routes");
+    for role in ALL_ROLES.into_iter().filter(|r| *r != Role::None) {
+        let s = t.signed_in(role, region_for(role)).await;
+        for route in &routes {
+            let path = concrete(route.path, target.id);
+            // Skip pages that need a fresh password (they would redirect to /reauth).
+            let r = t.get_as(&s, &path).await;
+            let allowed = match route.access {
+                Access::Public | Access::Session | Access::SignedIn => true,
+                Access::Perm(p) => role.has(p),
+            };
+            if allowed {
+                assert!(
+                    r.status != 403 && r.status != 401,
+                    "{role:?} should reach {path}: {}",
+                    r.status
+                );
+            } else {
+                assert_eq!(r.status, 403, "{role:?} must not reach {path}");
+            }
+        }
+        // The three administrators never reach business data pages.
+        if role.is_admin() {
+            for path in ["/regions/369902001", "/calendar"] {
+                let allowed = role.has("region:tree:read") && path.starts_with("/regions");
+                assert_eq!(
+                    t.get_as(&s, path).await.status == 200,
+                    allowed,
+                    "{role:?} {path}"
+                );
+            }
+        }
+    }
+    t.finish().await;
+}
+
+async fn a_user_without_grants_reaches_only_sign_in_pages(backend: Backend) {
+    let t = TestApp::with_tree(backend).await;
+    let s = t.signed_in(Role::None, "369902001").await;
+    for route in t.app.routes.iter().filter(|r| r.method == "GET") {
+        let path = concrete(route.path, s.user.id);
+        let r = t.get_as(&s, &path).await;
+        match route.access {
+            Access::Public | Access::Session => assert_ne!(r.status, 403, "{path}"),
+            _ => assert_eq!(
+                r.status, 403,
+                "{path} must refuse an account without a role"
+            ),
+        }
+    }
+    let home = t.get_as(&s, "/").await;
+    assert!(
+        home.body.contains("尚未授权"),
+        "the refusal says what to do"
+    );
+    t.finish().await;
+}
+
+async fn anonymous_requests_reach_only_public_routes(backend: Backend) {
+    let t = TestApp::with_tree(backend).await;
+    for route in &t.app.routes {
+        let path = concrete(route.path, 1);
+        let r = if route.method == "GET" {
+            t.get(&path).await
+        } else {
+            t.post_form(&path, &[], None).await
+        };
+        if route.access == Access::Public {
+            assert!(
+                r.status != 401 && !(r.status == 303 && r.header("location").starts_with("/login")),
+                "{path}"
+            );
+        } else if path.starts_with("/api/") {
+            assert_eq!(r.status, 401, "{} {path}", route.method);
+        } else {
+            assert_eq!(r.status, 303, "{} {path}", route.method);
+            assert!(r.header("location").starts_with("/login"), "{path}");
+        }
+    }
+    t.finish().await;
+}
+
+async fn region_scope_on_lists_records_and_api(backend: Backend) {
+    let t = TestApp::with_tree(backend).await;
+    let more = "369902002,人民街道,\n369902002001,阳光社区,城镇\n";
+    minzheng::region::import::import_regions(
+        t.database(),
+        more.as_bytes(),
+        &crate::common::cli_event("region.import"),
+    )
+    .await
+    .unwrap();
+    let a = t.signed_in(Role::StreetCaseworker, "369902001").await;
+    // List: only street A's subtree.
+    let list = t.get_as(&a, "/regions").await;
+    assert!(list.body.contains("幸福社区"));
+    assert!(!list.body.contains("阳光社区") && !list.body.contains("人民街道"));
+    let api = t.get_as(&a, "/api/v1/regions").await.json();
+    let codes: Vec<&str> = api
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, vec!["369902001", "369902001001", "369902001002"]);
+    // Single record of street B by URL and by API: 404, like a missing one.
+    assert_eq!(t.get_as(&a, "/regions/369902002").await.status, 404);
+    assert_eq!(t.get_as(&a, "/regions/369902002001").await.status, 404);
+    assert_eq!(
+        t.get_as(&a, "/api/v1/regions/369902002001").await.status,
+        404
+    );
+    assert_eq!(
+        t.get_as(&a, "/regions/369902").await.status,
+        404,
+        "not even the district above"
+    );
+    assert_eq!(t.get_as(&a, "/regions/369902001001").await.status, 200);
+    // A system admin of one district cannot manage accounts of another.
+    let other = t
+        .create_user("far", Role::StreetCaseworker, "369921001")
+        .await;
+    let admin = t.create_user("dadmin", Role::SystemAdmin, "369902").await;
+    let s = t.login(&admin).await;
+    assert_eq!(
+        t.get_as(&s, &format!("/admin/users/{}", other.id))
+            .await
+            .status,
+        404
+    );
+    let r = t
+        .post_as(
+            &s,
+            &format!("/admin/users/{}/status", other.id),
+            &[("active", "0")],
+        )
+        .await;
+    assert_eq!(r.status, 404, "cannot change another district's record");
+    assert!(
+        users::by_id(t.database(), other.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .active
+    );
+    t.finish().await;
+}
+
+async fn state_changing_forms_need_the_csrf_token_and_our_origin(backend: Backend) {
+    let t = TestApp::with_tree(backend).await;
+    let admin = t.create_user("sys", Role::SystemAdmin, "369900").await;
+    let victim = t
+        .create_user("victim", Role::StreetCaseworker, "369902001")
+        .await;
+    let s = t.login(&admin).await;
+    let path = format!("/admin/users/{}/status", victim.id);
+    let r = t
+        .post_form(&path, &[("active", "0")], Some(&s.cookie))
+        .await;
+    assert_eq!(r.status, 403, "no token");
+    assert!(r.body.contains("CSRF"));
+    let r = t
+        .post_form(
+            &path,
+            &[("_csrf", "forged"), ("active", "0")],
+            Some(&s.cookie),
+        )
+        .await;
+    assert_eq!(r.status, 403, "wrong token");
+    // A foreign Origin is refused even with the right token.
+    let body = serde_urlencoded::to_string([("_csrf", s.csrf.as_str()), ("active", "0")]).unwrap();
+    let r = t
+        .request(
+            axum::http::Request::post(&path)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("cookie", &s.cookie)
+                .header("host", "minzheng.local")
+                .header("origin", "https://evil.example")
+                .body(axum::body::Body::from(body))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, 403, "foreign origin");
+    assert!(
+        users::by_id(t.database(), victim.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .active,
+        "nothing changed"
+    );
+    // With the token, from our own pages, it works.
+    let r = t.post_as(&s, &path, &[("active", "0")]).await;
+    assert_eq!(r.status, 200);
+    assert!(
+        !users::by_id(t.database(), victim.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .active
+    );
+    // The API takes the token as a header.
+    let r = t
+        .request(
+            axum::http::Request::post("/api/v1/logout")
+                .header("cookie", &s.cookie)
+                .header("x-csrf-token", &s.csrf)
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    t.finish().await;
+}
+
+async fn no_mass_assignment_of_role_status_or_region(backend: Backend) {
+    let t = TestApp::with_tree(backend).await;
+    let admin = t.create_user("sys", Role::SystemAdmin, "369900").await;
+    let target = t
+        .create_user("clerk", Role::StreetCaseworker, "369902001")
+        .await;
+    let s = t.login(&admin).await;
+    let path = format!("/admin/users/{}", target.id);
+    let version = users::by_id(t.database(), target.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .version
+        .to_string();
+    for (field, value) in [
+        ("role", "system_admin"),
+        ("status", "disabled"),
+        ("username", "root"),
+        ("approver", "1"),
+    ] {
+        let r = t
+            .post_as(
+                &s,
+                &path,
+                &[
+                    ("display_name", "改名"),
+                    ("region_code", "369902001"),
+                    ("version", &version),
+                    (field, value),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 422, "{field} must be refused");
+    }
+    let after = users::by_id(t.database(), target.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(after.role, Role::StreetCaseworker);
+    assert!(after.active);
+    assert_eq!(after.display_name, "clerk", "row unchanged");
+    // The allowed fields alone are accepted.
+    let r = t
+        .post_as(
+            &s,
+            &path,
+            &[
+                ("display_name", "王经办"),
+                ("region_code", "369902001"),
+                ("version", &version),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // A stale version is a conflict, not a silent overwrite.
+    let r = t
+        .post_as(
+            &s,
+            &path,
+            &[
+                ("display_name", "又改名"),
+                ("region_code", "369902001"),
+                ("version", &version),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 409);
+    t.finish().await;
+}
