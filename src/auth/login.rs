@@ -272,6 +272,9 @@ struct LoginPage {
     notice: String,
     /// No account exists yet: say how to set the system up.
     setup: bool,
+    city: String,
+    max_failed: i64,
+    lockout_minutes: i64,
     username: String,
     next: String,
     pre: String,
@@ -282,6 +285,11 @@ pub struct LoginQuery {
     next: Option<String>,
     changed: Option<String>,
     out: Option<String>,
+}
+
+async fn login_page_parts(state: &AppState) -> AppResult<(String, i64, i64)> {
+    let policy = SecurityPolicy::load(&state.db).await?;
+    Ok((city_name(state).await?, policy.max_failed_logins, policy.lockout_minutes))
 }
 
 fn login_page_response(page: LoginPage, status: axum::http::StatusCode) -> AppResult<Response> {
@@ -311,11 +319,15 @@ async fn login_page(
     } else {
         ""
     };
+    let (city, max_failed, lockout_minutes) = login_page_parts(&state).await?;
     login_page_response(
         LoginPage {
             error: String::new(),
             notice: notice.to_string(),
             setup: store::count(&state.db).await? == 0,
+            city,
+            max_failed,
+            lockout_minutes,
             username: String::new(),
             next: safe_next(q.next.as_deref()),
             pre: random_token(),
@@ -342,12 +354,16 @@ async fn login_submit(
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> AppResult<Response> {
+    let (city, max_failed, lockout_minutes) = login_page_parts(&state).await?;
     let retry = |error: String, status| {
         login_page_response(
             LoginPage {
                 error,
                 notice: String::new(),
                 setup: false,
+                city: city.clone(),
+                max_failed,
+                lockout_minutes,
                 username: form.username.clone(),
                 next: safe_next(Some(&form.next)),
                 pre: random_token(),
