@@ -289,7 +289,11 @@ pub struct LoginQuery {
 
 async fn login_page_parts(state: &AppState) -> AppResult<(String, i64, i64)> {
     let policy = SecurityPolicy::load(&state.db).await?;
-    Ok((city_name(state).await?, policy.max_failed_logins, policy.lockout_minutes))
+    Ok((
+        city_name(state).await?,
+        policy.max_failed_logins,
+        policy.lockout_minutes,
+    ))
 }
 
 fn login_page_response(page: LoginPage, status: axum::http::StatusCode) -> AppResult<Response> {
