@@ -112,6 +112,8 @@ enum AuditCommand {
 enum AccountsCommand {
     /// Create the three administrators (system, security, audit) of a new installation
     Bootstrap,
+    /// Give an account a new temporary password (and administrators a new TOTP secret)
+    Reset { username: String },
 }
 
 #[tokio::main]
@@ -267,10 +269,22 @@ async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Accounts {
+            command: AccountsCommand::Reset { username },
+        } => {
+            let app = open_app(&url, key_file, Settings::default()).await?;
+            let lines = minzheng::auth::provision::reset(&app.state, &Actor::cli(), &username)
+                .await
+                .map_err(text)?;
+            for line in lines {
+                println!("{line}");
+            }
+            Ok(())
+        }
+        Command::Accounts {
             command: AccountsCommand::Bootstrap,
         } => {
             let app = open_app(&url, key_file, Settings::default()).await?;
-            let lines = minzheng::auth::demo::bootstrap(&app.state, &Actor::cli())
+            let lines = minzheng::auth::provision::bootstrap(&app.state, &Actor::cli())
                 .await
                 .map_err(text)?;
             for line in lines {

@@ -119,9 +119,14 @@ pub async fn verify(db: &Db) -> Result<VerifyReport, sqlx::Error> {
     let mut checked = 0;
     const BATCH: i64 = 5_000;
     loop {
-        let sql = format!("SELECT {COLUMNS} FROM audit_log WHERE seq >= $1 ORDER BY seq LIMIT $2");
+        // Only up to the head read above: entries appended while we verify are left for
+        // the next run instead of being mistaken for a broken tail.
+        let sql = format!(
+            "SELECT {COLUMNS} FROM audit_log WHERE seq >= $1 AND seq <= $2 ORDER BY seq LIMIT $3"
+        );
         let rows = sqlx::query(&sql)
             .bind(next_seq)
+            .bind(head_seq)
             .bind(BATCH)
             .fetch_all(db.pool())
             .await?;

@@ -119,10 +119,28 @@ pub fn view(state: &AppState, u: &UserRecord) -> UserView {
 
 /// A record of another region answers exactly like a missing one.
 async fn load_in_scope(state: &AppState, user: &CurrentUser, id: i64) -> AppResult<UserRecord> {
-    store::by_id(&state.db, id)
+    let what = || format!("账号 {id}");
+    let record = store::by_id(&state.db, id)
         .await?
-        .filter(|u| user.scope().contains(&u.region_code))
-        .ok_or_else(|| AppError::NotFound(format!("账号 {id}")))
+        .ok_or_else(|| AppError::NotFound(what()))?;
+    user.ensure_in_scope(&record.region_code, what)?;
+    Ok(record)
+}
+
+/// Accounts of the three administrators are not reset, disabled or unlocked from the web:
+/// a system administrator who could reset the security or audit administrator's password
+/// could sign in as them, and the separation of the three would be gone. The operator of
+/// the server does it with `minzheng accounts reset` (audited as the CLI).
+fn refuse_admin_target(target: &UserRecord) -> AppResult<()> {
+    if target.role.is_admin() {
+        return Err(AppError::Forbidden(format!(
+            "{} 是{}账号：三员账号不能在网页上重置、停用或解锁，请由服务器运维人员运行 minzheng accounts reset {}。",
+            target.username,
+            target.role.label(),
+            target.username
+        )));
+    }
+    Ok(())
 }
 
 /// A temporary password that meets the policy (shown once, must be changed at login).
@@ -427,6 +445,8 @@ pub struct UpdateForm {
     region_code: String,
     #[serde(default)]
     phone: String,
+    #[serde(default)]
+    clear_phone: Option<String>,
     version: i64,
 }
 
@@ -459,13 +479,23 @@ async fn update(
     {
         return Err(AppError::Invalid(format!("所属区划 {region} 不存在。")));
     }
+    // A blank phone field keeps the number on file (the form never shows it in full);
+    // `clear_phone` removes it.
     let phone = match form.phone.trim() {
         "" => None,
         p => Some(Phone::parse(p).map_err(|e| AppError::Invalid(format!("联系电话：{e}")))?),
     };
-    let sealed = phone
-        .as_ref()
-        .map(|p| state.keyring.seal(SensitiveKind::Phone, p.as_str()));
+    let sealed = match (&phone, form.clear_phone.as_deref()) {
+        (Some(p), _) => Some(state.keyring.seal(SensitiveKind::Phone, p.as_str())),
+        (None, Some("1")) => None,
+        (None, _) => before
+            .phone_sealed
+            .as_ref()
+            .map(|sealed| crate::protect::Sealed {
+                sealed: sealed.clone(),
+                index: before.phone_index.clone().unwrap_or_default(),
+            }),
+    };
     let before_view = view(&state, &before);
     let mut tx = state.db.begin().await?;
     if !store::update_profile(
@@ -486,7 +516,11 @@ async fn update(
         &mut tx,
         &AuditEvent::new(now_local(&state), &ctx.actor(), "user.update", "user", id.to_string()).with(json!({
             "before": {"display_name": before_view.display_name, "region_code": before_view.region_code, "phone": before_view.phone_masked},
-            "after": {"display_name": display_name, "region_code": region.as_str(), "phone": phone.as_ref().map(|p| p.masked()).unwrap_or_default()},
+            "after": {
+                "display_name": display_name,
+                "region_code": region.as_str(),
+                "phone": match &phone { Some(p) => p.masked(), None if sealed.is_some() => before_view.phone_masked.clone(), None => String::new() },
+            },
         })),
     )
     .await
@@ -513,6 +547,7 @@ async fn set_status(
     if target.id == user.id {
         return Err(AppError::Invalid("不能停用自己的账号。".to_string()));
     }
+    refuse_admin_target(&target)?;
     let active = form.active == "1";
     let mut tx = state.db.begin().await?;
     store::set_active(&mut tx, id, active).await?;
@@ -559,6 +594,8 @@ async fn reset_password(
 ) -> AppResult<Html<String>> {
     let user = ctx.user()?.clone();
     let target = load_in_scope(&state, &user, id).await?;
+    refuse_admin_target(&target)?;
+    require_recent_auth(&state, &user, &format!("/admin/users/{id}")).await?;
     let password = temporary_password();
     let hash = hash_password(&password).map_err(AppError::Internal)?;
     let mut tx = state.db.begin().await?;
@@ -602,7 +639,9 @@ async fn reset_totp(
     Path(id): Path<i64>,
 ) -> AppResult<Html<String>> {
     let user = ctx.user()?.clone();
-    load_in_scope(&state, &user, id).await?;
+    let target = load_in_scope(&state, &user, id).await?;
+    refuse_admin_target(&target)?;
+    require_recent_auth(&state, &user, &format!("/admin/users/{id}")).await?;
     let mut tx = state.db.begin().await?;
     store::set_totp_secret(&mut tx, id, None, 0).await?;
     store::delete_user_sessions(&mut tx, id).await?;
@@ -635,7 +674,8 @@ async fn unlock(
     Path(id): Path<i64>,
 ) -> AppResult<Html<String>> {
     let user = ctx.user()?.clone();
-    load_in_scope(&state, &user, id).await?;
+    let target = load_in_scope(&state, &user, id).await?;
+    refuse_admin_target(&target)?;
     let mut tx = state.db.begin().await?;
     store::clear_failures(&mut tx, id).await?;
     record(

@@ -66,6 +66,25 @@ impl CurrentUser {
     pub fn scope(&self) -> RegionScope {
         self.region.scope()
     }
+
+    /// Bounds for list queries: `region_code >= $1 AND region_code < $2`.
+    pub fn scope_bounds(&self) -> (String, String) {
+        self.scope().sql_bounds()
+    }
+
+    /// Single-record reads call this with the record's region: a record outside the
+    /// user's scope answers exactly like a missing one (404), so its existence leaks not.
+    pub fn ensure_in_scope(
+        &self,
+        region_code: &str,
+        what: impl FnOnce() -> String,
+    ) -> Result<(), AppError> {
+        if self.scope().contains(region_code) {
+            Ok(())
+        } else {
+            Err(AppError::NotFound(what()))
+        }
+    }
     pub fn can(&self, permission: &str) -> bool {
         self.stage == Stage::Full && self.role.has(permission)
     }
@@ -100,15 +119,18 @@ impl Ctx {
     }
 }
 
-/// The client's address: the socket peer, or the first `X-Forwarded-For` hop when the
-/// server is configured to sit behind a trusted reverse proxy.
+/// The client's address: the socket peer, or — behind a trusted reverse proxy — the
+/// right-most `X-Forwarded-For` entry, the one the proxy itself added (entries to its
+/// left come from the client and can be forged).
 pub fn client_ip(parts: &Parts, trust_proxy: bool) -> String {
     if trust_proxy
         && let Some(forwarded) = parts
             .headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .last()
     {
         let hop = forwarded.trim();
         if hop.parse::<std::net::IpAddr>().is_ok() {

@@ -18,9 +18,10 @@ use crate::AppState;
 use crate::error::AppError;
 use crate::region::RegionCode;
 
-/// Form bodies larger than this are not buffered for the CSRF check (uploads are bounded
-/// by the body-limit layer before they get here).
-const MAX_BUFFERED_BODY: usize = 64 * 1024 * 1024;
+/// The most a request body may hold (checked before anything is buffered); uploads of
+/// ledgers stay well below it. Bigger requests get 413.
+pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
+const MAX_BUFFERED_BODY: usize = MAX_BODY_BYTES;
 
 pub fn cookie_name(secure: bool) -> &'static str {
     // The __Host- prefix makes the browser insist on Secure, Path=/ and no Domain.
@@ -156,7 +157,7 @@ async fn load_user(state: &AppState, token: &str) -> Result<Option<CurrentUser>,
 
 /// A state-changing request from another site: its `Origin` (or `Sec-Fetch-Site`) says
 /// so. Requests without those headers (scripts, old browsers) rely on the CSRF token.
-fn foreign_origin(headers: &HeaderMap) -> bool {
+fn foreign_origin(headers: &HeaderMap, trust_proxy: bool) -> bool {
     if headers
         .get("sec-fetch-site")
         .and_then(|v| v.to_str().ok())
@@ -167,9 +168,16 @@ fn foreign_origin(headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return false;
     };
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
+    // Behind a trusted proxy that rewrites Host, the public host is in X-Forwarded-Host.
+    let forwarded_host = trust_proxy
+        .then(|| {
+            headers
+                .get("x-forwarded-host")
+                .and_then(|v| v.to_str().ok())
+        })
+        .flatten();
+    let host = forwarded_host
+        .or_else(|| headers.get(header::HOST).and_then(|v| v.to_str().ok()))
         .unwrap_or("");
     let origin_host = origin.split_once("://").map(|(_, h)| h).unwrap_or(origin);
     origin == "null" || !origin_host.eq_ignore_ascii_case(host)
@@ -243,7 +251,7 @@ pub async fn authenticate(State(state): State<AppState>, request: Request, next:
     }
     let mut body = body;
     if !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
-        if foreign_origin(&parts.headers) {
+        if foreign_origin(&parts.headers, state.settings.trust_proxy) {
             return AppError::Forbidden(
                 "请求来自其他网站，已拒绝。请在本系统的页面中操作。".to_string(),
             )

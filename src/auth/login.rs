@@ -49,10 +49,29 @@ pub const LOGIN_FAILED: &str = "用户名、密码或动态验证码不正确。
 const PRE_COOKIE: &str = "mz_pre";
 
 /// A local path to return to after signing in; anything else goes home.
+/// A local path to return to: it must start with one `/` and contain only URL-safe
+/// characters (browsers drop tabs and newlines, so `/\t/evil` would become `//evil`).
 pub fn safe_next(next: Option<&str>) -> String {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "/-._~?=&%+".contains(c);
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && n.chars().all(allowed) => {
+            n.to_string()
+        }
         _ => "/".to_string(),
+    }
+}
+
+/// A typed username as the audit log keeps it: a mistyped password in the username box
+/// must not end up in the log, so anything that is not a possible username is replaced.
+fn loggable_username(typed: &str) -> String {
+    let ok = (1..=32).contains(&typed.len())
+        && typed
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'));
+    if ok {
+        typed.to_string()
+    } else {
+        "(无效用户名)".to_string()
     }
 }
 
@@ -120,19 +139,30 @@ pub async fn attempt_login(
         }));
     }
     let username = username.trim().to_lowercase();
-    let anonymous = crate::audit::Actor::anonymous(&username, &ctx.ip, &ctx.request_id);
+    let logged_name = loggable_username(&username);
+    let anonymous = crate::audit::Actor::anonymous(&logged_name, &ctx.ip, &ctx.request_id);
     let failure = |reason: &str| {
-        AuditEvent::new(at, &anonymous, "auth.login", "user", username.clone())
+        AuditEvent::new(at, &anonymous, "auth.login", "user", logged_name.clone())
             .failed()
             .with(json!({ "reason": reason }))
     };
     let Some(user) = store::by_username(&state.db, &username).await? else {
-        // Spend the same time as a real check.
+        // Spend the same time as a real check, and lock unknown names exactly like real
+        // ones, so neither timing nor the lock message tells which names exist.
         verify_password(password, dummy_hash());
         record_alone(&state.db, &failure("unknown user"))
             .await
             .map_err(AppError::audit)?;
-        return Ok(Err(LoginFail::Failed));
+        let lock = state.throttle.unknown_failure(
+            &username,
+            now,
+            policy.max_failed_logins,
+            Duration::minutes(policy.lockout_minutes),
+        );
+        return Ok(Err(match lock {
+            Some(minutes) => LoginFail::Locked { minutes },
+            None => LoginFail::Failed,
+        }));
     };
     let mut actor = anonymous.clone();
     actor.user_id = Some(user.id);
@@ -183,34 +213,18 @@ pub async fn attempt_login(
         (None, _) => true,
     };
     if !password_ok || !second_factor_ok {
-        let mut tx = state.db.begin().await?;
-        let failures = user.failed_logins + 1;
-        let lock = (failures >= policy.max_failed_logins)
-            .then(|| now + Duration::minutes(policy.lockout_minutes));
-        store::record_failure(&mut tx, user.id, lock).await?;
         let reason = if !password_ok {
             "wrong password"
         } else {
             "wrong second factor"
         };
-        record(&mut tx, &failure(reason))
-            .await
-            .map_err(AppError::audit)?;
-        if lock.is_some() {
-            record(
-                &mut tx,
-                &AuditEvent::new(at, &actor, "auth.lock", "user", user.id.to_string())
-                    .with(json!({"failures": failures, "minutes": policy.lockout_minutes})),
-            )
-            .await
-            .map_err(AppError::audit)?;
-        }
-        tx.commit().await?;
-        return Ok(Err(match lock {
-            Some(_) => LoginFail::Locked {
+        let locked = count_failure(state, &actor, user.id, &failure(reason)).await?;
+        return Ok(Err(if locked {
+            LoginFail::Locked {
                 minutes: policy.lockout_minutes,
-            },
-            None => LoginFail::Failed,
+            }
+        } else {
+            LoginFail::Failed
         }));
     }
     if !user.active {
@@ -229,10 +243,22 @@ pub async fn attempt_login(
     let token = random_token();
     let csrf = random_token();
     let mut tx = state.db.begin().await?;
-    store::clear_failures(&mut tx, user.id).await?;
-    if let Some(step) = totp_step {
-        store::set_totp_step(&mut tx, user.id, step).await?;
+    if let Some(step) = totp_step
+        && !store::use_totp_step(&mut tx, user.id, step).await?
+    {
+        // A concurrent login used the same code first.
+        tx.rollback().await?;
+        let locked =
+            count_failure(state, &actor, user.id, &failure("second factor replayed")).await?;
+        return Ok(Err(if locked {
+            LoginFail::Locked {
+                minutes: policy.lockout_minutes,
+            }
+        } else {
+            LoginFail::Failed
+        }));
     }
+    store::clear_failures(&mut tx, user.id).await?;
     store::insert_session(
         &mut tx,
         &SessionRecord {
@@ -261,6 +287,47 @@ pub async fn attempt_login(
         stage,
         user,
     }))
+}
+
+/// Counts a failed password (or second-factor) check against the account, locking it
+/// and ending its sessions when the limit is reached. Returns whether it is now locked.
+/// Used by login, re-authentication and password change alike, so a stolen session
+/// cannot guess the password without limit.
+pub async fn count_failure(
+    state: &AppState,
+    actor: &crate::audit::Actor,
+    user_id: i64,
+    failure: &AuditEvent,
+) -> AppResult<bool> {
+    let policy = SecurityPolicy::load(&state.db).await?;
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    let (failures, locked) = store::record_failure(
+        &mut tx,
+        user_id,
+        policy.max_failed_logins,
+        now + Duration::minutes(policy.lockout_minutes),
+    )
+    .await?;
+    record(&mut tx, failure).await.map_err(AppError::audit)?;
+    if locked {
+        store::delete_user_sessions(&mut tx, user_id).await?;
+        record(
+            &mut tx,
+            &AuditEvent::new(
+                now_local(state),
+                actor,
+                "auth.lock",
+                "user",
+                user_id.to_string(),
+            )
+            .with(json!({"failures": failures, "minutes": policy.lockout_minutes})),
+        )
+        .await
+        .map_err(AppError::audit)?;
+    }
+    tx.commit().await?;
+    Ok(locked)
 }
 
 // ---------------------------------------------------------------- pages
@@ -317,7 +384,7 @@ async fn login_page(
         return Ok(Redirect::to(&safe_next(q.next.as_deref())).into_response());
     }
     let notice = if q.changed.is_some() {
-        "密码已修改，请用新密码登录。"
+        "密码已修改，请用新密码登录（管理员请输入验证器上新的动态验证码：每个验证码只能用一次，每 30 秒更新）。"
     } else if q.out.is_some() {
         "您已安全退出。"
     } else {
@@ -527,6 +594,19 @@ async fn password_submit(
     let record = store::by_id(&state.db, user.id)
         .await?
         .ok_or(AppError::Unauthenticated)?;
+    if !verify_password(&form.current, &record.password_hash) {
+        let event = AuditEvent::new(
+            now_local(&state),
+            &ctx.actor(),
+            "auth.password_change",
+            "user",
+            user.id.to_string(),
+        )
+        .failed();
+        if count_failure(&state, &ctx.actor(), user.id, &event).await? {
+            return Ok(Redirect::to("/login").into_response());
+        }
+    }
     match check_change(&state, &record, &form.current, &form.new, &form.confirm).await? {
         Err(errors) => {
             let policy = SecurityPolicy::load(&state.db).await?;
@@ -697,24 +777,23 @@ async fn reauth_submit(
         .await?
         .ok_or(AppError::Unauthenticated)?;
     let ok = verify_password(&form.password, &record_user.password_hash);
-    let mut event = AuditEvent::new(
+    let event = AuditEvent::new(
         now_local(&state),
         &ctx.actor(),
         "auth.reauth",
         "user",
         user.id.to_string(),
     );
-    if !ok {
-        event = event.failed();
-    }
-    let mut tx = state.db.begin().await?;
     if ok {
+        let mut tx = state.db.begin().await?;
         store::set_reauth(&mut tx, &user.token_hash, state.clock.now()).await?;
-    }
-    record(&mut tx, &event).await.map_err(AppError::audit)?;
-    tx.commit().await?;
-    if ok {
+        record(&mut tx, &event).await.map_err(AppError::audit)?;
+        tx.commit().await?;
         return Ok(Redirect::to(&safe_next(Some(&form.next))).into_response());
+    }
+    // Wrong password: it counts towards the lock, which also ends this session.
+    if count_failure(&state, &ctx.actor(), user.id, &event.failed()).await? {
+        return Ok(Redirect::to("/login").into_response());
     }
     let page =
         crate::web::layout::PageCtx::load(&state, Some(&user), "", "重新验证身份", vec![]).await?;
@@ -831,6 +910,8 @@ mod tests {
         assert_eq!(safe_next(Some("//evil.example")), "/");
         assert_eq!(safe_next(Some("https://evil.example")), "/");
         assert_eq!(safe_next(Some("/\\evil")), "/");
+        assert_eq!(safe_next(Some("/\t/evil.example")), "/");
+        assert_eq!(safe_next(Some("/regions?x=1")), "/regions?x=1");
         assert_eq!(safe_next(None), "/");
     }
 }

@@ -9,6 +9,7 @@ pub mod guard;
 pub mod login;
 pub mod password;
 pub mod policy;
+pub mod provision;
 pub mod roles;
 pub mod routes;
 pub mod security;

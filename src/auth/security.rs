@@ -108,8 +108,8 @@ async fn grant(
     require_recent_auth(&state, &user, "/security/users").await?;
     let target = store::by_id(&state.db, id)
         .await?
-        .filter(|u| user.scope().contains(&u.region_code))
         .ok_or_else(|| AppError::NotFound(format!("账号 {id}")))?;
+    user.ensure_in_scope(&target.region_code, || format!("账号 {id}"))?;
     if target.id == user.id {
         return Err(AppError::Invalid(
             "不能修改自己的角色：请由另一位安全管理员操作。".to_string(),
@@ -127,6 +127,9 @@ async fn grant(
     }
     let mut tx = state.db.begin().await?;
     store::set_role(&mut tx, id, role).await?;
+    // The new role applies from the next sign-in: open sessions end now, so that a user
+    // given an administrator role must sign in again with a second factor.
+    store::delete_user_sessions(&mut tx, id).await?;
     record(
         &mut tx,
         &AuditEvent::new(

@@ -35,6 +35,7 @@ pub struct UserRecord {
     pub totp_secret: Option<String>,
     pub totp_last_step: i64,
     pub phone_sealed: Option<String>,
+    pub phone_index: Option<String>,
     pub id_number_sealed: Option<String>,
     pub created_at: DateTime<Utc>,
     pub version: i64,
@@ -42,7 +43,7 @@ pub struct UserRecord {
 
 const USER_COLUMNS: &str = "id, username, display_name, role, region_code, status, password_hash, \
     must_change_password, password_changed_at, failed_logins, locked_until, totp_secret, \
-    totp_last_step, phone_sealed, id_number_sealed, created_at, version";
+    totp_last_step, phone_sealed, phone_index, id_number_sealed, created_at, version";
 
 fn user_from_row(row: &AnyRow) -> Result<UserRecord, sqlx::Error> {
     let bad = |what: &str| sqlx::Error::Decode(format!("users.{what}").into());
@@ -66,6 +67,7 @@ fn user_from_row(row: &AnyRow) -> Result<UserRecord, sqlx::Error> {
         totp_secret: row.try_get("totp_secret")?,
         totp_last_step: row.try_get("totp_last_step")?,
         phone_sealed: row.try_get("phone_sealed")?,
+        phone_index: row.try_get("phone_index")?,
         id_number_sealed: row.try_get("id_number_sealed")?,
         created_at: parse_ts(&created).ok_or_else(|| bad("created_at"))?,
         version: row.try_get("version")?,
@@ -169,20 +171,27 @@ pub async fn username_taken(db: &Db, username: &str) -> Result<bool, sqlx::Error
         .is_some())
 }
 
-/// Records a failed login; returns the new count.
+/// Counts a failed password check and locks the account when `max` consecutive failures
+/// are reached — in one statement, so that concurrent guesses cannot each read the old
+/// count and slip past the limit. Returns the new count and whether this call locked it.
 pub async fn record_failure(
     tx: &mut Transaction<'_, Any>,
     id: i64,
-    lock_until: Option<DateTime<Utc>>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE users SET failed_logins = failed_logins + 1, locked_until = $2 WHERE id = $1",
+    max: i64,
+    lock_until: DateTime<Utc>,
+) -> Result<(i64, bool), sqlx::Error> {
+    let row = sqlx::query(
+        "UPDATE users SET failed_logins = failed_logins + 1, \
+         locked_until = CASE WHEN failed_logins + 1 >= $2 THEN $3 ELSE locked_until END \
+         WHERE id = $1 RETURNING failed_logins",
     )
     .bind(id)
-    .bind(lock_until.map(ts))
-    .execute(&mut **tx)
+    .bind(max)
+    .bind(ts(lock_until))
+    .fetch_one(&mut **tx)
     .await?;
-    Ok(())
+    let count: i64 = row.try_get("failed_logins")?;
+    Ok((count, count == max))
 }
 
 pub async fn clear_failures(tx: &mut Transaction<'_, Any>, id: i64) -> Result<(), sqlx::Error> {
@@ -193,17 +202,20 @@ pub async fn clear_failures(tx: &mut Transaction<'_, Any>, id: i64) -> Result<()
     Ok(())
 }
 
-pub async fn set_totp_step(
+/// Marks a TOTP step used. Returns false when that step (or a later one) was already
+/// used — by a concurrent login with the same code — so the code must be refused.
+pub async fn use_totp_step(
     tx: &mut Transaction<'_, Any>,
     id: i64,
     step: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE users SET totp_last_step = $2 WHERE id = $1")
-        .bind(id)
-        .bind(step)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
+) -> Result<bool, sqlx::Error> {
+    let done =
+        sqlx::query("UPDATE users SET totp_last_step = $2 WHERE id = $1 AND totp_last_step < $2")
+            .bind(id)
+            .bind(step)
+            .execute(&mut **tx)
+            .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 pub async fn set_totp_secret(

@@ -6,12 +6,45 @@ use std::sync::Mutex;
 
 use chrono::{DateTime, Duration, Utc};
 
+/// Consecutive failures of a name without an account, and until when it is "locked".
+type UnknownName = (i64, Option<DateTime<Utc>>);
+
 #[derive(Default, Debug)]
 pub struct LoginThrottle {
     attempts: Mutex<HashMap<String, VecDeque<DateTime<Utc>>>>,
+    /// Failures per unknown username, so that unknown names "lock" like real ones.
+    unknown: Mutex<HashMap<String, UnknownName>>,
 }
 
 impl LoginThrottle {
+    /// Counts a failed login for a name that has no account. Returns the minutes left
+    /// when the name is (now) "locked", exactly as a real account would answer.
+    pub fn unknown_failure(
+        &self,
+        username: &str,
+        now: DateTime<Utc>,
+        max: i64,
+        lockout: Duration,
+    ) -> Option<i64> {
+        let mut map = self.unknown.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() > 10_000 {
+            map.retain(|_, (_, until)| until.is_some_and(|u| u > now));
+        }
+        let entry = map.entry(username.to_string()).or_insert((0, None));
+        if let Some(until) = entry.1 {
+            if until > now {
+                return Some(((until - now).num_seconds() + 59) / 60);
+            }
+            *entry = (0, None);
+        }
+        entry.0 += 1;
+        if entry.0 >= max {
+            entry.1 = Some(now + lockout);
+            return Some(lockout.num_minutes());
+        }
+        None
+    }
+
     /// Counts an attempt from `ip` at `now`; refuses it (with the seconds to wait) when
     /// `limit` attempts were already made in the last minute.
     pub fn check(&self, ip: &str, now: DateTime<Utc>, limit: i64) -> Result<(), u64> {

@@ -12,6 +12,7 @@ use axum::Router;
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -70,6 +71,10 @@ pub fn router(state: AppState) -> (Router, Vec<crate::auth::RouteInfo>) {
         .layer(middleware::from_fn_with_state(
             state.clone(),
             crate::auth::guard::authenticate,
+        ))
+        // Before anything reads the body: one byte over answers 413.
+        .layer(RequestBodyLimitLayer::new(
+            crate::auth::guard::MAX_BODY_BYTES,
         ))
         // Inside the error renderer, so a timeout or a panic still gets the Chinese page
         // with the request id.

@@ -328,3 +328,170 @@ async fn no_mass_assignment_of_role_status_or_region(backend: Backend) {
     assert_eq!(r.status, 409);
     t.finish().await;
 }
+
+on_both_backends!(
+    hand_written_page_matrix,
+    post_routes_refuse_roles_without_the_permission,
+    csrf_multipart_cross_site_and_null_origin,
+    bodies_over_the_limit_answer_413,
+);
+
+/// The expected matrix written out by hand (not derived from `roles.rs`), for the pages
+/// that separate the roles.
+async fn hand_written_page_matrix(backend: Backend) {
+    use Role::*;
+    let t = TestApp::with_tree(backend).await;
+    let business = [
+        CommunityWorker,
+        StreetCaseworker,
+        DistrictReviewer,
+        DistrictApprover,
+        CityAdmin,
+        Auditor,
+    ];
+    let expected: [(&str, &[Role]); 7] = [
+        ("/admin/users", &[SystemAdmin]),
+        ("/api/v1/users", &[SystemAdmin]),
+        ("/security/users", &[SecurityAdmin]),
+        ("/security/policy", &[SecurityAdmin]),
+        ("/audit", &[AuditAdmin, Auditor]),
+        ("/audit/export", &[AuditAdmin]),
+        ("/calendar", &business),
+    ];
+    for role in ALL_ROLES.into_iter().filter(|r| *r != Role::None) {
+        let s = t.signed_in(role, region_for(role)).await;
+        for (path, allowed) in &expected {
+            let status = t.get_as(&s, path).await.status;
+            if allowed.contains(&role) {
+                assert_eq!(status, 200, "{role:?} {path}");
+            } else {
+                assert_eq!(status, 403, "{role:?} {path}");
+            }
+        }
+        // The region tree: business roles and the system admin (to place accounts).
+        let tree = t.get_as(&s, "/regions").await.status;
+        assert_eq!(
+            tree == 200,
+            business.contains(&role) || role == SystemAdmin,
+            "{role:?} /regions"
+        );
+    }
+    t.finish().await;
+}
+
+async fn post_routes_refuse_roles_without_the_permission(backend: Backend) {
+    let t = TestApp::with_tree(backend).await;
+    let target = t
+        .create_user("target", Role::StreetCaseworker, "369902001")
+        .await;
+    let posts: Vec<_> = t
+        .app
+        .routes
+        .iter()
+        .filter(|r| r.method == "POST")
+        .cloned()
+        .collect();
+    assert!(posts.len() >= 10);
+    for role in ALL_ROLES {
+        let s = t.signed_in(role, region_for(role)).await;
+        for route in &posts {
+            let Access::Perm(p) = route.access else {
+                continue;
+            };
+            if role != Role::None && role.has(p) {
+                continue;
+            }
+            let path = concrete(route.path, target.id);
+            let r = t.post_as(&s, &path, &[]).await;
+            assert_eq!(r.status, 403, "{role:?} POST {path}");
+        }
+    }
+    // Nothing was changed by any of those attempts.
+    let after = users::by_id(t.database(), target.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(after.active && after.role == Role::StreetCaseworker && !after.must_change_password);
+    t.finish().await;
+}
+
+async fn csrf_multipart_cross_site_and_null_origin(backend: Backend) {
+    let t = TestApp::with_tree(backend).await;
+    let admin = t.create_user("sys", Role::SystemAdmin, "369900").await;
+    let victim = t
+        .create_user("victim", Role::StreetCaseworker, "369902001")
+        .await;
+    let s = t.login(&admin).await;
+    let path = format!("/admin/users/{}/status", victim.id);
+    let post = |extra: Vec<(&'static str, String)>, body: String, content_type: &'static str| {
+        let mut req = axum::http::Request::post(&path)
+            .header("content-type", content_type)
+            .header("cookie", &s.cookie);
+        for (k, v) in extra {
+            req = req.header(k, v);
+        }
+        req.body(axum::body::Body::from(body)).unwrap()
+    };
+    let form = serde_urlencoded::to_string([("_csrf", s.csrf.as_str()), ("active", "0")]).unwrap();
+    let r = t
+        .request(post(
+            vec![("sec-fetch-site", "cross-site".into())],
+            form.clone(),
+            "application/x-www-form-urlencoded",
+        ))
+        .await;
+    assert_eq!(r.status, 403, "Sec-Fetch-Site: cross-site");
+    let r = t
+        .request(post(
+            vec![("origin", "null".into())],
+            form.clone(),
+            "application/x-www-form-urlencoded",
+        ))
+        .await;
+    assert_eq!(r.status, 403, "Origin: null");
+    // Multipart: the token must be in the body's _csrf part.
+    let multipart = |token: &str| {
+        format!(
+            "--XX\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n{token}\r\n--XX\r\nContent-Disposition: form-data; name=\"active\"\r\n\r\n0\r\n--XX--\r\n"
+        )
+    };
+    let r = t
+        .request(post(
+            vec![],
+            multipart("forged"),
+            "multipart/form-data; boundary=XX",
+        ))
+        .await;
+    assert_eq!(r.status, 403, "multipart with a wrong token");
+    assert!(
+        users::by_id(t.database(), victim.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .active
+    );
+    // A JSON body without the header is refused too.
+    let r = t
+        .request(post(vec![], "{}".into(), "application/json"))
+        .await;
+    assert_eq!(r.status, 403);
+    t.finish().await;
+}
+
+async fn bodies_over_the_limit_answer_413(backend: Backend) {
+    let t = TestApp::with_tree(backend).await;
+    let limit = minzheng::auth::guard::MAX_BODY_BYTES;
+    let body = vec![b'a'; limit + 1];
+    let r = t
+        .request(
+            axum::http::Request::post("/login")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("content-length", body.len())
+                .body(axum::body::Body::from(body))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, 413);
+    assert!(r.body.contains("提交的内容过大"));
+    t.finish().await;
+}

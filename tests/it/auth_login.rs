@@ -565,3 +565,287 @@ async fn an_administrator_without_a_second_factor_must_enrol_first(backend: Back
     assert_eq!(api_login(&t, "aud", TEST_PASSWORD, &next).await.status, 200);
     t.finish().await;
 }
+
+on_both_backends!(
+    six_attempts_for_an_unknown_user_answer_like_six_for_a_real_one,
+    system_admin_resets_business_accounts_but_not_administrators,
+    usernames_are_unique,
+    business_passwords_expire_when_the_policy_says_so,
+    wrong_passwords_at_reauthentication_count_towards_the_lock,
+    a_granted_role_ends_the_old_sessions,
+    reveal_needs_a_recent_password,
+);
+
+async fn six_attempts_for_an_unknown_user_answer_like_six_for_a_real_one(backend: Backend) {
+    let t = TestApp::with_tree(backend).await;
+    t.create_user("known", Role::StreetCaseworker, "369902001")
+        .await;
+    let mut answers = Vec::new();
+    for name in ["known", "ghost"] {
+        let mut seq = Vec::new();
+        for _ in 0..6 {
+            let r = api_login(&t, name, "Wrong-Password-9", "").await;
+            seq.push((r.status, r.json()["detail"].as_str().unwrap().to_string()));
+        }
+        answers.push(seq);
+    }
+    assert_eq!(
+        answers[0], answers[1],
+        "an unknown name locks exactly like a real one"
+    );
+    assert!(answers[0][5].1.contains("锁定"));
+    t.finish().await;
+}
+
+async fn system_admin_resets_business_accounts_but_not_administrators(backend: Backend) {
+    let t = TestApp::with_tree(backend).await;
+    let sys = t.signed_in(Role::SystemAdmin, "369900").await;
+    let worker = t
+        .create_user("clerk", Role::StreetCaseworker, "369902001")
+        .await;
+    let sec = t.create_user("sec", Role::SecurityAdmin, "369900").await;
+    let r = t
+        .post_as(
+            &sys,
+            &format!("/admin/users/{}/reset-password", worker.id),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let temp = r
+        .body
+        .split("id=\"temp-password\">")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        api_login(&t, "clerk", TEST_PASSWORD, "").await.status,
+        403,
+        "old password gone"
+    );
+    let s = t
+        .login(&TestUser {
+            password: temp,
+            ..worker
+        })
+        .await;
+    let r = t.get_as(&s, "/").await;
+    assert_eq!(
+        r.header("location"),
+        "/account/password",
+        "a reset account must change its password first"
+    );
+    // The security administrator cannot be reset, disabled, unlocked or stripped of the
+    // second factor from the web.
+    for action in ["reset-password", "reset-totp", "unlock"] {
+        let r = t
+            .post_as(&sys, &format!("/admin/users/{}/{action}", sec.id), &[])
+            .await;
+        assert_eq!(r.status, 403, "{action}");
+        assert!(r.body.contains("minzheng accounts reset"));
+    }
+    let r = t
+        .post_as(
+            &sys,
+            &format!("/admin/users/{}/status", sec.id),
+            &[("active", "0")],
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    assert_eq!(
+        t.login(&sec).await.user.username,
+        "sec",
+        "still signs in with its own password"
+    );
+    t.finish().await;
+}
+
+async fn usernames_are_unique(backend: Backend) {
+    let t = TestApp::with_tree(backend).await;
+    let sys = t.signed_in(Role::SystemAdmin, "369900").await;
+    let form = [
+        ("username", "zhangsan"),
+        ("display_name", "张三"),
+        ("region_code", "369902001"),
+    ];
+    assert_eq!(t.post_as(&sys, "/admin/users", &form).await.status, 200);
+    let again = t.post_as(&sys, "/admin/users", &form).await;
+    assert_eq!(again.status, 422);
+    assert!(again.body.contains("已被使用"));
+    t.finish().await;
+}
+
+async fn business_passwords_expire_when_the_policy_says_so(backend: Backend) {
+    let t = TestApp::with_tree(backend).await;
+    let sec = t.create_user("sec", Role::SecurityAdmin, "369900").await;
+    let worker = t
+        .create_user("clerk", Role::StreetCaseworker, "369902001")
+        .await;
+    let s = t.login(&sec).await;
+    let r = t
+        .post_as(
+            &s,
+            "/security/policy",
+            &[("user_password_max_age_days", "30")],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // A value below the floor is refused with the range.
+    let r = t
+        .post_as(&s, "/security/policy", &[("min_password_length", "8")])
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("12 到 64"));
+    t.clock.advance(Duration::days(31));
+    let w = t.login(&worker).await;
+    assert_eq!(
+        t.get_as(&w, "/").await.header("location"),
+        "/account/password"
+    );
+    t.finish().await;
+}
+
+async fn wrong_passwords_at_reauthentication_count_towards_the_lock(backend: Backend) {
+    let t = TestApp::with_tree(backend).await;
+    let worker = t
+        .create_user("clerk", Role::StreetCaseworker, "369902001")
+        .await;
+    let s = t.login(&worker).await;
+    for _ in 0..4 {
+        let r = t
+            .post_as(
+                &s,
+                "/reauth",
+                &[("password", "Guess-Guess-123"), ("next", "/")],
+            )
+            .await;
+        assert_eq!(r.status, 422);
+    }
+    let r = t
+        .post_as(
+            &s,
+            "/reauth",
+            &[("password", "Guess-Guess-123"), ("next", "/")],
+        )
+        .await;
+    assert_eq!(r.status, 303, "the fifth wrong password locks the account");
+    assert_eq!(
+        t.get_as(&s, "/api/v1/me").await.status,
+        401,
+        "and ends the session"
+    );
+    assert!(
+        api_login(&t, "clerk", TEST_PASSWORD, "")
+            .await
+            .body
+            .contains("锁定")
+    );
+    t.finish().await;
+}
+
+async fn a_granted_role_ends_the_old_sessions(backend: Backend) {
+    let t = TestApp::with_tree(backend).await;
+    let sec = t.signed_in(Role::SecurityAdmin, "369900").await;
+    let worker = t
+        .create_user("clerk", Role::StreetCaseworker, "369902001")
+        .await;
+    let w = t.login(&worker).await;
+    let r = t
+        .post_as(
+            &sec,
+            &format!("/security/users/{}/role", worker.id),
+            &[("role", "district_reviewer")],
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(t.get_as(&w, "/api/v1/me").await.status, 401);
+    let audited: (String,) =
+        sqlx::query_as("SELECT details FROM audit_log WHERE action = 'role.grant'")
+            .fetch_one(t.database().pool())
+            .await
+            .unwrap();
+    let details: serde_json::Value = serde_json::from_str(&audited.0).unwrap();
+    assert_eq!(details["before"]["role"], "street_caseworker");
+    assert_eq!(details["after"]["role"], "district_reviewer");
+    t.finish().await;
+}
+
+async fn reveal_needs_a_recent_password(backend: Backend) {
+    let t = TestApp::with_tree(backend).await;
+    let sys = t.signed_in(Role::SystemAdmin, "369900").await;
+    let r = t
+        .post_as(
+            &sys,
+            "/admin/users",
+            &[
+                ("username", "lihua"),
+                ("display_name", "李华"),
+                ("region_code", "369902001"),
+                ("phone", "13812345678"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let id = users::by_username(t.database(), "lihua")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    t.clock.advance(Duration::minutes(11));
+    // Keep the session alive within the 15-minute admin idle limit.
+    let r = t
+        .post_as(
+            &sys,
+            &format!("/admin/users/{id}/reveal"),
+            &[("field", "phone")],
+        )
+        .await;
+    assert_eq!(r.status, 303);
+    assert!(r.header("location").starts_with("/reauth"));
+    t.post_as(
+        &sys,
+        "/reauth",
+        &[("password", TEST_PASSWORD), ("next", "/")],
+    )
+    .await;
+    let r = t
+        .post_as(
+            &sys,
+            &format!("/admin/users/{id}/reveal"),
+            &[("field", "phone")],
+        )
+        .await;
+    assert!(r.body.contains("13812345678"));
+    // Editing the account without touching the phone keeps it.
+    let version = users::by_id(t.database(), id)
+        .await
+        .unwrap()
+        .unwrap()
+        .version
+        .to_string();
+    let r = t
+        .post_as(
+            &sys,
+            &format!("/admin/users/{id}"),
+            &[
+                ("display_name", "李华华"),
+                ("region_code", "369902001"),
+                ("version", &version),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("138****5678"), "phone kept");
+    let details: (String,) =
+        sqlx::query_as("SELECT details FROM audit_log WHERE action = 'user.update'")
+            .fetch_one(t.database().pool())
+            .await
+            .unwrap();
+    let d: serde_json::Value = serde_json::from_str(&details.0).unwrap();
+    assert_eq!(d["before"]["display_name"], "李华");
+    assert_eq!(d["after"]["display_name"], "李华华");
+    t.finish().await;
+}

@@ -33,7 +33,7 @@ async fn sign_in_see_the_home_of_the_role_and_sign_out() {
         !nav.contains("账号管理") && !nav.contains("审计日志"),
         "no admin entries: {nav}"
     );
-    browser.click_link("首页").await;
+    browser.click_and_wait("nav.sidenav a[href='/']").await;
     assert!(
         browser
             .page_text()
@@ -41,7 +41,7 @@ async fn sign_in_see_the_home_of_the_role_and_sign_out() {
             .contains("街道经办人员 · 解放街道（369902001）")
     );
     // Sign out: back to the login page; the old session is gone.
-    browser.click(".logout-form button").await;
+    browser.click_and_wait(".logout-form button").await;
     assert!(browser.page_text().await.contains("您已安全退出"));
     browser.goto(&served.url("/")).await;
     assert_eq!(browser.title().await, "登录 · 民政业务平台");

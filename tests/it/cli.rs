@@ -287,3 +287,30 @@ fn the_server_refuses_to_start_without_its_key_once_data_is_sealed() {
     let err = stderr_lines(&out).join(" ");
     assert!(err.contains("密钥文件"), "{err}");
 }
+
+#[test]
+fn the_operator_resets_an_administrator_on_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_url(dir.path());
+    let regions = dir.path().join("r.csv");
+    std::fs::write(&regions, SMALL_TREE).unwrap();
+    assert!(
+        minzheng(&url, &["regions", "import", regions.to_str().unwrap()])
+            .status
+            .success()
+    );
+    assert!(minzheng(&url, &["accounts", "bootstrap"]).status.success());
+    let out = minzheng(&url, &["accounts", "reset", "secadmin"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("临时密码") && stdout.contains("新的 TOTP 密钥"),
+        "{stdout}"
+    );
+    let out = minzheng(&url, &["accounts", "reset", "nobody"]);
+    assert!(!out.status.success());
+}

@@ -148,7 +148,13 @@ impl Browser {
             .expect("element text")
     }
 
+    /// Follows a link by its text and waits for the new page.
     pub async fn click_link(&self, text: &str) {
+        let old = self
+            .client
+            .find(Locator::Css("html"))
+            .await
+            .expect("page root");
         self.client
             .find(Locator::LinkText(text))
             .await
@@ -156,6 +162,7 @@ impl Browser {
             .click()
             .await
             .expect("click");
+        self.wait_for_new_page(old, text).await;
     }
 
     pub async fn fill(&self, css: &str, value: &str) {
@@ -185,8 +192,30 @@ impl Browser {
         if !code.is_empty() {
             self.fill("input[name=code]", code).await;
         }
-        self.click("form[action='/login'] button[type=submit]")
+        self.click_and_wait("form[action='/login'] button[type=submit]")
             .await;
+    }
+
+    /// Clicks and waits until the browser has left the current page (its old `<html>`
+    /// element is gone), so the next lookup reads the new page, not the old one.
+    pub async fn click_and_wait(&self, css: &str) {
+        let old = self
+            .client
+            .find(Locator::Css("html"))
+            .await
+            .expect("page root");
+        self.click(css).await;
+        self.wait_for_new_page(old, css).await;
+    }
+
+    async fn wait_for_new_page(&self, old: fantoccini::elements::Element, what: &str) {
+        for _ in 0..200 {
+            if old.tag_name().await.is_err() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the page did not change after {what}");
     }
 
     pub async fn page_text(&self) -> String {
