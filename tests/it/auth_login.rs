@@ -621,6 +621,8 @@ async fn system_admin_resets_business_accounts_but_not_administrators(backend: B
         .next()
         .unwrap()
         .to_string();
+    // The page shows it HTML-escaped (askama writes `&` as `&#38;`).
+    let temp = unescape_html(&temp);
     assert_eq!(
         api_login(&t, "clerk", TEST_PASSWORD, "").await.status,
         403,
@@ -848,4 +850,29 @@ async fn reveal_needs_a_recent_password(backend: Backend) {
     assert_eq!(d["before"]["display_name"], "李华");
     assert_eq!(d["after"]["display_name"], "李华华");
     t.finish().await;
+}
+
+/// Undoes askama's escaping (`&#NN;` numeric entities).
+fn unescape_html(s: &str) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(i) = rest.find("&#") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 2..];
+        match after
+            .find(';')
+            .and_then(|j| after[..j].parse::<u32>().ok().map(|n| (j, n)))
+        {
+            Some((j, n)) => {
+                out.push(char::from_u32(n).unwrap_or('?'));
+                rest = &after[j + 1..];
+            }
+            None => {
+                out.push_str("&#");
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
