@@ -1,6 +1,7 @@
 //! minzheng (民政): the civil-affairs platform of a city bureau. `App::build` gives the
 //! router and state; `main`, the tests and the benchmarks all start from it.
 
+pub mod assistance;
 pub mod audit;
 pub mod auth;
 pub mod calendar;

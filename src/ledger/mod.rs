@@ -3,6 +3,7 @@
 //! list that lets a caseworker fix a whole file in one pass (FORMATS.md).
 
 mod errors;
+pub mod sheet;
 mod text;
 
 pub use errors::{ImportError, RowError, write_errors_csv};

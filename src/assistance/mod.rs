@@ -1,0 +1,4 @@
+//! Social assistance (社会救助, DOMAIN.md §2): 低保, 特困 and 临时救助.
+
+pub mod model;
+pub mod rules;

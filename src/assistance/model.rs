@@ -1,0 +1,171 @@
+//! The facts the assistance rules decide on: a household's members, their incomes and
+//! the household's assets, as the rules see them (no storage concerns here).
+
+use crate::money::Fen;
+use crate::region::UrbanRural;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Relation {
+    Applicant,
+    Spouse,
+    Child,
+    Parent,
+    Sibling,
+    Grandparent,
+    Grandchild,
+    Other,
+}
+
+impl Relation {
+    pub fn label(self) -> &'static str {
+        match self {
+            Relation::Applicant => "本人",
+            Relation::Spouse => "配偶",
+            Relation::Child => "子女",
+            Relation::Parent => "父母",
+            Relation::Sibling => "兄弟姐妹",
+            Relation::Grandparent => "祖父母",
+            Relation::Grandchild => "孙子女",
+            Relation::Other => "其他",
+        }
+    }
+    pub fn from_label(s: &str) -> Option<Relation> {
+        [
+            Relation::Applicant,
+            Relation::Spouse,
+            Relation::Child,
+            Relation::Parent,
+            Relation::Sibling,
+            Relation::Grandparent,
+            Relation::Grandchild,
+            Relation::Other,
+        ]
+        .into_iter()
+        .find(|r| r.label() == s)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WorkCapacity {
+    Full,
+    Partial,
+    Lost,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DisabilityKind {
+    Visual,
+    Hearing,
+    Speech,
+    Physical,
+    Intellectual,
+    Mental,
+    Multiple,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Disability {
+    /// 1 (most severe) to 4.
+    pub grade: u8,
+    pub kind: DisabilityKind,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SelfCare {
+    /// 全自理
+    Full,
+    /// 半失能
+    Partial,
+    /// 全失能
+    None,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IncomeKind {
+    /// 工资性收入 (a share is deducted as the cost of working)
+    Wage,
+    /// 经营净收入
+    Business,
+    /// 财产净收入
+    Property,
+    /// 转移净收入 (incl. pensions)
+    Transfer,
+}
+
+impl IncomeKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            IncomeKind::Wage => "工资性收入",
+            IncomeKind::Business => "经营净收入",
+            IncomeKind::Property => "财产净收入",
+            IncomeKind::Transfer => "转移净收入",
+        }
+    }
+}
+
+/// One income item of a member over the 12 months before the application.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Income {
+    pub kind: IncomeKind,
+    pub monthly: Fen,
+    /// Months (0–12) of the last 12 in which it was received.
+    pub months: u32,
+    /// On the not-counted list (优抚金, 高龄津贴, 残疾人两项补贴, …).
+    pub excluded: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Member {
+    pub name: String,
+    pub relation: Relation,
+    /// Age in whole years on the decision date (derived from the ID number).
+    pub age: u32,
+    pub work_capacity: WorkCapacity,
+    pub disability: Option<Disability>,
+    pub serious_illness: bool,
+    pub self_care: SelfCare,
+    /// A covered person (保障对象) of the household's 低保.
+    pub covered: bool,
+    pub incomes: Vec<Income>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VehicleKind {
+    Car,
+    Truck,
+    /// 两轮、三轮摩托车
+    Motorcycle,
+    /// 残疾人专用车
+    DisabilityVehicle,
+    Other,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Vehicle {
+    pub kind: VehicleKind,
+    pub value: Fen,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BusinessRole {
+    /// Legal representative or shareholder.
+    pub registered_capital: Fen,
+    pub operating: bool,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Assets {
+    /// Deposits and securities of all members.
+    pub financial: Fen,
+    pub vehicles: Vec<Vehicle>,
+    pub homes: u32,
+    pub commercial_properties: u32,
+    pub business_roles: Vec<BusinessRole>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Household {
+    pub area: UrbanRural,
+    pub members: Vec<Member>,
+    pub assets: Assets,
+}
