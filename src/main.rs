@@ -64,6 +64,25 @@ enum Command {
         #[command(subcommand)]
         command: CalendarCommand,
     },
+    /// Import a ledger (台账) file: all rows or none (FORMATS.md names, e.g. assistance-roster)
+    Import {
+        ledger: String,
+        file: PathBuf,
+        /// Write the error list to this CSV (行号,列名,值,原因)
+        #[arg(long)]
+        errors: Option<PathBuf>,
+        /// Check the file without storing anything
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Export a ledger to FILE (.xlsx or .csv), with the headers it imports with
+    Export {
+        ledger: String,
+        file: PathBuf,
+        /// Only this region's subtree (default: the whole city)
+        #[arg(long)]
+        region: Option<String>,
+    },
     /// The audit log
     Audit {
         #[command(subcommand)]
@@ -227,6 +246,107 @@ async fn run(cli: Cli) -> Result<(), String> {
             );
             Ok(())
         }
+        Command::Import {
+            ledger,
+            file,
+            errors,
+            dry_run,
+        } => {
+            let app = open_app(&url, key_file, Settings::default()).await?;
+            let bytes = read_file(&file)?;
+            let name = file.display().to_string();
+            match ledger.as_str() {
+                minzheng::assistance::roster::NAME => {
+                    let event = cli_event("ledger.import", "ledger", &ledger);
+                    let done = minzheng::assistance::import::import_roster(
+                        &app.state.db,
+                        &app.state.keyring,
+                        &name,
+                        &bytes,
+                        SystemClock.today(),
+                        dry_run,
+                        &event,
+                    )
+                    .await
+                    .map_err(|e| import_failure(e, errors.as_deref()))?;
+                    if done.dry_run {
+                        println!(
+                            "检查通过：{} 户、{} 人，未写入数据（--dry-run）/ check passed, nothing stored",
+                            done.households, done.members
+                        );
+                    } else {
+                        println!(
+                            "已导入 {} 户、{} 人（新增审批记录 {} 条）/ imported {} households, {} members",
+                            done.households,
+                            done.members,
+                            done.new_cases,
+                            done.households,
+                            done.members
+                        );
+                    }
+                    Ok(())
+                }
+                other => Err(unknown_ledger(other)),
+            }
+        }
+        Command::Export {
+            ledger,
+            file,
+            region,
+        } => {
+            let app = open_app(&url, key_file, Settings::default()).await?;
+            let root = match region {
+                Some(code) => minzheng::region::RegionCode::parse(&code)
+                    .map_err(|e| format!("区划代码 {code}：{e}"))?,
+                None => {
+                    minzheng::region::store::city(&app.state.db)
+                        .await
+                        .map_err(text)?
+                        .ok_or_else(|| "还没有导入行政区划".to_string())?
+                        .code
+                }
+            };
+            match ledger.as_str() {
+                minzheng::assistance::roster::NAME => {
+                    let rows = minzheng::assistance::import::roster_rows(
+                        &app.state.db,
+                        &app.state.keyring,
+                        root.scope().sql_bounds(),
+                    )
+                    .await
+                    .map_err(text)?;
+                    let headers: Vec<&str> = minzheng::assistance::roster::COLUMNS
+                        .iter()
+                        .map(|c| c.name)
+                        .collect();
+                    let bytes = minzheng::ledger::write_ledger(
+                        &file.display().to_string(),
+                        &headers,
+                        &rows,
+                    )?;
+                    let mut tx = app.state.db.begin().await.map_err(text)?;
+                    minzheng::audit::record(
+                        &mut tx,
+                        &cli_event("ledger.export", "ledger", &ledger)
+                            .with(serde_json::json!({"region": root.as_str(), "rows": rows.len()})),
+                    )
+                    .await
+                    .map_err(text)?;
+                    std::fs::write(&file, bytes).map_err(|e| {
+                        format!("无法写入 {}：{e} / cannot write file", file.display())
+                    })?;
+                    tx.commit().await.map_err(text)?;
+                    println!(
+                        "已导出 {} 行到 {} / exported {} rows",
+                        rows.len(),
+                        file.display(),
+                        rows.len()
+                    );
+                    Ok(())
+                }
+                other => Err(unknown_ledger(other)),
+            }
+        }
         Command::Audit {
             command: AuditCommand::Verify,
         } => {
@@ -293,6 +413,13 @@ async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
     }
+}
+
+fn unknown_ledger(name: &str) -> String {
+    format!(
+        "没有名为「{name}」的台账；可用的台账：{} / unknown ledger",
+        minzheng::assistance::roster::NAME
+    )
 }
 
 fn read_file(path: &Path) -> Result<Vec<u8>, String> {

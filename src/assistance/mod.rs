@@ -1,4 +1,7 @@
 //! Social assistance (社会救助, DOMAIN.md §2): 低保, 特困 and 临时救助.
 
+pub mod import;
 pub mod model;
+pub mod roster;
 pub mod rules;
+pub mod store;

@@ -169,3 +169,173 @@ pub struct Household {
     pub members: Vec<Member>,
     pub assets: Assets,
 }
+
+/// The programs a case can be for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Program {
+    Dibao,
+    Tekun,
+}
+
+impl Program {
+    pub fn code(self) -> &'static str {
+        match self {
+            Program::Dibao => "dibao",
+            Program::Tekun => "tekun",
+        }
+    }
+    pub fn from_code(s: &str) -> Option<Program> {
+        match s {
+            "dibao" => Some(Program::Dibao),
+            "tekun" => Some(Program::Tekun),
+            _ => None,
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Program::Dibao => "低保",
+            Program::Tekun => "特困",
+        }
+    }
+    pub fn from_label(s: &str) -> Option<Program> {
+        match s {
+            "低保" => Some(Program::Dibao),
+            "特困" => Some(Program::Tekun),
+            _ => None,
+        }
+    }
+}
+
+/// Why a case ended. The first five are 清退 (removed as ineligible, METRICS.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ExitReason {
+    IncomeAbove,
+    AssetsAbove,
+    Verification,
+    FalseInfo,
+    Refusal,
+    Death,
+    Moved,
+    Withdrawal,
+    GradualEnd,
+}
+
+pub const EXIT_REASONS: [ExitReason; 9] = [
+    ExitReason::IncomeAbove,
+    ExitReason::AssetsAbove,
+    ExitReason::Verification,
+    ExitReason::FalseInfo,
+    ExitReason::Refusal,
+    ExitReason::Death,
+    ExitReason::Moved,
+    ExitReason::Withdrawal,
+    ExitReason::GradualEnd,
+];
+
+impl ExitReason {
+    pub fn code(self) -> &'static str {
+        match self {
+            ExitReason::IncomeAbove => "income_above",
+            ExitReason::AssetsAbove => "assets_above",
+            ExitReason::Verification => "verification",
+            ExitReason::FalseInfo => "false_info",
+            ExitReason::Refusal => "refusal",
+            ExitReason::Death => "death",
+            ExitReason::Moved => "moved",
+            ExitReason::Withdrawal => "withdrawal",
+            ExitReason::GradualEnd => "gradual_end",
+        }
+    }
+    /// The wording of the roster's 停保原因 column.
+    pub fn label(self) -> &'static str {
+        match self {
+            ExitReason::IncomeAbove => "收入超标",
+            ExitReason::AssetsAbove => "财产超标",
+            ExitReason::Verification => "核查不符",
+            ExitReason::FalseInfo => "虚报瞒报",
+            ExitReason::Refusal => "拒不配合",
+            ExitReason::Death => "死亡",
+            ExitReason::Moved => "迁出",
+            ExitReason::Withdrawal => "主动退出",
+            ExitReason::GradualEnd => "渐退期满",
+        }
+    }
+    pub fn from_code(s: &str) -> Option<ExitReason> {
+        EXIT_REASONS.into_iter().find(|r| r.code() == s)
+    }
+    pub fn from_label(s: &str) -> Option<ExitReason> {
+        EXIT_REASONS.into_iter().find(|r| r.label() == s)
+    }
+    /// Counted as 清退 (removed as ineligible) in the quarterly figures.
+    pub fn is_removal(self) -> bool {
+        matches!(
+            self,
+            ExitReason::IncomeAbove
+                | ExitReason::AssetsAbove
+                | ExitReason::Verification
+                | ExitReason::FalseInfo
+                | ExitReason::Refusal
+        )
+    }
+}
+
+impl WorkCapacity {
+    pub fn label(self) -> &'static str {
+        match self {
+            WorkCapacity::Full => "完全劳动能力",
+            WorkCapacity::Partial => "部分劳动能力",
+            WorkCapacity::Lost => "丧失劳动能力",
+        }
+    }
+    pub fn code(self) -> &'static str {
+        match self {
+            WorkCapacity::Full => "full",
+            WorkCapacity::Partial => "partial",
+            WorkCapacity::Lost => "lost",
+        }
+    }
+    pub fn from_label(s: &str) -> Option<WorkCapacity> {
+        match s {
+            "完全劳动能力" | "完全" => Some(WorkCapacity::Full),
+            "部分劳动能力" | "部分" => Some(WorkCapacity::Partial),
+            "丧失劳动能力" | "丧失" => Some(WorkCapacity::Lost),
+            _ => None,
+        }
+    }
+    pub fn from_code(s: &str) -> Option<WorkCapacity> {
+        [
+            WorkCapacity::Full,
+            WorkCapacity::Partial,
+            WorkCapacity::Lost,
+        ]
+        .into_iter()
+        .find(|w| w.code() == s)
+    }
+}
+
+impl SelfCare {
+    pub fn label(self) -> &'static str {
+        match self {
+            SelfCare::Full => "全自理",
+            SelfCare::Partial => "半失能",
+            SelfCare::None => "全失能",
+        }
+    }
+    pub fn code(self) -> &'static str {
+        match self {
+            SelfCare::Full => "full",
+            SelfCare::Partial => "partial",
+            SelfCare::None => "none",
+        }
+    }
+    pub fn from_label(s: &str) -> Option<SelfCare> {
+        [SelfCare::Full, SelfCare::Partial, SelfCare::None]
+            .into_iter()
+            .find(|c| c.label() == s)
+    }
+    pub fn from_code(s: &str) -> Option<SelfCare> {
+        [SelfCare::Full, SelfCare::Partial, SelfCare::None]
+            .into_iter()
+            .find(|c| c.code() == s)
+    }
+}

@@ -210,6 +210,17 @@ impl Db {
             .map(|_| ())
     }
 
+    /// Refreshes the query planner's statistics after a bulk load.
+    pub async fn analyze(&self, tables: &[&str]) -> Result<(), sqlx::Error> {
+        let sql = match self.backend {
+            // Analyses only what needs it (cheap when little changed).
+            Backend::Sqlite => "PRAGMA optimize".to_string(),
+            // Table names are constants of the caller, never input.
+            Backend::Postgres => format!("ANALYZE {}", tables.join(", ")),
+        };
+        sqlx::query(&sql).execute(&self.pool).await.map(|_| ())
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
     }
