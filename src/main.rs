@@ -53,6 +53,9 @@ enum Command {
     Demo {
         #[arg(long, default_value_t = DemoOptions::default().seed)]
         seed: u64,
+        /// Assistance households to create
+        #[arg(long, default_value_t = DemoOptions::default().households)]
+        households: usize,
     },
     /// Region tree (行政区划)
     Regions {
@@ -202,12 +205,12 @@ async fn run(cli: Cli) -> Result<(), String> {
             println!("数据库已是最新结构 / migrations applied");
             Ok(())
         }
-        Command::Demo { seed } => {
+        Command::Demo { seed, households } => {
             let app = open_app(&url, key_file, Settings::default()).await?;
             let lines = demo::build(
                 &app.state.db,
                 &app.state.keyring,
-                DemoOptions { seed },
+                DemoOptions { seed, households },
                 SystemClock.now(),
                 &Actor::cli(),
             )

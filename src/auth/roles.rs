@@ -33,8 +33,14 @@ pub const ALL_ROLES: [Role; 10] = [
     Role::AuditAdmin,
 ];
 
-/// Reference data every business role reads.
-const REFERENCE: [&str; 2] = ["region:tree:read", "calendar:holiday:read"];
+/// What every business role reads: reference data, the assistance register of its region
+/// and the standards in force.
+const REFERENCE: [&str; 4] = [
+    "region:tree:read",
+    "calendar:holiday:read",
+    "assistance:household:read",
+    "assistance:standard:read",
+];
 
 impl Role {
     pub fn code(self) -> &'static str {
@@ -92,9 +98,13 @@ impl Role {
                 p.extend(REFERENCE);
                 p.push("person:sensitive:reveal");
             }
-            Role::DistrictReviewer | Role::DistrictApprover | Role::CityAdmin => {
+            Role::DistrictReviewer | Role::DistrictApprover => {
                 p.extend(REFERENCE);
                 p.push("person:sensitive:reveal");
+            }
+            Role::CityAdmin => {
+                p.extend(REFERENCE);
+                p.extend(["person:sensitive:reveal", "assistance:standard:update"]);
             }
             Role::Auditor => {
                 p.extend(REFERENCE);

@@ -22,11 +22,16 @@ pub const DEMO_CITY_NAME: &str = "示范市";
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DemoOptions {
     pub seed: u64,
+    /// How many assistance households the social-assistance generator creates.
+    pub households: usize,
 }
 
 impl Default for DemoOptions {
     fn default() -> Self {
-        DemoOptions { seed: 2026 }
+        DemoOptions {
+            seed: 2026,
+            households: 3000,
+        }
     }
 }
 
@@ -62,6 +67,7 @@ pub type Generator = for<'a, 'k> fn(&'a mut DemoContext<'k>) -> DemoFuture<'a>;
 pub const GENERATORS: &[(&str, Generator)] = &[
     ("region", crate::region::demo::generate),
     ("accounts", crate::auth::demo::generate),
+    ("assistance", crate::assistance::demo::generate),
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -40,6 +40,23 @@ pub const NAV: &[NavGroup] = &[
         }],
     },
     NavGroup {
+        label: "社会救助",
+        items: &[
+            NavItem {
+                key: "households",
+                label: "救助家庭",
+                href: "/assistance/households",
+                permission: Some("assistance:household:read"),
+            },
+            NavItem {
+                key: "standards",
+                label: "低保标准",
+                href: "/assistance/standards",
+                permission: Some("assistance:standard:read"),
+            },
+        ],
+    },
+    NavGroup {
         label: "基础数据",
         items: &[
             NavItem {

@@ -37,7 +37,10 @@ async fn demo_is_deterministic_per_seed(backend: Backend) {
     let a = TestApp::start(backend).await;
     let b = TestApp::start(backend).await;
     let c = TestApp::start(backend).await;
-    let opts = |seed| DemoOptions { seed };
+    let opts = |seed| DemoOptions {
+        seed,
+        households: 300,
+    };
     let lines = build(&a, opts(11)).await.unwrap();
     assert!(lines[0].contains("示范市（369900）"), "{lines:?}");
     assert!(

@@ -4,6 +4,7 @@
 mod common;
 
 mod access_control;
+mod assistance_pages;
 mod assistance_roster;
 mod audit_log;
 mod auth_login;

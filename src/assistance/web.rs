@@ -1,0 +1,578 @@
+//! Social-assistance pages and API: the register of households (scoped), a household with
+//! its members and cases, and the standards page of the city administrator.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::Html;
+use axum::{Form, Json};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sqlx::Row;
+
+use super::model::{ExitReason, Program};
+use super::standards::{self, Standard};
+use crate::AppState;
+use crate::audit::{AuditEvent, store::record};
+use crate::auth::{Access, Ctx, CurrentUser, Routes};
+use crate::error::{AppError, AppResult};
+use crate::money::Fen;
+use crate::protect::SensitiveKind;
+use crate::region::{Level, RegionCode, UrbanRural};
+use crate::web::layout::{Crumb, PageCtx, render};
+
+const READ: Access = Access::Perm("assistance:household:read");
+
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/assistance/households", READ, list_page)
+        .get("/assistance/households/{id}", READ, detail_page)
+        .get("/api/v1/households", READ, api_list)
+        .get("/api/v1/households/{id}", READ, api_detail)
+        .get(
+            "/assistance/standards",
+            Access::Perm("assistance:standard:read"),
+            standards_page,
+        )
+        .post(
+            "/assistance/standards",
+            Access::Perm("assistance:standard:update"),
+            standards_submit,
+        )
+}
+
+const PAGE_SIZE: i64 = 50;
+
+#[derive(Deserialize, Default, Clone, Serialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    program: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    region: String,
+    page: Option<i64>,
+}
+
+#[derive(Serialize, Clone)]
+pub struct HouseholdRow {
+    pub id: i64,
+    pub number: String,
+    pub region_code: String,
+    pub community: String,
+    pub program: &'static str,
+    pub status: &'static str,
+    pub approved_on: String,
+    pub monthly_amount: String,
+    pub members: i64,
+    pub applicant: String,
+}
+
+fn status_label(code: &str) -> &'static str {
+    match code {
+        "submitted" => "申请",
+        "accepted" => "受理",
+        "investigating" => "调查",
+        "reviewed" => "审核",
+        "notice" => "公示",
+        "active" => "在保",
+        "rejected" => "不予确认",
+        "refused" => "不予受理",
+        "exited" => "停保",
+        _ => "",
+    }
+}
+
+/// The list, filtered inside the user's scope (an explicit region must lie inside it).
+async fn households(
+    state: &AppState,
+    user: &CurrentUser,
+    q: &ListQuery,
+) -> AppResult<(Vec<HouseholdRow>, i64)> {
+    let bounds = match q.region.trim() {
+        "" => user.scope_bounds(),
+        code => {
+            let code = RegionCode::parse(code)
+                .ok()
+                .filter(|c| user.scope().contains(c.as_str()))
+                .ok_or_else(|| {
+                    AppError::Invalid(format!("区划「{code}」不存在或不在您的管辖范围内。"))
+                })?;
+            code.scope().sql_bounds()
+        }
+    };
+    let mut clauses = vec![
+        "h.region_code >= $1".to_string(),
+        "h.region_code < $2".to_string(),
+    ];
+    let mut binds: Vec<String> = vec![bounds.0, bounds.1];
+    if let Some(p) = Program::from_code(q.program.trim()) {
+        binds.push(p.code().to_string());
+        clauses.push(format!("c.program = ${}", binds.len()));
+    }
+    if !q.status.trim().is_empty() {
+        if status_label(q.status.trim()).is_empty() {
+            return Err(AppError::Invalid(format!("状态「{}」无法识别。", q.status)));
+        }
+        binds.push(q.status.trim().to_string());
+        clauses.push(format!("c.status = ${}", binds.len()));
+    }
+    // Each household with its latest case.
+    let from = format!(
+        "FROM households h JOIN regions r ON r.code = h.region_code \
+         JOIN cases c ON c.id = (SELECT MAX(c2.id) FROM cases c2 WHERE c2.household_id = h.id) WHERE {}",
+        clauses.join(" AND ")
+    );
+    let count_sql = format!("SELECT COUNT(*) {from}");
+    let mut count = sqlx::query(&count_sql).persistent(false);
+    for b in &binds {
+        count = count.bind(b.clone());
+    }
+    let total: i64 = count.fetch_one(state.db.pool()).await?.try_get(0)?;
+    let page = q.page.unwrap_or(1).max(1);
+    let sql = format!(
+        "SELECT h.id, h.number, h.region_code, r.name AS community, c.program, c.status, c.approved_on, \
+         c.monthly_amount, (SELECT COUNT(*) FROM members m WHERE m.household_id = h.id) AS members, \
+         (SELECT MIN(m.name) FROM members m WHERE m.household_id = h.id AND m.relation = '本人') AS applicant \
+         {from} ORDER BY h.number LIMIT ${} OFFSET ${}",
+        binds.len() + 1,
+        binds.len() + 2
+    );
+    let mut query = sqlx::query(&sql).persistent(false);
+    for b in &binds {
+        query = query.bind(b.clone());
+    }
+    let rows = query
+        .bind(PAGE_SIZE)
+        .bind((page - 1) * PAGE_SIZE)
+        .fetch_all(state.db.pool())
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let program: String = r.try_get("program")?;
+        let status: String = r.try_get("status")?;
+        out.push(HouseholdRow {
+            id: r.try_get("id")?,
+            number: r.try_get("number")?,
+            region_code: r.try_get("region_code")?,
+            community: r.try_get("community")?,
+            program: Program::from_code(&program)
+                .map(|p| p.label())
+                .unwrap_or(""),
+            status: status_label(&status),
+            approved_on: r
+                .try_get::<Option<String>, _>("approved_on")?
+                .unwrap_or_default(),
+            monthly_amount: Fen(r.try_get("monthly_amount")?).to_display(),
+            members: r.try_get("members")?,
+            applicant: r
+                .try_get::<Option<String>, _>("applicant")?
+                .unwrap_or_default(),
+        });
+    }
+    Ok((out, total))
+}
+
+#[derive(Template)]
+#[template(path = "assistance/households.html")]
+struct ListPage {
+    page: PageCtx,
+    q: ListQuery,
+    rows: Vec<HouseholdRow>,
+    total: i64,
+    page_no: i64,
+    pages: i64,
+    prev_link: String,
+    next_link: String,
+}
+
+fn link(q: &ListQuery, page: i64) -> String {
+    let mut q = q.clone();
+    q.page = Some(page);
+    format!(
+        "/assistance/households?{}",
+        serde_urlencoded::to_string(&q).unwrap_or_default()
+    )
+}
+
+async fn list_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Html<String>> {
+    let (rows, total) = households(&state, &user, &q).await?;
+    let page_no = q.page.unwrap_or(1).max(1);
+    let page = PageCtx::load(
+        &state,
+        Some(&user),
+        "households",
+        "救助家庭",
+        vec![Crumb::here("救助家庭")],
+    )
+    .await?;
+    render(ListPage {
+        page,
+        prev_link: link(&q, page_no - 1),
+        next_link: link(&q, page_no + 1),
+        q,
+        rows,
+        total,
+        page_no,
+        pages: ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1),
+    })
+}
+
+#[derive(Serialize)]
+struct ListAnswer {
+    total: i64,
+    households: Vec<HouseholdRow>,
+}
+
+async fn api_list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Json<ListAnswer>> {
+    let (households, total) = households(&state, &user, &q).await?;
+    Ok(Json(ListAnswer { total, households }))
+}
+
+#[derive(Serialize)]
+pub struct MemberView {
+    name: String,
+    relation: String,
+    id_number: String,
+    sex: &'static str,
+    age: u32,
+    covered: bool,
+}
+
+#[derive(Serialize)]
+pub struct CaseView {
+    id: i64,
+    program: &'static str,
+    status: &'static str,
+    applied_on: String,
+    approved_on: String,
+    exited_on: String,
+    exit_reason: &'static str,
+    removal: bool,
+    monthly_amount: String,
+    covered_persons: i64,
+    transitions: Vec<TransitionView>,
+}
+
+#[derive(Serialize)]
+pub struct TransitionView {
+    at: String,
+    from: &'static str,
+    to: &'static str,
+    by: String,
+    reason: String,
+}
+
+#[derive(Serialize)]
+pub struct HouseholdView {
+    id: i64,
+    number: String,
+    region_code: String,
+    members: Vec<MemberView>,
+    cases: Vec<CaseView>,
+}
+
+async fn household(state: &AppState, user: &CurrentUser, id: i64) -> AppResult<HouseholdView> {
+    let what = || format!("救助家庭 {id}");
+    let row = sqlx::query("SELECT number, region_code FROM households WHERE id = $1")
+        .bind(id)
+        .fetch_optional(state.db.pool())
+        .await?
+        .ok_or_else(|| AppError::NotFound(what()))?;
+    let region_code: String = row.try_get("region_code")?;
+    user.ensure_in_scope(&region_code, what)?;
+    let today = state.clock.today();
+    let mut members = Vec::new();
+    for m in sqlx::query(
+        "SELECT name, relation, id_number_sealed, birth_date, sex, covered FROM members WHERE household_id = $1 \
+         ORDER BY CASE WHEN relation = '本人' THEN 0 ELSE 1 END, id",
+    )
+    .bind(id)
+    .fetch_all(state.db.pool())
+    .await?
+    {
+        let sealed: String = m.try_get("id_number_sealed")?;
+        let full = state
+            .keyring
+            .open(SensitiveKind::IdNumber, &sealed)
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        let birth: NaiveDate = m.try_get::<String, _>("birth_date")?.parse().unwrap_or(today);
+        let sex: String = m.try_get("sex")?;
+        members.push(MemberView {
+            name: m.try_get("name")?,
+            relation: m.try_get("relation")?,
+            id_number: SensitiveKind::IdNumber.mask(&full),
+            sex: if sex == "male" { "男" } else { "女" },
+            age: crate::ids::idcard::age_on(birth, today),
+            covered: m.try_get::<i64, _>("covered")? != 0,
+        });
+    }
+    let mut cases = Vec::new();
+    for c in sqlx::query(
+        "SELECT id, program, status, applied_on, approved_on, exited_on, exit_reason, monthly_amount, covered_persons \
+         FROM cases WHERE household_id = $1 ORDER BY id DESC",
+    )
+    .bind(id)
+    .fetch_all(state.db.pool())
+    .await?
+    {
+        let case_id: i64 = c.try_get("id")?;
+        let program: String = c.try_get("program")?;
+        let status: String = c.try_get("status")?;
+        let reason = c.try_get::<Option<String>, _>("exit_reason")?.as_deref().and_then(ExitReason::from_code);
+        let mut transitions = Vec::new();
+        for t in sqlx::query("SELECT from_status, to_status, at, username, reason FROM case_transitions WHERE case_id = $1 ORDER BY id")
+            .bind(case_id)
+            .fetch_all(state.db.pool())
+            .await?
+        {
+            transitions.push(TransitionView {
+                at: t.try_get("at")?,
+                from: status_label(&t.try_get::<Option<String>, _>("from_status")?.unwrap_or_default()),
+                to: status_label(&t.try_get::<String, _>("to_status")?),
+                by: t.try_get("username")?,
+                reason: t.try_get("reason")?,
+            });
+        }
+        cases.push(CaseView {
+            id: case_id,
+            program: Program::from_code(&program).map(|p| p.label()).unwrap_or(""),
+            status: status_label(&status),
+            applied_on: c.try_get("applied_on")?,
+            approved_on: c.try_get::<Option<String>, _>("approved_on")?.unwrap_or_default(),
+            exited_on: c.try_get::<Option<String>, _>("exited_on")?.unwrap_or_default(),
+            exit_reason: reason.map(|r| r.label()).unwrap_or(""),
+            removal: reason.is_some_and(|r| r.is_removal()),
+            monthly_amount: Fen(c.try_get("monthly_amount")?).to_display(),
+            covered_persons: c.try_get("covered_persons")?,
+            transitions,
+        });
+    }
+    Ok(HouseholdView {
+        id,
+        number: row.try_get("number")?,
+        region_code,
+        members,
+        cases,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "assistance/household.html")]
+struct DetailPage {
+    page: PageCtx,
+    h: HouseholdView,
+}
+
+async fn detail_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> AppResult<Html<String>> {
+    let h = household(&state, &user, id).await?;
+    let page = PageCtx::load(
+        &state,
+        Some(&user),
+        "households",
+        format!("救助家庭 {}", h.number),
+        vec![
+            Crumb::link("救助家庭", "/assistance/households"),
+            Crumb::here(h.number.clone()),
+        ],
+    )
+    .await?;
+    render(DetailPage { page, h })
+}
+
+async fn api_detail(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> AppResult<Json<HouseholdView>> {
+    Ok(Json(household(&state, &user, id).await?))
+}
+
+pub struct StandardRow {
+    pub district_code: String,
+    pub district: String,
+    pub urban: String,
+    pub rural: String,
+    pub history: Vec<Standard>,
+}
+
+#[derive(Template)]
+#[template(path = "assistance/standards.html")]
+struct StandardsPage {
+    page: PageCtx,
+    rows: Vec<StandardRow>,
+    can_edit: bool,
+    notice: String,
+    today: String,
+}
+
+async fn standards_view(
+    state: &AppState,
+    user: &CurrentUser,
+    notice: String,
+) -> AppResult<Html<String>> {
+    let today = state.clock.today();
+    let all = standards::all(&state.db).await?;
+    // A city user sees every district; anyone below sees the district they work in.
+    let districts: Vec<crate::region::Region> = if user.region.level() == Level::City {
+        crate::region::store::subtree(&state.db, &user.region)
+            .await?
+            .into_iter()
+            .filter(|r| r.level == Level::District)
+            .collect()
+    } else {
+        let code = user
+            .region
+            .ancestry()
+            .into_iter()
+            .find(|c| c.level() == Level::District);
+        match code {
+            Some(c) => crate::region::store::get(&state.db, c.as_str())
+                .await?
+                .into_iter()
+                .collect(),
+            None => Vec::new(),
+        }
+    };
+    let mut rows = Vec::new();
+    for d in &districts {
+        let code = d.code.to_string();
+        let on = |area| async move {
+            standards::standard_on(&state.db, d.code.as_str(), area, today)
+                .await
+                .map(|s| {
+                    s.map(|f| f.to_display())
+                        .unwrap_or_else(|| "未设置".to_string())
+                })
+        };
+        rows.push(StandardRow {
+            urban: on(UrbanRural::Urban).await?,
+            rural: on(UrbanRural::Rural).await?,
+            history: all
+                .iter()
+                .filter(|s| s.district_code == code)
+                .cloned()
+                .collect(),
+            district_code: code,
+            district: d.name.clone(),
+        });
+    }
+    let page = PageCtx::load(
+        state,
+        Some(user),
+        "standards",
+        "低保标准",
+        vec![Crumb::here("低保标准")],
+    )
+    .await?;
+    render(StandardsPage {
+        page,
+        rows,
+        can_edit: user.can("assistance:standard:update"),
+        notice,
+        today: today.to_string(),
+    })
+}
+
+async fn standards_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> AppResult<Html<String>> {
+    standards_view(&state, &user, String::new()).await
+}
+
+#[derive(Deserialize)]
+pub struct StandardForm {
+    district_code: String,
+    area: String,
+    effective_from: String,
+    standard: String,
+}
+
+async fn standards_submit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(form): Form<StandardForm>,
+) -> AppResult<Html<String>> {
+    let user = ctx.user()?.clone();
+    let district = RegionCode::parse(&form.district_code)
+        .ok()
+        .filter(|c| c.level() == Level::District && user.scope().contains(c.as_str()))
+        .ok_or_else(|| {
+            AppError::Invalid(format!(
+                "区县「{}」不存在或不在您的管辖范围内。",
+                form.district_code
+            ))
+        })?;
+    if crate::region::store::get(&state.db, district.as_str())
+        .await?
+        .is_none()
+    {
+        return Err(AppError::Invalid(format!("区县 {district} 不存在。")));
+    }
+    let area = UrbanRural::from_code(&form.area)
+        .ok_or_else(|| AppError::Invalid("城乡应为城市或农村。".to_string()))?;
+    let from = crate::calendar::parse_date(&form.effective_from).ok_or_else(|| {
+        AppError::Invalid(format!("执行日期「{}」不是有效日期。", form.effective_from))
+    })?;
+    let amount =
+        Fen::parse_yuan(&form.standard).map_err(|e| AppError::Invalid(format!("低保标准：{e}")))?;
+    if amount <= Fen::ZERO || amount > Fen::from_yuan(10_000) {
+        return Err(AppError::Invalid(
+            "低保标准应在 0 到 10,000 元之间。".to_string(),
+        ));
+    }
+    let before = standards::standard_on(&state.db, district.as_str(), area, from).await?;
+    let standard = Standard {
+        district_code: district.to_string(),
+        area,
+        effective_from: from,
+        dibao_standard: amount,
+    };
+    let mut tx = state.db.begin().await?;
+    standards::set_standard(&mut tx, &standard, &state.clock.now_local().to_rfc3339()).await?;
+    record(
+        &mut tx,
+        &AuditEvent::new(
+            state.clock.now_local(),
+            &ctx.actor(),
+            "standard.set",
+            "assistance_standard",
+            format!("{district}/{}", area.code()),
+        )
+        .with(json!({
+            "effective_from": from.to_string(),
+            "before": before.map(|b| b.to_yuan_string()),
+            "after": amount.to_yuan_string(),
+        })),
+    )
+    .await
+    .map_err(AppError::audit)?;
+    tx.commit().await?;
+    standards_view(
+        &state,
+        &user,
+        format!(
+            "已设置：{district} {}低保标准 {} 元，自 {from} 起执行。",
+            if area == UrbanRural::Urban {
+                "城市"
+            } else {
+                "农村"
+            },
+            amount
+        ),
+    )
+    .await
+}
