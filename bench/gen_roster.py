@@ -49,9 +49,12 @@ def main():
             household += 1
             size = min(rng.choice([1, 2, 3, 3, 4, 5]), a.members - written)
             community = communities[household % len(communities)]
-            approved = datetime.date(2024, 1, 1) + datetime.timedelta(days=rng.randrange(1000))
             active = rng.random() < 0.85
+            # Exited households were approved before their exit on 2026-06-30.
+            span = 1000 if active else 900
+            approved = datetime.date(2024, 1, 1) + datetime.timedelta(days=rng.randrange(span))
             amount = rng.randrange(300, 3000)
+            reason = "" if active else rng.choice(["收入超标", "死亡", "迁出", "主动退出"])
             for k in range(size):
                 n = written + k
                 birth = start + datetime.timedelta(days=n // 1000)
@@ -59,7 +62,6 @@ def main():
                 name = rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN)
                 status = "在保" if active else "停保"
                 exited = "" if active else "2026-06-30"
-                reason = "" if active else rng.choice(["收入超标", "死亡", "迁出", "主动退出"])
                 f.write(
                     f"B{household:08d},低保,{name},{id_number('369902', birth, n % 1000)},{relation},是,"
                     f"{community},{amount if k == 0 else ''},{approved},{status},{exited},{reason}\n"

@@ -432,9 +432,22 @@ fn read_file(path: &Path) -> Result<Vec<u8>, String> {
 
 /// Prints every row error, optionally writes them as CSV, and returns the one-line summary.
 fn import_failure(error: ImportError, errors_file: Option<&Path>) -> String {
+    /// More than this many errors are not all printed: the list goes to --errors.
+    const SHOWN: usize = 50;
     if let ImportError::Rejected(rows) = &error {
-        for row in rows {
+        for row in rows.iter().take(SHOWN) {
             eprintln!("  {row}");
+        }
+        if rows.len() > SHOWN {
+            eprintln!(
+                "  ……另有 {} 处错误未显示{}",
+                rows.len() - SHOWN,
+                if errors_file.is_some() {
+                    "，完整清单见 --errors 文件"
+                } else {
+                    "；加 --errors 错误.csv 可得到完整清单"
+                }
+            );
         }
         if let Some(path) = errors_file
             && let Err(e) = write_error_file(rows, path)

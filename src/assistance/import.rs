@@ -30,9 +30,16 @@ pub async fn check_roster(
     bytes: &[u8],
     today: NaiveDate,
 ) -> Result<Vec<RosterHousehold>, ImportError> {
+    let started = std::time::Instant::now();
     let sheet = read_sheet(file_name, bytes)?;
     let communities = store::community_codes(db).await?;
     let households = roster::parse_roster(&sheet, today, &communities)?;
+    drop(sheet);
+    tracing::info!(
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        households = households.len(),
+        "roster read and checked"
+    );
     // One active household per person, city-wide: the person may not be active in a
     // household other than the one this file puts them in.
     let wanted: Vec<(String, String)> = households
@@ -48,6 +55,10 @@ pub async fn check_roster(
         })
         .collect();
     let conflicts = store::active_elsewhere(db, &wanted).await?;
+    tracing::info!(
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "roster checked against the register"
+    );
     if !conflicts.is_empty() {
         let mut errors = Vec::new();
         for h in households.iter().filter(|h| h.active) {
@@ -89,8 +100,20 @@ pub async fn import_roster(
             dry_run: true,
         });
     }
-    let mut tx = db.begin().await?;
-    let stored = store::store_roster(&mut tx, keyring, &households, &audit.at.to_rfc3339()).await?;
+    let started = std::time::Instant::now();
+    let mut tx = db.begin_bulk().await?;
+    let stored = store::store_roster(
+        &mut tx,
+        db.backend(),
+        keyring,
+        &households,
+        &audit.at.to_rfc3339(),
+    )
+    .await?;
+    tracing::info!(
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "roster stored"
+    );
     let event = audit.clone().with(serde_json::json!({
         "ledger": roster::NAME,
         "file": file_name,
@@ -100,6 +123,10 @@ pub async fn import_roster(
     }));
     crate::audit::record(&mut tx, &event).await?;
     tx.commit().await?;
+    tracing::info!(
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "roster committed"
+    );
     // A bulk load changes the tables' shape: refresh the planner's statistics, or the
     // next import's checks may be planned as if the tables were still empty.
     db.analyze(&["households", "members", "cases"]).await?;

@@ -3,6 +3,7 @@
 pub mod demo;
 pub mod import;
 pub mod model;
+pub mod notice;
 pub mod roster;
 pub mod rules;
 pub mod standards;

@@ -6,7 +6,7 @@ use sqlx::{Any, Row, Transaction};
 
 use super::model::Program;
 use super::roster::RosterHousehold;
-use crate::db::{Db, flag};
+use crate::db::{Backend, Db, flag, param_list, value_rows};
 use crate::protect::{Keyring, SensitiveKind};
 
 /// Communities/villages of the tree (roster rows must name one).
@@ -67,24 +67,6 @@ const MEMBER_COLUMNS: &str = "household_id, name, relation, id_number_sealed, id
 const HOUSEHOLD_BATCH: usize = 500;
 const MEMBER_BATCH: usize = 200;
 
-/// `($1, $2, …), (…)` for `rows` rows of `width` parameters.
-fn value_rows(rows: usize, width: usize) -> String {
-    (0..rows)
-        .map(|r| {
-            let p: Vec<String> = (1..=width).map(|k| format!("${}", r * width + k)).collect();
-            format!("({})", p.join(", "))
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn list(from: usize, n: usize) -> String {
-    (from..from + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// A stored case as the import compares it.
 struct StoredCase {
     id: i64,
@@ -101,6 +83,7 @@ struct StoredCase {
 /// thousand statements, not millions.
 pub async fn store_roster(
     tx: &mut Transaction<'_, Any>,
+    backend: Backend,
     keyring: &Keyring,
     households: &[RosterHousehold],
     now: &str,
@@ -111,7 +94,7 @@ pub async fn store_roster(
         let sql = format!(
             "INSERT INTO households (number, region_code, created_at) VALUES {} \
              ON CONFLICT (number) DO UPDATE SET region_code = excluded.region_code RETURNING id, number",
-            value_rows(batch.len(), 3)
+            value_rows(backend, batch.len(), 3)
         );
         let mut q = sqlx::query(&sql);
         for h in batch {
@@ -128,7 +111,7 @@ pub async fn store_roster(
         // 2. Members: the file's list replaces the stored one.
         let sql = format!(
             "DELETE FROM members WHERE household_id IN ({})",
-            list(1, batch_ids.len())
+            param_list(backend, 1, batch_ids.len())
         );
         let mut q = sqlx::query(&sql);
         for id in &batch_ids {
@@ -143,7 +126,7 @@ pub async fn store_roster(
         for chunk in members.chunks(MEMBER_BATCH) {
             let sql = format!(
                 "INSERT INTO members ({MEMBER_COLUMNS}) VALUES {}",
-                value_rows(chunk.len(), 15)
+                value_rows(backend, chunk.len(), 15)
             );
             let mut q = sqlx::query(&sql);
             for (household_id, m) in chunk {
@@ -184,7 +167,7 @@ pub async fn store_roster(
         let sql = format!(
             "SELECT id, household_id, program, approved_on, status, exited_on, exit_reason, monthly_amount, \
              covered_persons FROM cases WHERE household_id IN ({})",
-            list(1, batch_ids.len())
+            param_list(backend, 1, batch_ids.len())
         );
         let mut q = sqlx::query(&sql);
         for id in &batch_ids {
@@ -250,7 +233,7 @@ pub async fn store_roster(
         let sql = format!(
             "INSERT INTO cases (household_id, program, status, region_code, applied_on, approved_on, exited_on, \
              exit_reason, monthly_amount, covered_persons, source) VALUES {} RETURNING id, household_id",
-            value_rows(new_cases.len(), 11)
+            value_rows(backend, new_cases.len(), 11)
         );
         let mut q = sqlx::query(&sql);
         for (household_id, h) in &new_cases {
@@ -296,7 +279,7 @@ pub async fn store_roster(
         for chunk in transitions.chunks(MEMBER_BATCH) {
             let sql = format!(
                 "INSERT INTO case_transitions (case_id, from_status, to_status, at, username, reason) VALUES {}",
-                value_rows(chunk.len(), 6)
+                value_rows(backend, chunk.len(), 6)
             );
             let mut q = sqlx::query(&sql);
             for (case_id, from, to, at, reason) in chunk {

@@ -202,6 +202,20 @@ impl Db {
         }
     }
 
+    /// A write transaction for a bulk load. On SQLite it also gives the connection a
+    /// larger page cache: a load of a million rows into tables with random-keyed indexes
+    /// (blind indexes) otherwise spills and re-reads pages constantly.
+    pub async fn begin_bulk(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        let mut tx = self.begin().await?;
+        if self.backend == Backend::Sqlite {
+            // 256 MiB, negative = KiB; stays with this pooled connection.
+            sqlx::query("PRAGMA cache_size = -262144")
+                .execute(&mut *tx)
+                .await?;
+        }
+        Ok(tx)
+    }
+
     /// A cheap round trip for the health check.
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
         sqlx::query("SELECT 1")
@@ -233,6 +247,29 @@ fn connect_reason(e: &sqlx::Error) -> String {
         sqlx::Error::Database(db) => db.message().to_string(),
         sqlx::Error::PoolTimedOut => "连接超时".to_string(),
         other => other.to_string(),
+    }
+}
+
+/// `(…), (…)` placeholders for a multi-row statement of `rows` rows of `width` values,
+/// numbered from 1. SQLite gets anonymous `?` placeholders: for numbered ones its driver
+/// looks each name up in a list, which costs O(n²) over a 3,000-parameter batch insert
+/// (measured: 63% of a roster import's time).
+pub fn value_rows(backend: Backend, rows: usize, width: usize) -> String {
+    (0..rows)
+        .map(|r| format!("({})", param_list(backend, r * width + 1, width)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `n` placeholders numbered from `from`, comma-separated (see `value_rows`). On SQLite
+/// the statement must use anonymous placeholders throughout, in binding order.
+pub fn param_list(backend: Backend, from: usize, n: usize) -> String {
+    match backend {
+        Backend::Sqlite => vec!["?"; n].join(", "),
+        Backend::Postgres => (from..from + n)
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", "),
     }
 }
 

@@ -43,6 +43,7 @@ pub struct DemoContext<'k> {
     pub today: NaiveDate,
     pub now: DateTime<Utc>,
     pub keyring: &'k Keyring,
+    pub backend: crate::db::Backend,
 }
 
 impl DemoContext<'_> {
@@ -99,6 +100,7 @@ pub async fn build(
         today: local.date_naive(),
         now,
         keyring,
+        backend: db.backend(),
     };
     let mut lines = Vec::new();
     for (_, generate) in GENERATORS {

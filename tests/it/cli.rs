@@ -314,3 +314,49 @@ fn the_operator_resets_an_administrator_on_the_command_line() {
     let out = minzheng(&url, &["accounts", "reset", "nobody"]);
     assert!(!out.status.success());
 }
+
+#[test]
+fn a_long_error_list_is_cut_on_screen_and_whole_in_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_url(dir.path());
+    let regions = dir.path().join("r.csv");
+    std::fs::write(&regions, SMALL_TREE).unwrap();
+    assert!(
+        minzheng(&url, &["regions", "import", regions.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let mut roster = String::from(
+        "户编号,救助类别,姓名,身份证号,与户主关系,是否保障对象,所属社区,月保障金额,批准日期,状态\n",
+    );
+    for i in 0..60 {
+        roster.push_str(&format!(
+            "H{i},低保,某人,12345,本人,是,369902001001,100,2026-07-01,在保\n"
+        ));
+    }
+    let file = dir.path().join("bad.csv");
+    std::fs::write(&file, roster).unwrap();
+    let errors = dir.path().join("errors.csv");
+    let out = minzheng(
+        &url,
+        &[
+            "import",
+            "assistance-roster",
+            file.to_str().unwrap(),
+            "--errors",
+            errors.to_str().unwrap(),
+        ],
+    );
+    assert!(!out.status.success());
+    let lines = stderr_lines(&out);
+    assert_eq!(
+        lines.len(),
+        52,
+        "50 errors, the rest counted, and the summary"
+    );
+    assert!(lines[50].contains("另有 10 处错误"));
+    assert_eq!(
+        std::fs::read_to_string(&errors).unwrap().lines().count(),
+        61
+    );
+}
