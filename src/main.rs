@@ -309,46 +309,57 @@ async fn run(cli: Cli) -> Result<(), String> {
                         .code
                 }
             };
-            match ledger.as_str() {
-                minzheng::assistance::roster::NAME => {
-                    let rows = minzheng::assistance::import::roster_rows(
+            let (rows, headers): (Vec<Vec<String>>, Vec<&str>) = match ledger.as_str() {
+                minzheng::assistance::roster::NAME => (
+                    minzheng::assistance::import::roster_rows(
                         &app.state.db,
                         &app.state.keyring,
                         root.scope().sql_bounds(),
                     )
                     .await
-                    .map_err(text)?;
-                    let headers: Vec<&str> = minzheng::assistance::roster::COLUMNS
+                    .map_err(text)?,
+                    minzheng::assistance::roster::COLUMNS
                         .iter()
                         .map(|c| c.name)
-                        .collect();
-                    let bytes = minzheng::ledger::write_ledger(
-                        &file.display().to_string(),
-                        &headers,
-                        &rows,
-                    )?;
-                    let mut tx = app.state.db.begin().await.map_err(text)?;
-                    minzheng::audit::record(
-                        &mut tx,
-                        &cli_event("ledger.export", "ledger", &ledger)
-                            .with(serde_json::json!({"region": root.as_str(), "rows": rows.len()})),
+                        .collect(),
+                ),
+                minzheng::assistance::temporary::NAME => (
+                    minzheng::assistance::temporary::grant_rows(
+                        &app.state.db,
+                        &app.state.keyring,
+                        root.scope().sql_bounds(),
                     )
                     .await
-                    .map_err(text)?;
-                    std::fs::write(&file, bytes).map_err(|e| {
-                        format!("无法写入 {}：{e} / cannot write file", file.display())
-                    })?;
-                    tx.commit().await.map_err(text)?;
-                    println!(
-                        "已导出 {} 行到 {} / exported {} rows",
-                        rows.len(),
-                        file.display(),
-                        rows.len()
-                    );
-                    Ok(())
-                }
-                other => Err(unknown_ledger(other)),
-            }
+                    .map_err(text)?,
+                    minzheng::assistance::temporary::COLUMNS
+                        .iter()
+                        .map(|c| c.name)
+                        .collect(),
+                ),
+                other => return Err(unknown_ledger(other)),
+            };
+            let bytes =
+                minzheng::ledger::write_ledger(&file.display().to_string(), &headers, &rows)?;
+            // The export is recorded in the same transaction that is committed only once
+            // the file is written.
+            let mut tx = app.state.db.begin().await.map_err(text)?;
+            minzheng::audit::record(
+                &mut tx,
+                &cli_event("ledger.export", "ledger", &ledger)
+                    .with(serde_json::json!({"region": root.as_str(), "rows": rows.len()})),
+            )
+            .await
+            .map_err(text)?;
+            std::fs::write(&file, bytes)
+                .map_err(|e| format!("无法写入 {}：{e} / cannot write file", file.display()))?;
+            tx.commit().await.map_err(text)?;
+            println!(
+                "已导出 {} 行到 {} / exported {} rows",
+                rows.len(),
+                file.display(),
+                rows.len()
+            );
+            Ok(())
         }
         Command::Audit {
             command: AuditCommand::Verify,
@@ -420,8 +431,9 @@ async fn run(cli: Cli) -> Result<(), String> {
 
 fn unknown_ledger(name: &str) -> String {
     format!(
-        "没有名为「{name}」的台账；可用的台账：{} / unknown ledger",
-        minzheng::assistance::roster::NAME
+        "没有名为「{name}」的台账；可用的台账：{}、{} / unknown ledger",
+        minzheng::assistance::roster::NAME,
+        minzheng::assistance::temporary::NAME
     )
 }
 

@@ -8,4 +8,5 @@ pub mod roster;
 pub mod rules;
 pub mod standards;
 pub mod store;
+pub mod temporary;
 pub mod web;

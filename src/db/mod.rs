@@ -183,6 +183,22 @@ impl Db {
             .map_err(|e| DbOpenError::Migrate(e.to_string()))
     }
 
+    /// A fingerprint of the embedded migrations of a backend (versions and checksums), so
+    /// that test templates and caches can tell schema versions apart.
+    pub fn schema_fingerprint(backend: Backend) -> String {
+        let migrator = match backend {
+            Backend::Sqlite => &SQLITE_MIGRATOR,
+            Backend::Postgres => &POSTGRES_MIGRATOR,
+        };
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        for m in migrator.iter() {
+            for b in m.version.to_be_bytes().iter().chain(m.checksum.iter()) {
+                hash = (hash ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+            }
+        }
+        format!("{:012x}", hash & 0xffff_ffff_ffff)
+    }
+
     pub fn pool(&self) -> &AnyPool {
         &self.pool
     }

@@ -6,6 +6,7 @@ mod common;
 mod access_control;
 mod assistance_pages;
 mod assistance_roster;
+mod assistance_temporary;
 mod audit_log;
 mod auth_login;
 mod browser_auth;

@@ -148,23 +148,14 @@ async fn execute_with_retry(conn: &mut PgConnection, sql: &str) {
 
 static TEMPLATE: OnceCell<()> = OnceCell::const_new();
 
-/// The template's name carries a hash of the migrations, so a changed schema gets a new
-/// template instead of silently reusing an old one.
+/// The template's name carries a fingerprint of the migrations compiled into this test
+/// binary, so a changed schema gets a new template instead of silently reusing an old one
+/// (and editing migration files during a run cannot change it).
 fn template_name() -> String {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/postgres");
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .expect("migrations dir")
-        .filter_map(|e| e.ok())
-        .map(|e| e.path())
-        .collect();
-    files.sort();
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for f in files {
-        for b in std::fs::read(&f).expect("migration file") {
-            hash = (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-    format!("mz_template_{:012x}", hash & 0xffff_ffff_ffff)
+    format!(
+        "mz_template_{}",
+        Db::schema_fingerprint(minzheng::db::Backend::Postgres)
+    )
 }
 
 fn with_database(url: &str, name: &str) -> String {
