@@ -35,6 +35,8 @@ pub struct AppState {
     pub keyring: Arc<Keyring>,
     pub settings: Arc<Settings>,
     pub throttle: Arc<LoginThrottle>,
+    /// Import error lists kept briefly for download.
+    pub error_lists: Arc<crate::assistance::upload::ErrorLists>,
 }
 
 pub struct App {
@@ -69,6 +71,7 @@ impl App {
             keyring: Arc::new(keyring),
             settings: Arc::new(settings),
             throttle: Arc::new(LoginThrottle::default()),
+            error_lists: Arc::new(Default::default()),
         };
         let (router, routes) = web::router(state.clone());
         App {

@@ -9,4 +9,5 @@ pub mod rules;
 pub mod standards;
 pub mod store;
 pub mod temporary;
+pub mod upload;
 pub mod web;

@@ -94,17 +94,21 @@ impl Role {
         let mut p: Vec<&'static str> = Vec::new();
         match self {
             Role::None => {}
-            Role::CommunityWorker | Role::StreetCaseworker => {
+            Role::CommunityWorker => {
                 p.extend(REFERENCE);
                 p.push("person:sensitive:reveal");
             }
-            Role::DistrictReviewer | Role::DistrictApprover => {
+            Role::StreetCaseworker | Role::DistrictReviewer | Role::DistrictApprover => {
                 p.extend(REFERENCE);
-                p.push("person:sensitive:reveal");
+                p.extend(["person:sensitive:reveal", "assistance:ledger:import"]);
             }
             Role::CityAdmin => {
                 p.extend(REFERENCE);
-                p.extend(["person:sensitive:reveal", "assistance:standard:update"]);
+                p.extend([
+                    "person:sensitive:reveal",
+                    "assistance:standard:update",
+                    "assistance:ledger:import",
+                ]);
             }
             Role::Auditor => {
                 p.extend(REFERENCE);

@@ -65,6 +65,7 @@ pub fn router(state: AppState) -> (Router, Vec<crate::auth::RouteInfo>) {
         .merge(crate::audit::web::routes())
         .merge(crate::region::web::routes())
         .merge(crate::assistance::web::routes())
+        .merge(crate::assistance::upload::routes())
         .merge(crate::calendar::web::routes());
     let (router, table) = routes.into_parts();
     let mut app = router

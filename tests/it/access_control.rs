@@ -349,7 +349,16 @@ async fn hand_written_page_matrix(backend: Backend) {
         CityAdmin,
         Auditor,
     ];
-    let expected: [(&str, &[Role]); 7] = [
+    let expected: [(&str, &[Role]); 8] = [
+        (
+            "/ledgers",
+            &[
+                StreetCaseworker,
+                DistrictReviewer,
+                DistrictApprover,
+                CityAdmin,
+            ],
+        ),
         ("/admin/users", &[SystemAdmin]),
         ("/api/v1/users", &[SystemAdmin]),
         ("/security/users", &[SecurityAdmin]),

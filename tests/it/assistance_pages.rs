@@ -190,3 +190,115 @@ async fn city_admin_sets_standards_with_history(backend: Backend) {
     assert_eq!(audited, 2);
     t.finish().await;
 }
+
+on_both_backends!(the_upload_page_imports_lists_errors_and_keeps_to_the_region);
+
+fn multipart(csrf: &str, ledger: &str, file: &str, dry_run: bool) -> (String, String) {
+    let boundary = "----mzboundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n{csrf}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"ledger\"\r\n\r\n{ledger}\r\n"
+    );
+    if dry_run {
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"dry_run\"\r\n\r\n1\r\n"
+        ));
+    }
+    body.push_str(&format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"roster.csv\"\r\nContent-Type: text/csv\r\n\r\n{file}\r\n--{boundary}--\r\n"
+    ));
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+async fn upload(
+    t: &TestApp,
+    s: &crate::common::Session,
+    ledger: &str,
+    file: &str,
+    dry_run: bool,
+) -> crate::common::TestResponse {
+    let (content_type, body) = multipart(&s.csrf, ledger, file, dry_run);
+    t.request(
+        axum::http::Request::post("/ledgers")
+            .header("content-type", content_type)
+            .header("cookie", &s.cookie)
+            .body(axum::body::Body::from(body))
+            .unwrap(),
+    )
+    .await
+}
+
+async fn the_upload_page_imports_lists_errors_and_keeps_to_the_region(backend: Backend) {
+    let t = TestApp::with_tree(backend).await;
+    let worker = t.signed_in(Role::StreetCaseworker, "369902001").await;
+    assert_eq!(t.get_as(&worker, "/ledgers").await.status, 200);
+    let header =
+        "户编号,救助类别,姓名,身份证号,与户主关系,是否保障对象,所属社区,月保障金额,批准日期,状态";
+    // A bad ID number: the table lists it, nothing is stored, the list downloads as CSV.
+    let bad = format!("{header}\nU1,低保,甲,12345,本人,是,369902001001,900,2026-07-01,在保\n");
+    let r = upload(&t, &worker, "assistance-roster", &bad, false).await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("id=\"upload-errors\"") && r.body.contains("身份证号"));
+    let token = r
+        .body
+        .split("/ledgers/errors/")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let csv = t.get_as(&worker, &format!("/ledgers/errors/{token}")).await;
+    assert_eq!(csv.status, 200);
+    assert!(csv.body.contains("行号,列名,值,原因"));
+    let other = t.signed_in(Role::StreetCaseworker, "369921001").await;
+    assert_eq!(
+        t.get_as(&other, &format!("/ledgers/errors/{token}"))
+            .await
+            .status,
+        404,
+        "only the uploader"
+    );
+    // A household of another street: refused for this caseworker.
+    let elsewhere = format!(
+        "{header}\nU2,低保,乙,{},本人,是,369921001001,900,2026-07-01,在保\n",
+        id(7)
+    );
+    let r = upload(&t, &worker, "assistance-roster", &elsewhere, false).await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("不在您的管辖范围内"));
+    // A good file: a dry run stores nothing, then the import stores it.
+    let good = format!(
+        "{header}\nU3,低保,丙,{},本人,是,369902001002,900,2026-07-01,在保\n",
+        id(8)
+    );
+    let r = upload(&t, &worker, "assistance-roster", &good, true).await;
+    assert!(r.body.contains("检查通过"), "{}", r.body);
+    assert_eq!(
+        t.get_as(&worker, "/api/v1/households").await.json()["total"],
+        0
+    );
+    let r = upload(&t, &worker, "assistance-roster", &good, false).await;
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("已导入：1 户、1 人"));
+    assert_eq!(
+        t.get_as(&worker, "/api/v1/households").await.json()["total"],
+        1
+    );
+    // Without the CSRF part the upload is refused.
+    let (content_type, body) = multipart("forged", "assistance-roster", &good, false);
+    let r = t
+        .request(
+            axum::http::Request::post("/ledgers")
+                .header("content-type", content_type)
+                .header("cookie", &worker.cookie)
+                .body(axum::body::Body::from(body))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    // A community worker may not import.
+    let community = t.signed_in(Role::CommunityWorker, "369902001001").await;
+    assert_eq!(t.get_as(&community, "/ledgers").await.status, 403);
+    t.finish().await;
+}
