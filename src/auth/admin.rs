@@ -9,8 +9,9 @@ use axum::{Form, Json};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::account::require_recent_auth;
 use super::context::{Ctx, CurrentUser};
-use super::login::{now_local, require_recent_auth};
+use super::login::now_local;
 use super::password::hash_password;
 use super::routes::{Access, Routes};
 use super::store::{self, NewUser, UserRecord};

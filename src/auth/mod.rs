@@ -2,6 +2,7 @@
 //! factor for administrators, server-side sessions, CSRF protection, re-authentication
 //! for sensitive actions, and the route table where every route declares its permission.
 
+pub mod account;
 pub mod admin;
 pub mod context;
 pub mod demo;

@@ -7,9 +7,10 @@ use axum::response::Html;
 use serde::Deserialize;
 use serde_json::json;
 
+use super::account::require_recent_auth;
 use super::admin::{UserView, view};
 use super::context::{Ctx, CurrentUser};
-use super::login::{now_local, require_recent_auth};
+use super::login::now_local;
 use super::policy::{SETTINGS, SecurityPolicy};
 use super::roles::{ALL_ROLES, Role};
 use super::routes::{Access, Routes};

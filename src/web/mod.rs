@@ -60,6 +60,7 @@ pub fn router(state: AppState) -> (Router, Vec<crate::auth::RouteInfo>) {
         .get("/healthz", Access::Public, home::healthz)
         .get("/static/{file}", Access::Public, assets::serve)
         .merge(crate::auth::login::routes())
+        .merge(crate::auth::account::routes())
         .merge(crate::auth::admin::routes())
         .merge(crate::auth::security::routes())
         .merge(crate::audit::web::routes())
