@@ -26,6 +26,35 @@ pub fn routes() -> Routes {
         .get("/ledgers", IMPORT, page)
         .post("/ledgers", IMPORT, upload)
         .get("/ledgers/errors/{token}", IMPORT, error_file)
+        .get("/ledgers/template/{name}", IMPORT, template)
+}
+
+/// An empty ledger with its headers (codes formatted as text), to fill in Excel.
+async fn template(Path(name): Path<String>) -> AppResult<Response> {
+    let (ledger, title) = name
+        .strip_suffix(".xlsx")
+        .map(|n| (n, n))
+        .ok_or_else(|| AppError::NotFound(format!("模板 {name}")))?;
+    let headers: Vec<&str> = match ledger {
+        roster::NAME => roster::COLUMNS.iter().map(|c| c.name).collect(),
+        temporary::NAME => temporary::COLUMNS.iter().map(|c| c.name).collect(),
+        _ => return Err(AppError::NotFound(format!("模板 {title}"))),
+    };
+    let bytes = crate::ledger::write_ledger(&name, &headers, &[]).map_err(AppError::Internal)?;
+    let mut response = bytes.into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
+    );
+    let disposition = format!("attachment; filename=\"{name}\"");
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(response)
 }
 
 /// Error lists kept for download for a short while, keyed by a random token and owned by

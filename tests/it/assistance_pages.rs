@@ -232,6 +232,21 @@ async fn the_upload_page_imports_lists_errors_and_keeps_to_the_region(backend: B
     let t = TestApp::with_tree(backend).await;
     let worker = t.signed_in(Role::StreetCaseworker, "369902001").await;
     assert_eq!(t.get_as(&worker, "/ledgers").await.status, 200);
+    let template = t
+        .get_as(&worker, "/ledgers/template/assistance-roster.xlsx")
+        .await;
+    assert_eq!(template.status, 200);
+    assert!(
+        template
+            .header("content-disposition")
+            .contains("assistance-roster.xlsx")
+    );
+    assert_eq!(
+        t.get_as(&worker, "/ledgers/template/nothing.xlsx")
+            .await
+            .status,
+        404
+    );
     let header =
         "户编号,救助类别,姓名,身份证号,与户主关系,是否保障对象,所属社区,月保障金额,批准日期,状态";
     // A bad ID number: the table lists it, nothing is stored, the list downloads as CSV.
