@@ -26,7 +26,7 @@ pub fn routes() -> Routes {
         .get("/ledgers", IMPORT, page)
         .post("/ledgers", IMPORT, upload)
         .get("/ledgers/errors/{token}", IMPORT, error_file)
-        .get("/ledgers/template/{name}", IMPORT, template)
+        .get("/ledgers/template/{file}", IMPORT, template)
 }
 
 /// An empty ledger with its headers (codes formatted as text), to fill in Excel.
