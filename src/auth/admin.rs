@@ -144,6 +144,18 @@ fn refuse_admin_target(target: &UserRecord) -> AppResult<()> {
     Ok(())
 }
 
+/// The frame of a page under 账号管理 (navigation, breadcrumb 账号管理 › title).
+async fn sub_page(state: &AppState, user: &CurrentUser, title: &str) -> AppResult<PageCtx> {
+    PageCtx::load(
+        state,
+        Some(user),
+        "admin_users",
+        title,
+        vec![Crumb::link("账号管理", "/admin/users"), Crumb::here(title)],
+    )
+    .await
+}
+
 /// A temporary password that meets the policy (shown once, must be changed at login).
 pub fn temporary_password() -> String {
     use rand::Rng;
@@ -224,17 +236,7 @@ pub struct CreateForm {
 }
 
 async fn new_page(State(state): State<AppState>, user: CurrentUser) -> AppResult<Html<String>> {
-    let page = PageCtx::load(
-        &state,
-        Some(&user),
-        "admin_users",
-        "新建账号",
-        vec![
-            Crumb::link("账号管理", "/admin/users"),
-            Crumb::here("新建账号"),
-        ],
-    )
-    .await?;
+    let page = sub_page(&state, &user, "新建账号").await?;
     render(NewPage {
         page,
         errors: Vec::new(),
@@ -307,17 +309,7 @@ async fn create(
         },
     };
     if !errors.is_empty() {
-        let page = PageCtx::load(
-            &state,
-            Some(&user),
-            "admin_users",
-            "新建账号",
-            vec![
-                Crumb::link("账号管理", "/admin/users"),
-                Crumb::here("新建账号"),
-            ],
-        )
-        .await?;
+        let page = sub_page(&state, &user, "新建账号").await?;
         let html = render(NewPage { page, errors, form })?;
         return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
     }
@@ -370,17 +362,7 @@ async fn create(
     .await
     .map_err(AppError::audit)?;
     tx.commit().await?;
-    let page = PageCtx::load(
-        &state,
-        Some(&user),
-        "admin_users",
-        "账号已建立",
-        vec![
-            Crumb::link("账号管理", "/admin/users"),
-            Crumb::here("账号已建立"),
-        ],
-    )
-    .await?;
+    let page = sub_page(&state, &user, "账号已建立").await?;
     Ok(render(CreatedPage {
         page,
         username,
@@ -615,17 +597,7 @@ async fn reset_password(
     .await
     .map_err(AppError::audit)?;
     tx.commit().await?;
-    let page = PageCtx::load(
-        &state,
-        Some(&user),
-        "admin_users",
-        "密码已重置",
-        vec![
-            Crumb::link("账号管理", "/admin/users"),
-            Crumb::here("密码已重置"),
-        ],
-    )
-    .await?;
+    let page = sub_page(&state, &user, "密码已重置").await?;
     render(CreatedPage {
         page,
         username: target.username,
