@@ -144,6 +144,26 @@ fn refuse_admin_target(target: &UserRecord) -> AppResult<()> {
     Ok(())
 }
 
+/// An account of the user's region that may be reset from the web (not one of the three
+/// administrators), with the password entered within the re-authentication window.
+async fn reset_target(state: &AppState, user: &CurrentUser, id: i64) -> AppResult<UserRecord> {
+    let target = load_in_scope(state, user, id).await?;
+    refuse_admin_target(&target)?;
+    require_recent_auth(state, user, &format!("/admin/users/{id}")).await?;
+    Ok(target)
+}
+
+/// An audit event about account `id`, by the signed-in administrator.
+fn user_event(state: &AppState, ctx: &Ctx, action: &str, id: i64) -> AuditEvent {
+    AuditEvent::new(
+        now_local(state),
+        &ctx.actor(),
+        action,
+        "user",
+        id.to_string(),
+    )
+}
+
 /// The frame of a page under 账号管理 (navigation, breadcrumb 账号管理 › title).
 async fn sub_page(state: &AppState, user: &CurrentUser, title: &str) -> AppResult<PageCtx> {
     PageCtx::load(
@@ -341,14 +361,7 @@ async fn create(
     .await?;
     record(
         &mut tx,
-        &AuditEvent::new(
-            now_local(&state),
-            &ctx.actor(),
-            "user.create",
-            "user",
-            id.to_string(),
-        )
-        .with(json!({
+        &user_event(&state, &ctx, "user.create", id).with(json!({
             "after": {
                 "username": username,
                 "display_name": display_name,
@@ -497,7 +510,7 @@ async fn update(
     }
     record(
         &mut tx,
-        &AuditEvent::new(now_local(&state), &ctx.actor(), "user.update", "user", id.to_string()).with(json!({
+        &user_event(&state, &ctx, "user.update", id).with(json!({
             "before": {"display_name": before_view.display_name, "region_code": before_view.region_code, "phone": before_view.phone_masked},
             "after": {
                 "display_name": display_name,
@@ -576,9 +589,7 @@ async fn reset_password(
     Path(id): Path<i64>,
 ) -> AppResult<Html<String>> {
     let user = ctx.user()?.clone();
-    let target = load_in_scope(&state, &user, id).await?;
-    refuse_admin_target(&target)?;
-    require_recent_auth(&state, &user, &format!("/admin/users/{id}")).await?;
+    let target = reset_target(&state, &user, id).await?;
     let password = temporary_password();
     let hash = hash_password(&password).map_err(AppError::Internal)?;
     let mut tx = state.db.begin().await?;
@@ -586,13 +597,7 @@ async fn reset_password(
     store::delete_user_sessions(&mut tx, id).await?;
     record(
         &mut tx,
-        &AuditEvent::new(
-            now_local(&state),
-            &ctx.actor(),
-            "user.password_reset",
-            "user",
-            id.to_string(),
-        ),
+        &user_event(&state, &ctx, "user.password_reset", id),
     )
     .await
     .map_err(AppError::audit)?;
@@ -612,24 +617,13 @@ async fn reset_totp(
     Path(id): Path<i64>,
 ) -> AppResult<Html<String>> {
     let user = ctx.user()?.clone();
-    let target = load_in_scope(&state, &user, id).await?;
-    refuse_admin_target(&target)?;
-    require_recent_auth(&state, &user, &format!("/admin/users/{id}")).await?;
+    reset_target(&state, &user, id).await?;
     let mut tx = state.db.begin().await?;
     store::set_totp_secret(&mut tx, id, None, 0).await?;
     store::delete_user_sessions(&mut tx, id).await?;
-    record(
-        &mut tx,
-        &AuditEvent::new(
-            now_local(&state),
-            &ctx.actor(),
-            "user.totp_reset",
-            "user",
-            id.to_string(),
-        ),
-    )
-    .await
-    .map_err(AppError::audit)?;
+    record(&mut tx, &user_event(&state, &ctx, "user.totp_reset", id))
+        .await
+        .map_err(AppError::audit)?;
     tx.commit().await?;
     detail(
         &state,
@@ -653,14 +647,8 @@ async fn unlock(
     store::clear_failures(&mut tx, id).await?;
     record(
         &mut tx,
-        &AuditEvent::new(
-            now_local(&state),
-            &ctx.actor(),
-            "auth.unlock",
-            "user",
-            id.to_string(),
-        )
-        .with(json!({"reason": "unlocked by administrator"})),
+        &user_event(&state, &ctx, "auth.unlock", id)
+            .with(json!({"reason": "unlocked by administrator"})),
     )
     .await
     .map_err(AppError::audit)?;
@@ -701,14 +689,8 @@ async fn reveal(
         .map_err(|e| AppError::Internal(e.to_string()))?;
     crate::audit::store::record_alone(
         &state.db,
-        &AuditEvent::new(
-            now_local(&state),
-            &ctx.actor(),
-            "person.reveal",
-            "user",
-            id.to_string(),
-        )
-        .with(json!({"field": kind.code(), "value": kind.mask(&value)})),
+        &user_event(&state, &ctx, "person.reveal", id)
+            .with(json!({"field": kind.code(), "value": kind.mask(&value)})),
     )
     .await
     .map_err(AppError::audit)?;
