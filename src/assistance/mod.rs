@@ -1,13 +1,22 @@
 //! Social assistance (社会救助, DOMAIN.md §2): 低保, 特困 and 临时救助.
 
+pub mod application;
+pub mod apply_web;
+pub mod case_web;
+pub mod cases;
 pub mod demo;
 pub mod import;
 pub mod model;
 pub mod notice;
+pub mod notice_web;
+pub mod review;
 pub mod roster;
 pub mod rules;
 pub mod standards;
 pub mod store;
 pub mod temporary;
+pub mod transitions;
 pub mod upload;
 pub mod web;
+pub mod workbench;
+pub mod workflow;

@@ -171,7 +171,8 @@ pub struct Household {
 }
 
 /// The programs a case can be for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Program {
     Dibao,
     Tekun,
@@ -339,3 +340,105 @@ impl SelfCare {
             .find(|c| c.code() == s)
     }
 }
+
+pub const DISABILITY_KINDS: [DisabilityKind; 7] = [
+    DisabilityKind::Visual,
+    DisabilityKind::Hearing,
+    DisabilityKind::Speech,
+    DisabilityKind::Physical,
+    DisabilityKind::Intellectual,
+    DisabilityKind::Mental,
+    DisabilityKind::Multiple,
+];
+
+impl DisabilityKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            DisabilityKind::Visual => "visual",
+            DisabilityKind::Hearing => "hearing",
+            DisabilityKind::Speech => "speech",
+            DisabilityKind::Physical => "physical",
+            DisabilityKind::Intellectual => "intellectual",
+            DisabilityKind::Mental => "mental",
+            DisabilityKind::Multiple => "multiple",
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            DisabilityKind::Visual => "视力",
+            DisabilityKind::Hearing => "听力",
+            DisabilityKind::Speech => "言语",
+            DisabilityKind::Physical => "肢体",
+            DisabilityKind::Intellectual => "智力",
+            DisabilityKind::Mental => "精神",
+            DisabilityKind::Multiple => "多重",
+        }
+    }
+    pub fn from_code(s: &str) -> Option<DisabilityKind> {
+        DISABILITY_KINDS.into_iter().find(|k| k.code() == s)
+    }
+}
+
+pub const INCOME_KINDS: [IncomeKind; 4] = [
+    IncomeKind::Wage,
+    IncomeKind::Business,
+    IncomeKind::Property,
+    IncomeKind::Transfer,
+];
+
+impl IncomeKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            IncomeKind::Wage => "wage",
+            IncomeKind::Business => "business",
+            IncomeKind::Property => "property",
+            IncomeKind::Transfer => "transfer",
+        }
+    }
+    pub fn from_code(s: &str) -> Option<IncomeKind> {
+        INCOME_KINDS.into_iter().find(|k| k.code() == s)
+    }
+}
+
+pub const VEHICLE_KINDS: [VehicleKind; 5] = [
+    VehicleKind::Car,
+    VehicleKind::Truck,
+    VehicleKind::Motorcycle,
+    VehicleKind::DisabilityVehicle,
+    VehicleKind::Other,
+];
+
+impl VehicleKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            VehicleKind::Car => "car",
+            VehicleKind::Truck => "truck",
+            VehicleKind::Motorcycle => "motorcycle",
+            VehicleKind::DisabilityVehicle => "disability",
+            VehicleKind::Other => "other",
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            VehicleKind::Car => "小汽车",
+            VehicleKind::Truck => "货车",
+            VehicleKind::Motorcycle => "两轮/三轮摩托车",
+            VehicleKind::DisabilityVehicle => "残疾人专用车",
+            VehicleKind::Other => "其他机动车",
+        }
+    }
+    pub fn from_code(s: &str) -> Option<VehicleKind> {
+        VEHICLE_KINDS.into_iter().find(|k| k.code() == s)
+    }
+}
+
+pub const RELATIONS: [Relation; 8] = [
+    Relation::Applicant,
+    Relation::Spouse,
+    Relation::Child,
+    Relation::Parent,
+    Relation::Sibling,
+    Relation::Grandparent,
+    Relation::Grandchild,
+    Relation::Other,
+];

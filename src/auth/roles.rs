@@ -96,11 +96,48 @@ impl Role {
             Role::None => {}
             Role::CommunityWorker => {
                 p.extend(REFERENCE);
-                p.push("person:sensitive:reveal");
+                // Helps residents apply, visits homes, takes objections to the notice.
+                p.extend([
+                    "person:sensitive:reveal",
+                    "assistance:case:create",
+                    "assistance:case:investigate",
+                    "assistance:objection:record",
+                ]);
             }
-            Role::StreetCaseworker | Role::DistrictReviewer | Role::DistrictApprover => {
+            Role::StreetCaseworker => {
                 p.extend(REFERENCE);
-                p.extend(["person:sensitive:reveal", "assistance:ledger:import"]);
+                p.extend([
+                    "person:sensitive:reveal",
+                    "assistance:ledger:import",
+                    "assistance:case:create",
+                    "assistance:case:accept",
+                    "assistance:case:investigate",
+                    "assistance:case:review",
+                    "assistance:case:recheck",
+                    "assistance:case:exit",
+                    "assistance:objection:record",
+                    "assistance:objection:resolve",
+                    "assistance:temporary:complete",
+                ]);
+            }
+            Role::DistrictReviewer => {
+                p.extend(REFERENCE);
+                p.extend([
+                    "person:sensitive:reveal",
+                    "assistance:ledger:import",
+                    "assistance:case:district_review",
+                    "assistance:objection:resolve",
+                ]);
+            }
+            Role::DistrictApprover => {
+                p.extend(REFERENCE);
+                p.extend([
+                    "person:sensitive:reveal",
+                    "assistance:ledger:import",
+                    "assistance:case:approve",
+                    "assistance:case:recheck",
+                    "assistance:case:exit",
+                ]);
             }
             Role::CityAdmin => {
                 p.extend(REFERENCE);

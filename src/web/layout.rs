@@ -43,6 +43,18 @@ pub const NAV: &[NavGroup] = &[
         label: "社会救助",
         items: &[
             NavItem {
+                key: "workbench",
+                label: "救助工作台",
+                href: "/assistance/workbench",
+                permission: Some("assistance:household:read"),
+            },
+            NavItem {
+                key: "notices",
+                label: "公示",
+                href: "/assistance/notices",
+                permission: Some("assistance:household:read"),
+            },
+            NavItem {
                 key: "households",
                 label: "救助家庭",
                 href: "/assistance/households",

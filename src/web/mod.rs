@@ -67,6 +67,11 @@ pub fn router(state: AppState) -> (Router, Vec<crate::auth::RouteInfo>) {
         .merge(crate::region::web::routes())
         .merge(crate::assistance::web::routes())
         .merge(crate::assistance::upload::routes())
+        .merge(crate::assistance::apply_web::routes())
+        .merge(crate::assistance::case_web::routes())
+        .merge(crate::assistance::review::routes())
+        .merge(crate::assistance::workbench::routes())
+        .merge(crate::assistance::notice_web::routes())
         .merge(crate::calendar::web::routes());
     let (router, table) = routes.into_parts();
     let mut app = router

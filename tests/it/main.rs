@@ -7,6 +7,7 @@ mod access_control;
 mod assistance_pages;
 mod assistance_roster;
 mod assistance_temporary;
+mod assistance_workflow;
 mod audit_log;
 mod auth_login;
 mod browser_auth;

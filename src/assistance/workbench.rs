@@ -1,0 +1,303 @@
+//! The caseworker's workbench (工作台): my queue (cases waiting for an action this role
+//! takes), overdue cases, reviews due, gradual exits ended, and 先行救助 grants whose file
+//! is still to be completed — all within the user's region.
+
+use askama::Template;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use chrono::{Days, NaiveDate};
+use serde::Serialize;
+use serde_json::json;
+use sqlx::Row;
+
+use super::cases::{self, CaseRecord};
+use super::workflow::{self, Status};
+use crate::AppState;
+use crate::audit::{AuditEvent, store::record};
+use crate::auth::{Access, Ctx, CurrentUser, Routes};
+use crate::error::{AppError, AppResult};
+use crate::money::Fen;
+use crate::web::layout::{Crumb, PageCtx, render};
+
+const READ: Access = Access::Perm("assistance:household:read");
+/// Reviews shown this many days before they fall due.
+const REVIEW_LOOKAHEAD_DAYS: u64 = 30;
+const LIST_LIMIT: i64 = 500;
+
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/assistance/workbench", READ, page)
+        .get("/api/v1/workbench", READ, api)
+        .post(
+            "/assistance/temporary/{id}/complete",
+            Access::Perm("assistance:temporary:complete"),
+            complete_advance,
+        )
+}
+
+#[derive(Serialize)]
+pub struct CaseLine {
+    id: i64,
+    household_number: String,
+    program: &'static str,
+    status: &'static str,
+    applied_on: String,
+    due_on: String,
+    overdue: bool,
+    /// What this user is to do next.
+    step: String,
+    close_relative: bool,
+    next_review_on: String,
+    gradual_until: String,
+    monthly_amount: String,
+}
+
+#[derive(Serialize)]
+pub struct AdvanceLine {
+    id: i64,
+    name: String,
+    grant_date: String,
+    due_on: String,
+    overdue: bool,
+    amount: String,
+}
+
+#[derive(Serialize)]
+pub struct Workbench {
+    queue: Vec<CaseLine>,
+    overdue: Vec<CaseLine>,
+    reviews_due: Vec<CaseLine>,
+    gradual_ended: Vec<CaseLine>,
+    advances: Vec<AdvanceLine>,
+    can_create: bool,
+    can_complete: bool,
+}
+
+/// The step this user takes next on an open case, if any.
+fn my_step(
+    user: &CurrentUser,
+    c: &CaseRecord,
+    today: NaiveDate,
+    open_objections: bool,
+) -> Option<String> {
+    let can = |p: &str| user.can(p);
+    let notice_over = c
+        .notice_until
+        .as_deref()
+        .and_then(|d| d.parse::<NaiveDate>().ok())
+        .is_some_and(|u| today > u);
+    let step = match c.status {
+        Status::Submitted if can("assistance:case:accept") => "受理或不予受理",
+        Status::Accepted if can("assistance:case:investigate") => "入户调查、信息核对",
+        Status::Investigating if can("assistance:case:review") => "提出街道审核意见",
+        Status::Reviewed if c.recommend == Some(true) && can("assistance:case:review") => {
+            "发布公示"
+        }
+        Status::Reviewed | Status::Notice
+            if c.close_relative
+                && !c.district_reviewed
+                && can("assistance:case:district_review") =>
+        {
+            "区县审核（近亲属备案）"
+        }
+        Status::Reviewed if c.recommend == Some(false) && can("assistance:case:approve") => {
+            "作出不予批准决定"
+        }
+        Status::Notice if open_objections && can("assistance:objection:resolve") => "处理公示异议",
+        Status::Notice if notice_over && can("assistance:case:approve") => "公示期满，审批",
+        _ => return None,
+    };
+    Some(step.to_string())
+}
+
+fn line(c: &CaseRecord, today: NaiveDate, step: String) -> CaseLine {
+    let due: Option<NaiveDate> = c.due_on.as_deref().and_then(|d| d.parse().ok());
+    CaseLine {
+        id: c.id,
+        household_number: c.household_number.clone(),
+        program: c.program.label(),
+        status: c.status.label(),
+        applied_on: c.applied_on.clone(),
+        due_on: c.due_on.clone().unwrap_or_default(),
+        overdue: c.status.is_open() && workflow::is_overdue(due, today),
+        step,
+        close_relative: c.close_relative,
+        next_review_on: c.next_review_on.clone().unwrap_or_default(),
+        gradual_until: c.gradual_until.clone().unwrap_or_default(),
+        monthly_amount: Fen(c.monthly_amount).to_display(),
+    }
+}
+
+pub async fn workbench(state: &AppState, user: &CurrentUser) -> AppResult<Workbench> {
+    let today = state.clock.today();
+    let (low, high) = user.scope_bounds();
+    let scope = "c.region_code >= $1 AND c.region_code < $2";
+    let open = cases::query(
+        &state.db,
+        &format!("{scope} AND c.status IN ('submitted', 'accepted', 'investigating', 'reviewed', 'notice')"),
+        &[low.clone(), high.clone()],
+        LIST_LIMIT,
+    )
+    .await?;
+    let with_objections: std::collections::HashSet<i64> = sqlx::query(
+        "SELECT DISTINCT o.case_id FROM case_objections o JOIN cases c ON c.id = o.case_id \
+         WHERE o.resolved_at IS NULL AND c.region_code >= $1 AND c.region_code < $2",
+    )
+    .bind(low.clone())
+    .bind(high.clone())
+    .fetch_all(state.db.pool())
+    .await?
+    .iter()
+    .map(|r| r.try_get::<i64, _>(0))
+    .collect::<Result<_, _>>()?;
+    let mut queue = Vec::new();
+    let mut overdue = Vec::new();
+    for c in &open {
+        let step = my_step(user, c, today, with_objections.contains(&c.id));
+        let l = line(c, today, step.clone().unwrap_or_default());
+        if l.overdue {
+            overdue.push(line(c, today, step.clone().unwrap_or_default()));
+        }
+        if step.is_some() {
+            queue.push(l);
+        }
+    }
+    // Oldest first: the queue is worked from the top.
+    queue.reverse();
+    overdue.reverse();
+    let horizon = (today + Days::new(REVIEW_LOOKAHEAD_DAYS)).to_string();
+    let reviews_due = cases::query(
+        &state.db,
+        &format!("{scope} AND c.status = 'active' AND c.next_review_on IS NOT NULL AND c.next_review_on <= $3 \
+                  AND c.gradual_until IS NULL"),
+        &[low.clone(), high.clone(), horizon],
+        LIST_LIMIT,
+    )
+    .await?
+    .iter()
+    .rev()
+    .map(|c| {
+        let mut l = line(c, today, "复核".to_string());
+        l.overdue = c.next_review_on.as_deref().is_some_and(|d| d < today.to_string().as_str());
+        l
+    })
+    .collect();
+    let gradual_ended = cases::query(
+        &state.db,
+        &format!("{scope} AND c.status = 'active' AND c.gradual_until IS NOT NULL AND c.gradual_until < $3"),
+        &[low.clone(), high.clone(), today.to_string()],
+        LIST_LIMIT,
+    )
+    .await?
+    .iter()
+    .map(|c| line(c, today, "渐退期满，停保".to_string()))
+    .collect();
+    let deadlines = cases::deadlines_on(&state.db, today).await?;
+    let cal = crate::calendar::store::load_calendar(&state.db).await?;
+    let mut advances = Vec::new();
+    for r in sqlx::query(
+        "SELECT id, name, grant_date, due_on, amount FROM temporary_grants WHERE advance = 1 AND completed_on IS NULL \
+         AND status = 'valid' AND region_code >= $1 AND region_code < $2 ORDER BY grant_date LIMIT 500",
+    )
+    .bind(low)
+    .bind(high)
+    .fetch_all(state.db.pool())
+    .await?
+    {
+        let granted: NaiveDate = r.try_get::<String, _>("grant_date")?.parse().unwrap_or(today);
+        let due = r
+            .try_get::<Option<String>, _>("due_on")?
+            .and_then(|d| d.parse().ok())
+            .unwrap_or_else(|| deadlines.advance_due(&cal, granted));
+        advances.push(AdvanceLine {
+            id: r.try_get("id")?,
+            name: r.try_get("name")?,
+            grant_date: granted.to_string(),
+            due_on: due.to_string(),
+            overdue: workflow::is_overdue(Some(due), today),
+            amount: Fen(r.try_get("amount")?).to_display(),
+        });
+    }
+    Ok(Workbench {
+        queue,
+        overdue,
+        reviews_due,
+        gradual_ended,
+        advances,
+        can_create: user.can("assistance:case:create"),
+        can_complete: user.can("assistance:temporary:complete"),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "assistance/workbench.html")]
+struct WorkbenchPage {
+    page: PageCtx,
+    w: Workbench,
+}
+
+async fn page(State(state): State<AppState>, user: CurrentUser) -> AppResult<Html<String>> {
+    let w = workbench(&state, &user).await?;
+    let page = PageCtx::load(
+        &state,
+        Some(&user),
+        "workbench",
+        "救助工作台",
+        vec![Crumb::here("救助工作台")],
+    )
+    .await?;
+    render(WorkbenchPage { page, w })
+}
+
+async fn api(State(state): State<AppState>, user: CurrentUser) -> AppResult<Json<Workbench>> {
+    Ok(Json(workbench(&state, &user).await?))
+}
+
+/// Marks a 先行救助 grant's file as completed (补齐材料).
+async fn complete_advance(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    let user = ctx.user()?.clone();
+    let what = || format!("临时救助记录 {id}");
+    let region: String =
+        sqlx::query("SELECT region_code FROM temporary_grants WHERE id = $1 AND advance = 1")
+            .bind(id)
+            .fetch_optional(state.db.pool())
+            .await?
+            .ok_or_else(|| AppError::NotFound(what()))?
+            .try_get(0)?;
+    user.ensure_in_scope(&region, what)?;
+    let today = state.clock.today();
+    let mut tx = state.db.begin().await?;
+    let updated = sqlx::query(
+        "UPDATE temporary_grants SET completed_on = $1 WHERE id = $2 AND completed_on IS NULL",
+    )
+    .bind(today.to_string())
+    .bind(id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if updated != 1 {
+        return Err(AppError::Conflict(format!(
+            "临时救助记录 {id} 已经补齐过材料。"
+        )));
+    }
+    record(
+        &mut tx,
+        &AuditEvent::new(
+            state.clock.now_local(),
+            &ctx.actor(),
+            "temporary.complete",
+            "temporary_grant",
+            id.to_string(),
+        )
+        .with(json!({ "completed_on": today.to_string() })),
+    )
+    .await
+    .map_err(AppError::audit)?;
+    tx.commit().await?;
+    Ok(Redirect::to("/assistance/workbench").into_response())
+}

@@ -1,0 +1,965 @@
+//! The application workflow end to end through the router: online application, status
+//! check, acceptance, investigation, opinion with the rules' explanation, public notice
+//! with objections, approval; rejection and refusal; one household per person; close
+//! relatives; deadlines; optimistic locking; reviews and exits.
+
+use chrono::{Days, NaiveDate};
+use minzheng::auth::Role;
+use minzheng::ids::IdNumber;
+use sqlx::Row;
+
+use minzheng::calendar::Clock;
+
+use crate::common::{Backend, Session, TestApp};
+use crate::on_both_backends;
+
+on_both_backends!(
+    online_application_to_active_case,
+    counter_application_rejected_and_refused,
+    one_household_per_person_for_applications,
+    close_relatives_need_district_review,
+    deadlines_overdue_and_extension,
+    reviews_keep_change_gradual_and_stop,
+    bad_application_is_listed_and_nothing_stored,
+    status_check_is_rate_limited_and_reveals_nothing,
+    json_api_acts_with_the_same_rules,
+);
+
+const COMMUNITY: &str = "369902001001";
+
+fn id(birth: &str, seq: u16) -> String {
+    IdNumber::compose("369902", birth.parse().unwrap(), seq)
+        .unwrap()
+        .as_str()
+        .to_string()
+}
+
+/// The worked example of the issue: applicant 45 with wage 1,500 × 12, spouse 43, child
+/// 10, urban, standard 1,000 → 1,900 元/月.
+fn family_form() -> Vec<(String, String)> {
+    let mut f: Vec<(String, String)> = [
+        ("community", COMMUNITY),
+        ("program", "dibao"),
+        ("m0_name", "王建国"),
+        ("m0_relation", "本人"),
+        ("m0_hukou", "urban"),
+        ("m0_work", "full"),
+        ("m0_inc0_kind", "wage"),
+        ("m0_inc0_item", "工资"),
+        ("m0_inc0_monthly", "1500"),
+        ("m0_inc0_months", "12"),
+        ("m1_name", "李秀英"),
+        ("m1_relation", "配偶"),
+        ("m1_hukou", "urban"),
+        ("m1_work", "full"),
+        ("m2_name", "王小明"),
+        ("m2_relation", "子女"),
+        ("m2_hukou", "urban"),
+        ("m2_work", "full"),
+        ("m2_student", "1"),
+        ("phone", "13800138000"),
+        ("reason", "家庭收入低，孩子上学"),
+        ("declaration", "1"),
+        ("consent", "1"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    f.push(("m0_id".into(), id("1981-03-02", 11)));
+    f.push(("m1_id".into(), id("1983-05-06", 22)));
+    f.push(("m2_id".into(), id("2016-01-01", 33)));
+    f
+}
+
+fn set(form: &mut Vec<(String, String)>, key: &str, value: &str) {
+    form.retain(|(k, _)| k != key);
+    form.push((key.to_string(), value.to_string()));
+}
+
+fn pairs(form: &[(String, String)]) -> Vec<(&str, &str)> {
+    form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+}
+
+fn reference_in(body: &str) -> String {
+    let start =
+        body.find("id=\"reference\">").expect("reference shown") + "id=\"reference\">".len();
+    body[start..start + 14].to_string()
+}
+
+async fn case_by_reference(t: &TestApp, reference: &str) -> i64 {
+    sqlx::query("SELECT id FROM cases WHERE reference = $1")
+        .bind(reference)
+        .fetch_one(t.database().pool())
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap()
+}
+
+async fn case_field(t: &TestApp, id: i64, column: &str) -> Option<String> {
+    let sql = format!("SELECT CAST({column} AS TEXT) FROM cases WHERE id = $1");
+    sqlx::query(&sql)
+        .bind(id)
+        .fetch_one(t.database().pool())
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap()
+}
+
+async fn version(t: &TestApp, id: i64) -> String {
+    case_field(t, id, "version").await.unwrap()
+}
+
+/// Takes an action with the case's current version; returns the response status.
+async fn act(t: &TestApp, s: &Session, case: i64, action: &str, extra: &[(&str, &str)]) -> u16 {
+    let v = version(t, case).await;
+    let mut form = vec![("action", action), ("version", v.as_str())];
+    form.extend_from_slice(extra);
+    let r = t
+        .post_as(s, &format!("/assistance/cases/{case}/act"), &form)
+        .await;
+    assert!(
+        r.status == 303 || r.status.is_client_error(),
+        "{action}: {} {}",
+        r.status,
+        r.body
+    );
+    r.status.as_u16()
+}
+
+async fn apply_online(t: &TestApp, form: &[(String, String)]) -> i64 {
+    let r = t.post_form("/apply", &pairs(form), None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    case_by_reference(t, &reference_in(&r.body)).await
+}
+
+struct Staff {
+    community: Session,
+    street: Session,
+    reviewer: Session,
+    approver: Session,
+}
+
+async fn staff(t: &TestApp) -> Staff {
+    Staff {
+        community: t.signed_in(Role::CommunityWorker, COMMUNITY).await,
+        street: t.signed_in(Role::StreetCaseworker, "369902001").await,
+        reviewer: t.signed_in(Role::DistrictReviewer, "369902").await,
+        approver: t.signed_in(Role::DistrictApprover, "369902").await,
+    }
+}
+
+impl Staff {
+    /// Sessions expire when the test clock jumps days ahead: sign everyone in again.
+    async fn relogin(&self, t: &TestApp) -> Staff {
+        Staff {
+            community: t.login(&self.community.user).await,
+            street: t.login(&self.street.user).await,
+            reviewer: t.login(&self.reviewer.user).await,
+            approver: t.login(&self.approver.user).await,
+        }
+    }
+}
+
+/// Drives a case from 申请 to 公示 with the street's "agree" opinion.
+async fn to_notice(t: &TestApp, s: &Staff, case: i64) {
+    assert_eq!(act(t, &s.street, case, "accept", &[]).await, 303);
+    assert_eq!(
+        act(
+            t,
+            &s.community,
+            case,
+            "investigate",
+            &[
+                ("visit_record", "2026-11-30 入户，家中无贵重物品"),
+                ("verification_record", "核对无异常")
+            ],
+        )
+        .await,
+        303
+    );
+    assert_eq!(
+        act(t, &s.street, case, "opinion", &[("recommend", "yes")]).await,
+        303
+    );
+    assert_eq!(act(t, &s.street, case, "publish", &[]).await, 303);
+}
+
+async fn online_application_to_active_case(backend: Backend) {
+    let t = TestApp::with_tree(backend).await;
+    let s = staff(&t).await;
+    // The public page needs no login and lists the communities.
+    let page = t.get("/apply").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("幸福社区"), "{}", page.body);
+    let r = t.post_form("/apply", &pairs(&family_form()), None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let reference = reference_in(&r.body);
+    assert!(reference.starts_with("20261129"), "{reference}");
+    let case = case_by_reference(&t, &reference).await;
+
+    // Progress check: 编号 + the applicant's ID number.
+    let applicant_id = id("1981-03-02", 11);
+    let r = t
+        .post_form(
+            "/apply/status",
+            &[("reference", &reference), ("id_number", &applicant_id)],
+            None,
+        )
+        .await;
+    assert!(r.body.contains("已申请"), "{}", r.body);
+    assert!(
+        !r.body.contains("王建国"),
+        "the status page shows no personal data"
+    );
+
+    // It lands in the street's queue.
+    let w = t.get_as(&s.street, "/api/v1/workbench").await.json();
+    assert!(
+        w["queue"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["id"] == case),
+        "{w}"
+    );
+
+    // Accept on Sunday 2026-11-29: 30 working days (no holidays loaded) → Friday 2027-01-08.
+    assert_eq!(act(&t, &s.street, case, "accept", &[]).await, 303);
+    assert_eq!(
+        case_field(&t, case, "due_on").await.as_deref(),
+        Some("2027-01-08")
+    );
+
+    // Optimistic locking: an action on the old version is refused and changes nothing.
+    let r = t
+        .post_as(
+            &s.street,
+            &format!("/assistance/cases/{case}/act"),
+            &[
+                ("action", "investigate"),
+                ("version", "1"),
+                ("visit_record", "x"),
+                ("verification_record", "y"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(r.body.contains("旧版本"), "{}", r.body);
+    assert_eq!(
+        case_field(&t, case, "status").await.as_deref(),
+        Some("accepted")
+    );
+
+    // An illegal transition is refused, naming the state.
+    let r = act(&t, &s.approver, case, "approve", &[]).await;
+    assert_eq!(r, 409);
+
+    assert_eq!(
+        act(
+            &t,
+            &s.community,
+            case,
+            "investigate",
+            &[
+                ("visit_record", "入户调查：三口之家"),
+                ("verification_record", "无车无房")
+            ]
+        )
+        .await,
+        303
+    );
+    // The community worker cannot give the street's opinion.
+    assert_eq!(
+        act(&t, &s.community, case, "opinion", &[("recommend", "yes")]).await,
+        403
+    );
+    assert_eq!(
+        act(&t, &s.street, case, "opinion", &[("recommend", "yes")]).await,
+        303
+    );
+    assert_eq!(
+        case_field(&t, case, "monthly_amount").await.as_deref(),
+        Some("190000")
+    );
+    let page = t
+        .get_as(&s.street, &format!("/assistance/cases/{case}"))
+        .await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body
+            .contains("家庭人均月收入 400.00 元 &#60; 城市低保标准 1,000.00 元 ✓"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("1,900.00"), "{}", page.body);
+
+    // Notice: 7 days from today; the printable sheet shows only the allowed fields.
+    assert_eq!(act(&t, &s.street, case, "publish", &[]).await, 303);
+    assert_eq!(
+        case_field(&t, case, "notice_until").await.as_deref(),
+        Some("2026-12-05")
+    );
+    let sheet = t
+        .get_as(
+            &s.community,
+            &format!("/assistance/notices?community={COMMUNITY}"),
+        )
+        .await;
+    assert_eq!(sheet.status, 200);
+    assert!(
+        sheet.body.contains("王建国") && sheet.body.contains("1,900.00"),
+        "{}",
+        sheet.body
+    );
+    assert!(!sheet.body.contains(&applicant_id[..10]) && !sheet.body.contains("1981-03-02"));
+    assert!(
+        !sheet.body.contains("李秀英"),
+        "only the applicant is named"
+    );
+
+    // An objection during the notice blocks approval until resolved.
+    let r = t
+        .post_as(
+            &s.community,
+            &format!("/assistance/cases/{case}/objections"),
+            &[("content", "邻居反映其有营运车辆")],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(
+        act(&t, &s.approver, case, "approve", &[]).await,
+        409,
+        "notice not over"
+    );
+    t.clock.set(t.clock.now() + chrono::Duration::days(7));
+    let s = s.relogin(&t).await;
+    let page = t
+        .get_as(&s.approver, &format!("/assistance/cases/{case}"))
+        .await;
+    assert!(page.body.contains("1 条公示异议未处理"), "{}", page.body);
+    assert_eq!(
+        act(&t, &s.approver, case, "approve", &[]).await,
+        409,
+        "open objection"
+    );
+    let oid: i64 = sqlx::query("SELECT id FROM case_objections WHERE case_id = $1")
+        .bind(case)
+        .fetch_one(t.database().pool())
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap();
+    let r = t
+        .post_as(
+            &s.street,
+            &format!("/assistance/cases/{case}/objections/{oid}/resolve"),
+            &[("resolution", "经核实车辆已于 2025 年转让，异议不成立")],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(act(&t, &s.approver, case, "approve", &[]).await, 303);
+    assert_eq!(
+        case_field(&t, case, "status").await.as_deref(),
+        Some("active")
+    );
+    assert_eq!(
+        case_field(&t, case, "monthly_amount").await.as_deref(),
+        Some("190000")
+    );
+    assert_eq!(
+        case_field(&t, case, "approved_on").await.as_deref(),
+        Some("2026-12-06")
+    );
+    // Ordinary 低保 household: reviewed every 6 months.
+    assert_eq!(
+        case_field(&t, case, "next_review_on").await.as_deref(),
+        Some("2027-06-06")
+    );
+
+    // Every step is a transition and an audit entry.
+    let steps: Vec<String> =
+        sqlx::query("SELECT action FROM case_transitions WHERE case_id = $1 ORDER BY id")
+            .bind(case)
+            .fetch_all(t.database().pool())
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.try_get::<String, _>(0).unwrap())
+            .collect();
+    assert_eq!(
+        steps,
+        [
+            "apply",
+            "accept",
+            "investigate",
+            "opinion",
+            "publish",
+            "approve"
+        ]
+    );
+    let audited: i64 = sqlx::query(
+        "SELECT COUNT(*) FROM audit_log WHERE object_type = 'assistance_case' AND object_id = $1 \
+         AND action IN ('case.apply', 'case.accept', 'case.investigate', 'case.opinion', 'case.publish', 'case.approve')",
+    )
+    .bind(case.to_string())
+    .fetch_one(t.database().pool())
+    .await
+    .unwrap()
+    .try_get(0)
+    .unwrap();
+    assert_eq!(audited, 6);
+    let r = t
+        .post_form(
+            "/apply/status",
+            &[("reference", &reference), ("id_number", &applicant_id)],
+            None,
+        )
+        .await;
+    assert!(r.body.contains("在保"), "{}", r.body);
+
+    // Outside the scope the case does not exist.
+    let other = t.signed_in(Role::DistrictApprover, "369921").await;
+    assert_eq!(
+        t.get_as(&other, &format!("/assistance/cases/{case}"))
+            .await
+            .status,
+        404
+    );
+    t.finish().await;
+}
+
+async fn counter_application_rejected_and_refused(backend: Backend) {
+    let t = TestApp::with_tree(backend).await;
+    let s = staff(&t).await;
+    // Two persons, no income, deposits 60,000 → assets per person 30,000 > 24,000.
+    let mut form = family_form();
+    form.retain(|(k, _)| !k.starts_with("m2_") && !k.starts_with("m0_inc"));
+    set(&mut form, "financial", "60000");
+    let r = t
+        .post_as(&s.street, "/assistance/applications", &pairs(&form))
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let case: i64 = r
+        .header("location")
+        .trim_start_matches("/assistance/cases/")
+        .split('?')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(
+        case_field(&t, case, "source").await.as_deref(),
+        Some("counter")
+    );
+    assert_eq!(act(&t, &s.street, case, "accept", &[]).await, 303);
+    assert_eq!(
+        act(
+            &t,
+            &s.street,
+            case,
+            "investigate",
+            &[
+                ("visit_record", "入户"),
+                ("verification_record", "银行存款 60,000 元")
+            ]
+        )
+        .await,
+        303
+    );
+    // The rules say no: an "agree" opinion is refused with the reason.
+    let v = version(&t, case).await;
+    let r = t
+        .post_as(
+            &s.street,
+            &format!("/assistance/cases/{case}/act"),
+            &[("action", "opinion"), ("version", &v), ("recommend", "yes")],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("不符合低保条件"), "{}", r.body);
+    assert_eq!(
+        act(
+            &t,
+            &s.street,
+            case,
+            "opinion",
+            &[("recommend", "no"), ("reason", "存款超标")]
+        )
+        .await,
+        303
+    );
+    let page = t
+        .get_as(&s.street, &format!("/assistance/cases/{case}"))
+        .await;
+    assert!(
+        page.body.contains("30,000.00") && page.body.contains("24,000.00"),
+        "{}",
+        page.body
+    );
+    assert_eq!(
+        act(&t, &s.street, case, "publish", &[]).await,
+        409,
+        "no notice for a refusal"
+    );
+    // Rejection needs a reason; then the record stays, rejected.
+    assert_eq!(act(&t, &s.approver, case, "reject", &[]).await, 422);
+    assert_eq!(
+        act(
+            &t,
+            &s.approver,
+            case,
+            "reject",
+            &[("reason", "人均金融资产超过规定")]
+        )
+        .await,
+        303
+    );
+    assert_eq!(
+        case_field(&t, case, "status").await.as_deref(),
+        Some("rejected")
+    );
+    let last: String = sqlx::query(
+        "SELECT reason FROM case_transitions WHERE case_id = $1 ORDER BY id DESC LIMIT 1",
+    )
+    .bind(case)
+    .fetch_one(t.database().pool())
+    .await
+    .unwrap()
+    .try_get(0)
+    .unwrap();
+    assert!(last.contains("人均金融资产超过规定"), "{last}");
+
+    // Refused at acceptance, with reason.
+    let mut other = family_form();
+    for (k, v) in other.iter_mut() {
+        if k == "m0_id" {
+            *v = id("1960-01-01", 1);
+        } else if k == "m1_id" {
+            *v = id("1960-01-01", 2);
+        } else if k == "m2_id" {
+            *v = id("1990-01-01", 3);
+        }
+    }
+    let case2 = apply_online(&t, &other).await;
+    assert_eq!(
+        act(&t, &s.street, case2, "refuse", &[]).await,
+        422,
+        "reason required"
+    );
+    assert_eq!(
+        act(
+            &t,
+            &s.street,
+            case2,
+            "refuse",
+            &[("reason", "户籍不在本街道")]
+        )
+        .await,
+        303
+    );
+    assert_eq!(
+        case_field(&t, case2, "status").await.as_deref(),
+        Some("refused")
+    );
+    t.finish().await;
+}
+
+async fn one_household_per_person_for_applications(backend: Backend) {
+    let t = TestApp::with_tree(backend).await;
+    let s = staff(&t).await;
+    let first = apply_online(&t, &family_form()).await;
+    // The same family again while the first is being decided: refused, the public page
+    // does not name the other household.
+    let r = t.post_form("/apply", &pairs(&family_form()), None).await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(
+        r.body.contains("王建国已有正在办理或正在享受的救助"),
+        "{}",
+        r.body
+    );
+    assert!(!r.body.contains("SQ2026"), "{}", r.body);
+    // At the counter, staff see which household holds the person.
+    let r = t
+        .post_as(
+            &s.street,
+            "/assistance/applications",
+            &pairs(&family_form()),
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    let number = format!("SQ{}", case_field(&t, first, "reference").await.unwrap());
+    assert!(r.body.contains(&number), "{}", r.body);
+    let cases: i64 = sqlx::query("SELECT COUNT(*) FROM cases")
+        .fetch_one(t.database().pool())
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap();
+    assert_eq!(cases, 1);
+    t.finish().await;
+}
+
+async fn close_relatives_need_district_review(backend: Backend) {
+    let t = TestApp::with_tree(backend).await;
+    let s = staff(&t).await;
+    let mut form = family_form();
+    set(&mut form, "close_relative", "1");
+    set(
+        &mut form,
+        "close_relative_note",
+        "申请人之妻为幸福社区居委会委员",
+    );
+    let case = apply_online(&t, &form).await;
+    to_notice(&t, &s, case).await;
+    t.clock.set(t.clock.now() + chrono::Duration::days(8));
+    let s = s.relogin(&t).await;
+    let w = t.get_as(&s.reviewer, "/api/v1/workbench").await.json();
+    assert!(
+        w["queue"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["id"] == case && c["close_relative"] == true),
+        "{w}"
+    );
+    assert_eq!(act(&t, &s.approver, case, "approve", &[]).await, 409);
+    // The street cannot do the district's review.
+    assert_eq!(act(&t, &s.street, case, "district_review", &[]).await, 403);
+    assert_eq!(
+        act(&t, &s.reviewer, case, "district_review", &[]).await,
+        303
+    );
+    assert_eq!(act(&t, &s.approver, case, "approve", &[]).await, 303);
+    // The 备案 list: close-relative cases stay flagged.
+    let flagged: i64 = sqlx::query(
+        "SELECT COUNT(*) FROM cases WHERE close_relative = 1 AND district_reviewed = 1",
+    )
+    .fetch_one(t.database().pool())
+    .await
+    .unwrap()
+    .try_get(0)
+    .unwrap();
+    assert_eq!(flagged, 1);
+    t.finish().await;
+}
+
+async fn deadlines_overdue_and_extension(backend: Backend) {
+    let t = TestApp::with_tree(backend).await;
+    let s = staff(&t).await;
+    // A holiday on a weekday inside the period pushes the deadline by a day.
+    sqlx::query("INSERT INTO holidays (day, kind) VALUES ('2026-12-31', 'rest')")
+        .execute(t.database().pool())
+        .await
+        .unwrap();
+    let case = apply_online(&t, &family_form()).await;
+    assert_eq!(act(&t, &s.street, case, "accept", &[]).await, 303);
+    // Sunday 2026-11-29 + 30 working days = Friday 2027-01-08, + the holiday = Monday 01-11.
+    let due = case_field(&t, case, "due_on").await.unwrap();
+    assert_eq!(due, "2027-01-11");
+    // The day after the deadline it is overdue on the workbench and the case page.
+    let due_date: NaiveDate = due.parse().unwrap();
+    t.clock
+        .set(minzheng::calendar::ManualClock::at_date(due_date + Days::new(1)).now());
+    let s = s.relogin(&t).await;
+    let w = t.get_as(&s.street, "/api/v1/workbench").await.json();
+    assert!(
+        w["overdue"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["id"] == case),
+        "{w}"
+    );
+    let page = t
+        .get_as(&s.street, &format!("/assistance/cases/{case}"))
+        .await;
+    assert!(page.body.contains("已逾期"), "{}", page.body);
+    // One extension with reason: 45 working days from acceptance.
+    assert_eq!(
+        act(&t, &s.street, case, "extend", &[]).await,
+        422,
+        "reason required"
+    );
+    assert_eq!(
+        act(
+            &t,
+            &s.street,
+            case,
+            "extend",
+            &[("reason", "需补充异地存款核对")]
+        )
+        .await,
+        303
+    );
+    let extended: NaiveDate = case_field(&t, case, "due_on")
+        .await
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(extended > due_date + Days::new(14), "{extended}");
+    assert_eq!(
+        act(&t, &s.street, case, "extend", &[("reason", "再延")]).await,
+        409
+    );
+    let w = t.get_as(&s.street, "/api/v1/workbench").await.json();
+    assert!(
+        !w["overdue"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["id"] == case),
+        "{w}"
+    );
+    t.finish().await;
+}
+
+/// An approved case; returns it with fresh sessions (the clock moved past the notice).
+async fn active_case(t: &TestApp, s: &Staff, form: &[(String, String)]) -> (i64, Staff) {
+    let case = apply_online(t, form).await;
+    to_notice(t, s, case).await;
+    t.clock.set(t.clock.now() + chrono::Duration::days(8));
+    let s = s.relogin(t).await;
+    assert_eq!(act(t, &s.approver, case, "approve", &[]).await, 303);
+    (case, s)
+}
+
+async fn set_wage(t: &TestApp, case: i64, monthly_fen: i64) {
+    sqlx::query(
+        "UPDATE member_incomes SET monthly = $1 WHERE member_id IN \
+         (SELECT m.id FROM members m JOIN cases c ON c.household_id = m.household_id WHERE c.id = $2)",
+    )
+    .bind(monthly_fen)
+    .bind(case)
+    .execute(t.database().pool())
+    .await
+    .unwrap();
+}
+
+async fn review(t: &TestApp, s: &Session, case: i64, extra: &[(&str, &str)]) -> u16 {
+    let v = version(t, case).await;
+    let mut form = vec![("version", v.as_str())];
+    form.extend_from_slice(extra);
+    let r = t
+        .post_as(s, &format!("/assistance/cases/{case}/review"), &form)
+        .await;
+    assert!(
+        r.status == 303 || r.status.is_client_error(),
+        "{} {}",
+        r.status,
+        r.body
+    );
+    r.status.as_u16()
+}
+
+async fn reviews_keep_change_gradual_and_stop(backend: Backend) {
+    let t = TestApp::with_tree(backend).await;
+    let s = staff(&t).await;
+    let (case, s) = active_case(&t, &s, &family_form()).await;
+    // Reviews due within 30 days appear on the workbench.
+    t.clock
+        .set(minzheng::calendar::ManualClock::at_date("2027-05-20".parse().unwrap()).now());
+    let s = s.relogin(&t).await;
+    let w = t.get_as(&s.street, "/api/v1/workbench").await.json();
+    assert!(
+        w["reviews_due"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["id"] == case),
+        "{w}"
+    );
+    // Same facts: kept.
+    assert_eq!(review(&t, &s.street, case, &[]).await, 303);
+    // Wage 2,000 → counted 1,600, per-capita 533.33, (1,000 − 533.33) × 3 = 1,400.01, + 100 → 1,501.
+    set_wage(&t, case, 200_000).await;
+    assert_eq!(review(&t, &s.street, case, &[]).await, 303);
+    assert_eq!(
+        case_field(&t, case, "monthly_amount").await.as_deref(),
+        Some("150100")
+    );
+    // Wage 4,000 → counted 3,200, per-capita 1,066.66 ≥ 1,000: above the line because of
+    // work → gradual exit for 6 months, amount kept.
+    set_wage(&t, case, 400_000).await;
+    assert_eq!(
+        review(&t, &s.street, case, &[("found_work", "1")]).await,
+        303
+    );
+    assert_eq!(
+        case_field(&t, case, "status").await.as_deref(),
+        Some("active")
+    );
+    assert_eq!(
+        case_field(&t, case, "gradual_until").await.as_deref(),
+        Some("2027-11-20")
+    );
+    assert_eq!(
+        case_field(&t, case, "monthly_amount").await.as_deref(),
+        Some("150100")
+    );
+    // After the gradual exit the workbench lists it, and the review stops it (收入超标).
+    t.clock
+        .set(minzheng::calendar::ManualClock::at_date("2027-11-21".parse().unwrap()).now());
+    let s = s.relogin(&t).await;
+    let w = t.get_as(&s.street, "/api/v1/workbench").await.json();
+    assert!(
+        w["gradual_ended"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["id"] == case),
+        "{w}"
+    );
+    assert_eq!(
+        review(&t, &s.street, case, &[("found_work", "1")]).await,
+        303
+    );
+    assert_eq!(
+        case_field(&t, case, "status").await.as_deref(),
+        Some("exited")
+    );
+    assert_eq!(
+        case_field(&t, case, "exit_reason").await.as_deref(),
+        Some("income_above")
+    );
+    let outcomes: Vec<String> =
+        sqlx::query("SELECT outcome FROM case_reviews WHERE case_id = $1 ORDER BY id")
+            .bind(case)
+            .fetch_all(t.database().pool())
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.try_get::<String, _>(0).unwrap())
+            .collect();
+    assert_eq!(outcomes, ["keep", "lower", "gradual", "stop"]);
+    let explanation: String = sqlx::query(
+        "SELECT explanation FROM case_reviews WHERE case_id = $1 ORDER BY id DESC LIMIT 1",
+    )
+    .bind(case)
+    .fetch_one(t.database().pool())
+    .await
+    .unwrap()
+    .try_get(0)
+    .unwrap();
+    assert!(explanation.contains("≥ 城市低保标准"), "{explanation}");
+    // A stopped case takes no review.
+    assert_eq!(review(&t, &s.street, case, &[]).await, 409);
+    t.finish().await;
+}
+
+async fn bad_application_is_listed_and_nothing_stored(backend: Backend) {
+    let t = TestApp::with_tree(backend).await;
+    let mut form = family_form();
+    set(&mut form, "m1_id", "369902198305060221");
+    set(&mut form, "m0_inc0_months", "14");
+    form.retain(|(k, _)| k != "consent");
+    let r = t.post_form("/apply", &pairs(&form), None).await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("申请表有 3 处需要修改"), "{}", r.body);
+    assert!(r.body.contains("第 2 位成员的身份证号"), "{}", r.body);
+    assert!(
+        r.body.contains("近 12 个月中取得的月数应为 0 到 12"),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("授权核对"), "{}", r.body);
+    // The form comes back filled in.
+    assert!(r.body.contains("value=\"王建国\""), "{}", r.body);
+    for table in ["households", "members", "cases", "member_incomes"] {
+        let n: i64 = sqlx::query(&format!("SELECT COUNT(*) FROM {table}"))
+            .fetch_one(t.database().pool())
+            .await
+            .unwrap()
+            .try_get(0)
+            .unwrap();
+        assert_eq!(n, 0, "{table}");
+    }
+    t.finish().await;
+}
+
+async fn status_check_is_rate_limited_and_reveals_nothing(backend: Backend) {
+    let t = TestApp::with_tree(backend).await;
+    let case = apply_online(&t, &family_form()).await;
+    let reference = case_field(&t, case, "reference").await.unwrap();
+    // The spouse's ID number is not the applicant's: same answer as an unknown number.
+    let spouse = id("1983-05-06", 22);
+    let wrong = t
+        .post_form(
+            "/apply/status",
+            &[("reference", &reference), ("id_number", &spouse)],
+            None,
+        )
+        .await;
+    let unknown = t
+        .post_form(
+            "/apply/status",
+            &[("reference", "20261129999999"), ("id_number", &spouse)],
+            None,
+        )
+        .await;
+    assert!(wrong.body.contains("没有查到"), "{}", wrong.body);
+    assert_eq!(wrong.status, unknown.status);
+    assert!(unknown.body.contains("没有查到"));
+    for _ in 0..3 {
+        t.post_form(
+            "/apply/status",
+            &[("reference", "x"), ("id_number", "y")],
+            None,
+        )
+        .await;
+    }
+    let r = t
+        .post_form(
+            "/apply/status",
+            &[("reference", &reference), ("id_number", &spouse)],
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 429, "{}", r.body);
+    t.finish().await;
+}
+
+async fn json_api_acts_with_the_same_rules(backend: Backend) {
+    let t = TestApp::with_tree(backend).await;
+    let s = staff(&t).await;
+    let case = apply_online(&t, &family_form()).await;
+    let post = |session: &Session, body: serde_json::Value| {
+        axum::http::Request::post(format!("/api/v1/cases/{case}/actions"))
+            .header("content-type", "application/json")
+            .header("cookie", &session.cookie)
+            .header("x-csrf-token", &session.csrf)
+            .body(axum::body::Body::from(body.to_string()))
+            .unwrap()
+    };
+    let r = t
+        .request(post(
+            &s.street,
+            serde_json::json!({"action": "accept", "version": 1}),
+        ))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["status"], "已受理");
+    let r = t
+        .request(post(
+            &s.street,
+            serde_json::json!({"action": "accept", "version": 1}),
+        ))
+        .await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    let v = t
+        .get_as(&s.street, &format!("/api/v1/cases/{case}"))
+        .await
+        .json();
+    assert_eq!(v["case"]["status"], "accepted");
+    assert_eq!(v["case"]["version"], 2);
+    assert!(
+        v["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["code"] == "investigate"),
+        "{v}"
+    );
+    t.finish().await;
+}
