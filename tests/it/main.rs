@@ -10,6 +10,7 @@ mod assistance_temporary;
 mod assistance_workflow;
 mod audit_log;
 mod auth_login;
+mod browser_assistance;
 mod browser_auth;
 mod browser_smoke;
 mod calendar;
