@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use askama::Template;
 use axum::Form;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -151,6 +151,8 @@ async fn city_communities(state: &AppState) -> AppResult<Vec<CommunityOption>> {
 struct PublicForm {
     f: FormView,
     city_name: String,
+    /// A signed-in visitor's form token (the guard checks it on every POST of a session).
+    csrf: String,
 }
 
 #[derive(Template)]
@@ -167,11 +169,19 @@ async fn city_name(state: &AppState) -> AppResult<String> {
         .unwrap_or_default())
 }
 
-async fn public_form(State(state): State<AppState>) -> AppResult<Html<String>> {
+fn csrf_of(ctx: &Ctx) -> String {
+    ctx.user
+        .as_ref()
+        .map(|u| u.csrf_token.clone())
+        .unwrap_or_default()
+}
+
+async fn public_form(State(state): State<AppState>, ctx: Ctx) -> AppResult<Html<String>> {
     let f = FormView::new(HashMap::new(), Vec::new(), city_communities(&state).await?);
     render(PublicForm {
         f,
         city_name: city_name(&state).await?,
+        csrf: csrf_of(&ctx),
     })
 }
 
@@ -290,7 +300,8 @@ async fn public_submit(
     ctx: Ctx,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    let values: HashMap<String, String> = fields.into_iter().collect();
+    let values: HashMap<String, String> =
+        fields.into_iter().filter(|(k, _)| k != "_csrf").collect();
     let options = city_communities(&state).await?;
     let known: std::collections::HashSet<String> = options.iter().map(|c| c.code.clone()).collect();
     let parsed = application::parse(&values, &|c| known.contains(c), state.clock.today());
@@ -311,6 +322,7 @@ async fn public_submit(
     let html = render(PublicForm {
         f: FormView::new(values, errors, options),
         city_name: city_name(&state).await?,
+        csrf: csrf_of(&ctx),
     })?;
     // The form comes back with its problems: not a success.
     Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
@@ -384,6 +396,7 @@ async fn counter_submit(
 #[template(path = "assistance/apply_status.html")]
 struct StatusPage {
     city_name: String,
+    csrf: String,
     reference: String,
     error: String,
     result: Option<StatusAnswer>,
@@ -396,10 +409,28 @@ pub struct StatusAnswer {
     pub step: &'static str,
 }
 
-async fn status_form(State(state): State<AppState>) -> AppResult<Html<String>> {
+#[derive(Deserialize, Default)]
+pub struct StatusPrefill {
+    #[serde(default)]
+    reference: String,
+}
+
+async fn status_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<StatusPrefill>,
+) -> AppResult<Html<String>> {
+    // Only a 受理编号 is taken from the address: never an ID number.
+    let reference: String = q
+        .reference
+        .chars()
+        .filter(char::is_ascii_digit)
+        .take(20)
+        .collect();
     render(StatusPage {
         city_name: city_name(&state).await?,
-        reference: String::new(),
+        csrf: csrf_of(&ctx),
+        reference,
         error: String::new(),
         result: None,
     })
@@ -444,6 +475,7 @@ async fn status_submit(
     let reference = q.reference.trim().to_string();
     let mut page = StatusPage {
         city_name: city_name(&state).await?,
+        csrf: csrf_of(&ctx),
         reference: reference.clone(),
         error: String::new(),
         result: None,

@@ -4,6 +4,7 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::{Form, Json};
 use chrono::NaiveDate;
@@ -307,6 +308,8 @@ struct CasePage {
     page: PageCtx,
     v: CaseView,
     message: String,
+    /// Why the last action was refused, shown above the case so the user stays on it.
+    error: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -323,11 +326,28 @@ async fn case_page(
     Path(id): Path<i64>,
     Query(q): Query<CaseQuery>,
 ) -> AppResult<Html<String>> {
-    let v = case_view(&state, &ctx, id).await?;
-    audit_view(&state, &ctx, id).await?;
+    let message = if !q.created.is_empty() {
+        "申请已登记。".to_string()
+    } else if !q.done.is_empty() {
+        format!("已完成「{}」。", q.done)
+    } else {
+        String::new()
+    };
+    case_html(&state, &ctx, id, message, String::new()).await
+}
+
+async fn case_html(
+    state: &AppState,
+    ctx: &Ctx,
+    id: i64,
+    mut message: String,
+    error: String,
+) -> AppResult<Html<String>> {
+    let v = case_view(state, ctx, id).await?;
+    audit_view(state, ctx, id).await?;
     let user = ctx.user()?;
     let page = PageCtx::load(
-        &state,
+        state,
         Some(user),
         "workbench",
         format!("救助案件 {id}"),
@@ -337,17 +357,36 @@ async fn case_page(
         ],
     )
     .await?;
-    let message = if !q.created.is_empty() {
-        format!(
+    if message == "申请已登记。" {
+        message = format!(
             "申请已登记，受理编号 {}。",
             v.case.reference.clone().unwrap_or_default()
-        )
-    } else if !q.done.is_empty() {
-        format!("已完成「{}」。", q.done)
-    } else {
-        String::new()
+        );
+    }
+    render(CasePage {
+        page,
+        v,
+        message,
+        error,
+    })
+}
+
+/// A refused action comes back as the case page with the reason on top (and the
+/// refusal's status), so the caseworker sees the case as it now is.
+pub async fn refused_on_case(
+    state: &AppState,
+    ctx: &Ctx,
+    id: i64,
+    e: AppError,
+) -> AppResult<Response> {
+    let (status, why) = match &e {
+        AppError::Conflict(m) => (StatusCode::CONFLICT, m.clone()),
+        AppError::Invalid(m) => (StatusCode::UNPROCESSABLE_ENTITY, m.clone()),
+        AppError::Forbidden(m) => (StatusCode::FORBIDDEN, m.clone()),
+        _ => return Err(e),
     };
-    render(CasePage { page, v, message })
+    let html = case_html(state, ctx, id, String::new(), why).await?;
+    Ok((status, html).into_response())
 }
 
 async fn act_form(
@@ -356,7 +395,10 @@ async fn act_form(
     Path(id): Path<i64>,
     Form(input): Form<ActInput>,
 ) -> AppResult<Response> {
-    let acted = transitions::act(&state, &ctx, id, &input).await?;
+    let acted = match transitions::act(&state, &ctx, id, &input).await {
+        Ok(a) => a,
+        Err(e) => return refused_on_case(&state, &ctx, id, e).await,
+    };
     Ok(Redirect::to(&format!(
         "/assistance/cases/{id}?done={}",
         crate::web::encode_query(acted.action)
@@ -397,6 +439,23 @@ async fn objection_add(
     Path(id): Path<i64>,
     Form(form): Form<ObjectionForm>,
 ) -> AppResult<Response> {
+    match add_objection(&state, &ctx, id, &form).await {
+        Ok(()) => Ok(Redirect::to(&format!(
+            "/assistance/cases/{id}?done={}",
+            crate::web::encode_query("登记异议")
+        ))
+        .into_response()),
+        Err(e) => refused_on_case(&state, &ctx, id, e).await,
+    }
+}
+
+async fn add_objection(
+    state: &AppState,
+    ctx: &Ctx,
+    id: i64,
+    form: &ObjectionForm,
+) -> AppResult<()> {
+    let (state, ctx) = (state.clone(), ctx.clone());
     let user = ctx.user()?.clone();
     let case = transitions::case_in_scope(&state, &ctx, id).await?;
     if case.status != Status::Notice {
@@ -454,11 +513,7 @@ async fn objection_add(
     .await
     .map_err(AppError::audit)?;
     tx.commit().await?;
-    Ok(Redirect::to(&format!(
-        "/assistance/cases/{id}?done={}",
-        crate::web::encode_query("登记异议")
-    ))
-    .into_response())
+    Ok(())
 }
 
 #[derive(Deserialize)]
@@ -473,6 +528,24 @@ async fn objection_resolve(
     Path((id, oid)): Path<(i64, i64)>,
     Form(form): Form<ResolveForm>,
 ) -> AppResult<Response> {
+    match resolve_objection(&state, &ctx, id, oid, &form).await {
+        Ok(()) => Ok(Redirect::to(&format!(
+            "/assistance/cases/{id}?done={}",
+            crate::web::encode_query("处理异议")
+        ))
+        .into_response()),
+        Err(e) => refused_on_case(&state, &ctx, id, e).await,
+    }
+}
+
+async fn resolve_objection(
+    state: &AppState,
+    ctx: &Ctx,
+    id: i64,
+    oid: i64,
+    form: &ResolveForm,
+) -> AppResult<()> {
+    let (state, ctx) = (state.clone(), ctx.clone());
     let user = ctx.user()?.clone();
     transitions::case_in_scope(&state, &ctx, id).await?;
     let resolution = form.resolution.trim();
@@ -514,9 +587,5 @@ async fn objection_resolve(
     .await
     .map_err(AppError::audit)?;
     tx.commit().await?;
-    Ok(Redirect::to(&format!(
-        "/assistance/cases/{id}?done={}",
-        crate::web::encode_query("处理异议")
-    ))
-    .into_response())
+    Ok(())
 }

@@ -9,6 +9,7 @@ pub mod import;
 pub mod model;
 pub mod notice;
 pub mod notice_web;
+pub mod registry_web;
 pub mod review;
 pub mod roster;
 pub mod rules;

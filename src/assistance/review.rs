@@ -270,7 +270,10 @@ async fn review_form(
     Path(id): Path<i64>,
     Form(input): Form<ReviewInput>,
 ) -> AppResult<Response> {
-    let r = review(&state, &ctx, id, &input).await?;
+    let r = match review(&state, &ctx, id, &input).await {
+        Ok(r) => r,
+        Err(e) => return super::case_web::refused_on_case(&state, &ctx, id, e).await,
+    };
     Ok(Redirect::to(&format!(
         "/assistance/cases/{id}?done={}",
         crate::web::encode_query(&format!("复核（{}）", r.outcome))

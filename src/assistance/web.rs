@@ -458,12 +458,22 @@ async fn household(state: &AppState, user: &CurrentUser, id: i64) -> AppResult<H
 struct DetailPage {
     page: PageCtx,
     h: HouseholdView,
+    r: super::registry_web::RegistryView,
+    can_edit: bool,
+    message: String,
+}
+
+#[derive(Deserialize, Default)]
+pub struct DetailQuery {
+    #[serde(default)]
+    done: String,
 }
 
 async fn detail_page(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
+    Query(q): Query<DetailQuery>,
 ) -> AppResult<Html<String>> {
     let h = household(&state, &user, id).await?;
     let page = PageCtx::load(
@@ -477,7 +487,19 @@ async fn detail_page(
         ],
     )
     .await?;
-    render(DetailPage { page, h })
+    let r = super::registry_web::registry(&state, id).await?;
+    let message = if q.done.is_empty() {
+        String::new()
+    } else {
+        format!("已完成「{}」。", q.done)
+    };
+    render(DetailPage {
+        page,
+        h,
+        r,
+        can_edit: user.can("assistance:household:update"),
+        message,
+    })
 }
 
 async fn api_detail(

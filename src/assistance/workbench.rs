@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::{Days, NaiveDate};
 use serde::Serialize;
@@ -39,6 +39,7 @@ pub fn routes() -> Routes {
 #[derive(Serialize)]
 pub struct CaseLine {
     id: i64,
+    reference: String,
     household_number: String,
     program: &'static str,
     status: &'static str,
@@ -65,6 +66,9 @@ pub struct AdvanceLine {
 
 #[derive(Serialize)]
 pub struct Workbench {
+    /// What was searched (受理编号, household number or a member's name) and the cases found.
+    q: String,
+    found: Vec<CaseLine>,
     queue: Vec<CaseLine>,
     overdue: Vec<CaseLine>,
     reviews_due: Vec<CaseLine>,
@@ -115,6 +119,7 @@ fn line(c: &CaseRecord, today: NaiveDate, step: String) -> CaseLine {
     let due: Option<NaiveDate> = c.due_on.as_deref().and_then(|d| d.parse().ok());
     CaseLine {
         id: c.id,
+        reference: c.reference.clone().unwrap_or_default(),
         household_number: c.household_number.clone(),
         program: c.program.label(),
         status: c.status.label(),
@@ -129,10 +134,28 @@ fn line(c: &CaseRecord, today: NaiveDate, step: String) -> CaseLine {
     }
 }
 
-pub async fn workbench(state: &AppState, user: &CurrentUser) -> AppResult<Workbench> {
+pub async fn workbench(state: &AppState, user: &CurrentUser, q: &str) -> AppResult<Workbench> {
     let today = state.clock.today();
     let (low, high) = user.scope_bounds();
     let scope = "c.region_code >= $1 AND c.region_code < $2";
+    let q = q.trim().chars().take(40).collect::<String>();
+    let found = if q.is_empty() {
+        Vec::new()
+    } else {
+        cases::query(
+            &state.db,
+            &format!(
+                "{scope} AND (c.reference = $3 OR h.number = $3 OR EXISTS \
+                 (SELECT 1 FROM members m WHERE m.household_id = c.household_id AND m.name = $3))"
+            ),
+            &[low.clone(), high.clone(), q.clone()],
+            100,
+        )
+        .await?
+        .iter()
+        .map(|c| line(c, today, String::new()))
+        .collect()
+    };
     let open = cases::query(
         &state.db,
         &format!("{scope} AND c.status IN ('submitted', 'accepted', 'investigating', 'reviewed', 'notice')"),
@@ -220,6 +243,8 @@ pub async fn workbench(state: &AppState, user: &CurrentUser) -> AppResult<Workbe
         });
     }
     Ok(Workbench {
+        q,
+        found,
         queue,
         overdue,
         reviews_due,
@@ -237,8 +262,18 @@ struct WorkbenchPage {
     w: Workbench,
 }
 
-async fn page(State(state): State<AppState>, user: CurrentUser) -> AppResult<Html<String>> {
-    let w = workbench(&state, &user).await?;
+#[derive(serde::Deserialize, Default)]
+pub struct WorkbenchQuery {
+    #[serde(default)]
+    q: String,
+}
+
+async fn page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<WorkbenchQuery>,
+) -> AppResult<Html<String>> {
+    let w = workbench(&state, &user, &q.q).await?;
     let page = PageCtx::load(
         &state,
         Some(&user),
@@ -250,8 +285,12 @@ async fn page(State(state): State<AppState>, user: CurrentUser) -> AppResult<Htm
     render(WorkbenchPage { page, w })
 }
 
-async fn api(State(state): State<AppState>, user: CurrentUser) -> AppResult<Json<Workbench>> {
-    Ok(Json(workbench(&state, &user).await?))
+async fn api(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<WorkbenchQuery>,
+) -> AppResult<Json<Workbench>> {
+    Ok(Json(workbench(&state, &user, &q.q).await?))
 }
 
 /// Marks a 先行救助 grant's file as completed (补齐材料).

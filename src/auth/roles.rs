@@ -99,6 +99,7 @@ impl Role {
                 // Helps residents apply, visits homes, takes objections to the notice.
                 p.extend([
                     "person:sensitive:reveal",
+                    "assistance:household:update",
                     "assistance:case:create",
                     "assistance:case:investigate",
                     "assistance:objection:record",
@@ -109,6 +110,7 @@ impl Role {
                 p.extend([
                     "person:sensitive:reveal",
                     "assistance:ledger:import",
+                    "assistance:household:update",
                     "assistance:case:create",
                     "assistance:case:accept",
                     "assistance:case:investigate",

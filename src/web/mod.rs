@@ -70,6 +70,7 @@ pub fn router(state: AppState) -> (Router, Vec<crate::auth::RouteInfo>) {
         .merge(crate::assistance::apply_web::routes())
         .merge(crate::assistance::case_web::routes())
         .merge(crate::assistance::review::routes())
+        .merge(crate::assistance::registry_web::routes())
         .merge(crate::assistance::workbench::routes())
         .merge(crate::assistance::notice_web::routes())
         .merge(crate::calendar::web::routes());

@@ -23,6 +23,7 @@ on_both_backends!(
     bad_application_is_listed_and_nothing_stored,
     status_check_is_rate_limited_and_reveals_nothing,
     json_api_acts_with_the_same_rules,
+    register_edits_feed_the_rules,
 );
 
 const COMMUNITY: &str = "369902001001";
@@ -214,6 +215,21 @@ async fn online_application_to_active_case(backend: Backend) {
         "the status page shows no personal data"
     );
 
+    // Staff find it by the number the resident quotes.
+    let found = t
+        .get_as(&s.street, &format!("/api/v1/workbench?q={reference}"))
+        .await
+        .json();
+    assert_eq!(found["found"][0]["id"], case, "{found}");
+    // A signed-in visitor can use the public pages too (the form carries their token).
+    let r = t
+        .post_as(
+            &s.street,
+            "/apply/status",
+            &[("reference", &reference), ("id_number", &applicant_id)],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
     // It lands in the street's queue.
     let w = t.get_as(&s.street, "/api/v1/workbench").await.json();
     assert!(
@@ -961,5 +977,200 @@ async fn json_api_acts_with_the_same_rules(backend: Backend) {
             .any(|a| a["code"] == "investigate"),
         "{v}"
     );
+    t.finish().await;
+}
+
+async fn household_of(t: &TestApp, case: i64) -> i64 {
+    case_field(t, case, "household_id")
+        .await
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+async fn member_id(t: &TestApp, household: i64, name: &str) -> String {
+    sqlx::query("SELECT CAST(id AS TEXT) FROM members WHERE household_id = $1 AND name = $2")
+        .bind(household)
+        .bind(name)
+        .fetch_one(t.database().pool())
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap()
+}
+
+async fn add_income(
+    t: &TestApp,
+    s: &Session,
+    h: i64,
+    member: &str,
+    item: &str,
+    monthly: &str,
+) -> crate::common::TestResponse {
+    t.post_as(
+        s,
+        &format!("/assistance/households/{h}/incomes"),
+        &[
+            ("member_id", member),
+            ("kind", "transfer"),
+            ("item", item),
+            ("monthly", monthly),
+            ("months", "12"),
+        ],
+    )
+    .await
+}
+
+/// The explanation the case page previews before the street's opinion.
+async fn preview(t: &TestApp, s: &Session, case: i64) -> String {
+    let page = t.get_as(s, &format!("/api/v1/cases/{case}")).await.json();
+    page["explanation"]["summary"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+async fn register_edits_feed_the_rules(backend: Backend) {
+    let t = TestApp::with_tree(backend).await;
+    let s = staff(&t).await;
+    let case = apply_online(&t, &family_form()).await;
+    let h = household_of(&t, case).await;
+    assert_eq!(
+        preview(&t, &s.street, case).await,
+        "符合低保条件，月保障金 1,900.00 元"
+    );
+    let spouse = member_id(&t, h, "李秀英").await;
+    // A not-counted item changes nothing; a counted pension does.
+    assert_eq!(
+        add_income(&t, &s.street, h, &spouse, "高龄津贴", "300")
+            .await
+            .status,
+        303
+    );
+    assert_eq!(
+        preview(&t, &s.street, case).await,
+        "符合低保条件，月保障金 1,900.00 元"
+    );
+    assert_eq!(
+        add_income(&t, &s.street, h, &spouse, "养老金", "300")
+            .await
+            .status,
+        303
+    );
+    // Counted 1,200 + 300 = 1,500 → per-capita 500 → (1,000 − 500) × 3 + 100 = 1,600.
+    assert_eq!(
+        preview(&t, &s.street, case).await,
+        "符合低保条件，月保障金 1,600.00 元"
+    );
+    let page = t
+        .get_as(&s.street, &format!("/assistance/households/{h}"))
+        .await;
+    assert!(
+        page.body
+            .contains("高龄津贴 <span class=\"tag\">不计入</span>"),
+        "{}",
+        page.body
+    );
+    // Bad input: a clear message naming the field, nothing stored.
+    let r = add_income(&t, &s.street, h, &spouse, "工资", "abc").await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("月金额"), "{}", r.body);
+    let incomes: i64 = sqlx::query("SELECT COUNT(*) FROM member_incomes WHERE member_id = $1")
+        .bind(spouse.parse::<i64>().unwrap())
+        .fetch_one(t.database().pool())
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap();
+    assert_eq!(incomes, 2);
+    // Deposits of 100,000 for 3 persons: 33,333.33 each > 24,000 → ineligible.
+    let r = t
+        .post_as(
+            &s.street,
+            &format!("/assistance/households/{h}/assets"),
+            &[("kind", "financial"), ("value", "100000")],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(preview(&t, &s.street, case).await, "不符合低保条件");
+    let asset: String =
+        sqlx::query("SELECT CAST(id AS TEXT) FROM household_assets WHERE household_id = $1")
+            .bind(h)
+            .fetch_one(t.database().pool())
+            .await
+            .unwrap()
+            .try_get(0)
+            .unwrap();
+    let r = t
+        .post_as(
+            &s.street,
+            &format!("/assistance/households/{h}/assets/{asset}/delete"),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 303);
+    assert_eq!(
+        preview(&t, &s.street, case).await,
+        "符合低保条件，月保障金 1,600.00 元"
+    );
+    // Member facts: the spouse turns 1st-grade disabled → +30% add-on (300 > child's 100).
+    let r = t
+        .post_as(
+            &s.street,
+            &format!("/assistance/households/{h}/members/{spouse}"),
+            &[
+                ("work_capacity", "lost"),
+                ("self_care", "partial"),
+                ("disability_grade", "1"),
+                ("disability_kind", "physical"),
+                ("covered", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(
+        preview(&t, &s.street, case).await,
+        "符合低保条件，月保障金 1,900.00 元"
+    );
+    let audited: i64 = sqlx::query(
+        "SELECT COUNT(*) FROM audit_log WHERE object_type = 'household' AND object_id = $1 AND action LIKE 'household.%'",
+    )
+    .bind(h.to_string())
+    .fetch_one(t.database().pool())
+    .await
+    .unwrap()
+    .try_get(0)
+    .unwrap();
+    assert_eq!(audited, 5);
+    // Outside the scope: 404; without the permission: 403.
+    let other = t.signed_in(Role::StreetCaseworker, "369921001").await;
+    let r = t
+        .post_as(
+            &other,
+            &format!("/assistance/households/{h}/incomes"),
+            &[
+                ("member_id", &spouse),
+                ("kind", "wage"),
+                ("item", "工资"),
+                ("monthly", "1"),
+                ("months", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 404);
+    let r = t
+        .post_as(
+            &s.approver,
+            &format!("/assistance/households/{h}/incomes"),
+            &[
+                ("member_id", &spouse),
+                ("kind", "wage"),
+                ("item", "工资"),
+                ("monthly", "1"),
+                ("months", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 403);
     t.finish().await;
 }

@@ -1,0 +1,547 @@
+//! Keeping a household's register current: member facts (work capacity, disability,
+//! illness, self-care, schooling, employment, covered or not), income items and assets.
+//! Reviews and opinions run the rules on what is recorded here, so every change is
+//! audited with its before and after.
+
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sqlx::Row;
+
+use super::model::{
+    DISABILITY_KINDS, DisabilityKind, INCOME_KINDS, IncomeKind, SelfCare, VEHICLE_KINDS,
+    VehicleKind, WorkCapacity,
+};
+use crate::AppState;
+use crate::audit::{AuditEvent, store::record};
+use crate::auth::{Access, Ctx, CurrentUser, Routes};
+use crate::db::{flag, is_set};
+use crate::error::{AppError, AppResult};
+use crate::money::Fen;
+
+const UPDATE: Access = Access::Perm("assistance:household:update");
+
+pub fn routes() -> Routes {
+    Routes::new()
+        .post(
+            "/assistance/households/{id}/members/{mid}",
+            UPDATE,
+            member_update,
+        )
+        .post("/assistance/households/{id}/incomes", UPDATE, income_add)
+        .post(
+            "/assistance/households/{id}/incomes/{iid}/delete",
+            UPDATE,
+            income_delete,
+        )
+        .post("/assistance/households/{id}/assets", UPDATE, asset_add)
+        .post(
+            "/assistance/households/{id}/assets/{aid}/delete",
+            UPDATE,
+            asset_delete,
+        )
+}
+
+#[derive(Serialize)]
+pub struct IncomeRow {
+    pub id: i64,
+    pub kind: &'static str,
+    pub item: String,
+    pub monthly: String,
+    pub months: i64,
+    pub excluded: bool,
+}
+
+#[derive(Serialize)]
+pub struct MemberFacts {
+    pub id: i64,
+    pub name: String,
+    pub work_capacity: String,
+    pub disability_grade: String,
+    pub disability_kind: String,
+    pub serious_illness: bool,
+    pub self_care: String,
+    pub student: bool,
+    pub employment: String,
+    pub covered: bool,
+    pub incomes: Vec<IncomeRow>,
+}
+
+#[derive(Serialize)]
+pub struct AssetRow {
+    pub id: i64,
+    pub label: String,
+}
+
+/// The register's editable facts of one household, with the choices its forms offer.
+#[derive(Serialize)]
+pub struct RegistryView {
+    pub members: Vec<MemberFacts>,
+    pub assets: Vec<AssetRow>,
+    pub income_kinds: Vec<(&'static str, &'static str)>,
+    pub disability_kinds: Vec<(&'static str, &'static str)>,
+    pub vehicle_kinds: Vec<(&'static str, &'static str)>,
+}
+
+pub async fn registry(state: &AppState, household_id: i64) -> AppResult<RegistryView> {
+    let excluded = super::cases::income_exclusions(&state.db).await?;
+    let mut incomes: Vec<(i64, IncomeRow)> = Vec::new();
+    for r in sqlx::query(
+        "SELECT i.id, i.member_id, i.kind, i.item, i.monthly, i.months FROM member_incomes i \
+         JOIN members m ON m.id = i.member_id WHERE m.household_id = $1 ORDER BY i.id",
+    )
+    .bind(household_id)
+    .fetch_all(state.db.pool())
+    .await?
+    {
+        let item: String = r.try_get("item")?;
+        incomes.push((
+            r.try_get("member_id")?,
+            IncomeRow {
+                id: r.try_get("id")?,
+                kind: IncomeKind::from_code(&r.try_get::<String, _>("kind")?)
+                    .map(|k| k.label())
+                    .unwrap_or(""),
+                excluded: excluded.contains(&item),
+                item,
+                monthly: Fen(r.try_get("monthly")?).to_display(),
+                months: r.try_get("months")?,
+            },
+        ));
+    }
+    let mut members = Vec::new();
+    for r in sqlx::query(
+        "SELECT id, name, work_capacity, disability_grade, disability_kind, serious_illness, self_care, student, \
+         employment, covered FROM members WHERE household_id = $1 \
+         ORDER BY CASE WHEN relation = '本人' THEN 0 ELSE 1 END, id",
+    )
+    .bind(household_id)
+    .fetch_all(state.db.pool())
+    .await?
+    {
+        let id: i64 = r.try_get("id")?;
+        members.push(MemberFacts {
+            id,
+            name: r.try_get("name")?,
+            work_capacity: r
+                .try_get::<Option<String>, _>("work_capacity")?
+                .unwrap_or_default(),
+            disability_grade: r
+                .try_get::<Option<i64>, _>("disability_grade")?
+                .map(|g| g.to_string())
+                .unwrap_or_default(),
+            disability_kind: r
+                .try_get::<Option<String>, _>("disability_kind")?
+                .unwrap_or_default(),
+            serious_illness: is_set(r.try_get("serious_illness")?),
+            self_care: r.try_get::<Option<String>, _>("self_care")?.unwrap_or_default(),
+            student: is_set(r.try_get("student")?),
+            employment: r.try_get::<Option<String>, _>("employment")?.unwrap_or_default(),
+            covered: is_set(r.try_get("covered")?),
+            incomes: Vec::new(),
+        });
+    }
+    for (member_id, row) in incomes {
+        if let Some(m) = members.iter_mut().find(|m| m.id == member_id) {
+            m.incomes.push(row);
+        }
+    }
+    let mut assets = Vec::new();
+    for r in sqlx::query(
+        "SELECT id, kind, detail, value, operating FROM household_assets WHERE household_id = $1 ORDER BY id",
+    )
+    .bind(household_id)
+    .fetch_all(state.db.pool())
+    .await?
+    {
+        let value = Fen(r.try_get("value")?);
+        let detail: String = r.try_get("detail")?;
+        let label = match r.try_get::<String, _>("kind")?.as_str() {
+            "financial" => format!("存款及有价证券 {value} 元"),
+            "vehicle" => format!(
+                "机动车（{}）价值 {value} 元",
+                VehicleKind::from_code(&detail).map(|k| k.label()).unwrap_or("其他")
+            ),
+            "home" => "住房 1 套".to_string(),
+            "commercial" => "商业用房 1 套".to_string(),
+            _ => format!(
+                "企业法定代表人或股东：注册资本 {value} 元（{}）",
+                if is_set(r.try_get("operating")?) {
+                    "经营中"
+                } else {
+                    "已停业"
+                }
+            ),
+        };
+        assets.push(AssetRow {
+            id: r.try_get("id")?,
+            label,
+        });
+    }
+    Ok(RegistryView {
+        members,
+        assets,
+        income_kinds: INCOME_KINDS.iter().map(|k| (k.code(), k.label())).collect(),
+        disability_kinds: DISABILITY_KINDS
+            .iter()
+            .map(|k| (k.code(), k.label()))
+            .collect(),
+        vehicle_kinds: VEHICLE_KINDS
+            .iter()
+            .map(|k| (k.code(), k.label()))
+            .collect(),
+    })
+}
+
+/// The household's region, checked against the user's scope (outside: 404).
+async fn household_in_scope(state: &AppState, user: &CurrentUser, id: i64) -> AppResult<()> {
+    let what = || format!("救助家庭 {id}");
+    let region: String = sqlx::query("SELECT region_code FROM households WHERE id = $1")
+        .bind(id)
+        .fetch_optional(state.db.pool())
+        .await?
+        .ok_or_else(|| AppError::NotFound(what()))?
+        .try_get(0)?;
+    user.ensure_in_scope(&region, what)
+}
+
+fn back(id: i64, done: &str) -> Response {
+    Redirect::to(&format!(
+        "/assistance/households/{id}?done={}#registry",
+        crate::web::encode_query(done)
+    ))
+    .into_response()
+}
+
+/// Ends a change of one row: bumps the household's version, records the audit entry and
+/// commits — or refuses when the row was not there (another user removed it).
+async fn finish(
+    state: &AppState,
+    ctx: &Ctx,
+    id: i64,
+    mut tx: sqlx::Transaction<'static, sqlx::Any>,
+    affected: u64,
+    action: &str,
+    details: serde_json::Value,
+) -> AppResult<()> {
+    if affected != 1 {
+        return Err(AppError::NotFound(format!("救助家庭 {id} 的这条记录")));
+    }
+    sqlx::query("UPDATE households SET version = version + 1 WHERE id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    record(
+        &mut tx,
+        &AuditEvent::new(
+            state.clock.now_local(),
+            &ctx.actor(),
+            action,
+            "household",
+            id.to_string(),
+        )
+        .with(details),
+    )
+    .await
+    .map_err(AppError::audit)?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[derive(Deserialize)]
+pub struct MemberForm {
+    #[serde(default)]
+    work_capacity: String,
+    #[serde(default)]
+    disability_grade: String,
+    #[serde(default)]
+    disability_kind: String,
+    #[serde(default)]
+    serious_illness: String,
+    #[serde(default)]
+    self_care: String,
+    #[serde(default)]
+    student: String,
+    #[serde(default)]
+    employment: String,
+    #[serde(default)]
+    covered: String,
+}
+
+async fn member_update(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((id, mid)): Path<(i64, i64)>,
+    Form(f): Form<MemberForm>,
+) -> AppResult<Response> {
+    household_in_scope(&state, ctx.user()?, id).await?;
+    let work = WorkCapacity::from_code(&f.work_capacity)
+        .ok_or_else(|| AppError::Invalid("劳动能力：请从列表中选择。".to_string()))?;
+    let self_care = SelfCare::from_code(&f.self_care)
+        .ok_or_else(|| AppError::Invalid("生活自理能力：请从列表中选择。".to_string()))?;
+    let (grade, kind) = match f.disability_grade.as_str() {
+        "" => (None, None),
+        g => {
+            let grade = g
+                .parse::<i64>()
+                .ok()
+                .filter(|g| (1..=4).contains(g))
+                .ok_or_else(|| AppError::Invalid("残疾等级：应为 1 到 4 级。".to_string()))?;
+            let kind = DisabilityKind::from_code(&f.disability_kind).ok_or_else(|| {
+                AppError::Invalid("残疾类别：填写了残疾等级时请选择残疾类别。".to_string())
+            })?;
+            (Some(grade), Some(kind.code()))
+        }
+    };
+    let employment = f.employment.trim().to_string();
+    if employment.chars().count() > 50 {
+        return Err(AppError::Invalid("就业情况：最多 50 个字。".to_string()));
+    }
+    let details = json!({
+        "member": mid,
+        "work_capacity": work.code(),
+        "disability_grade": grade,
+        "disability_kind": kind,
+        "serious_illness": f.serious_illness == "1",
+        "self_care": self_care.code(),
+        "student": f.student == "1",
+        "covered": f.covered == "1",
+    });
+    let mut tx = state.db.begin().await?;
+    let affected = sqlx::query(
+        "UPDATE members SET work_capacity = $1, disability_grade = $2, disability_kind = $3, \
+             serious_illness = $4, self_care = $5, student = $6, employment = $7, covered = $8 \
+             WHERE id = $9 AND household_id = $10",
+    )
+    .bind(work.code())
+    .bind(grade)
+    .bind(kind)
+    .bind(flag(f.serious_illness == "1"))
+    .bind(self_care.code())
+    .bind(flag(f.student == "1"))
+    .bind((!employment.is_empty()).then_some(employment.clone()))
+    .bind(flag(f.covered == "1"))
+    .bind(mid)
+    .bind(id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    finish(
+        &state,
+        &ctx,
+        id,
+        tx,
+        affected,
+        "household.member_update",
+        details,
+    )
+    .await?;
+    Ok(back(id, "更新成员情况"))
+}
+
+#[derive(Deserialize)]
+pub struct IncomeForm {
+    member_id: i64,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    item: String,
+    #[serde(default)]
+    monthly: String,
+    #[serde(default)]
+    months: String,
+}
+
+async fn income_add(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(f): Form<IncomeForm>,
+) -> AppResult<Response> {
+    household_in_scope(&state, ctx.user()?, id).await?;
+    let kind = IncomeKind::from_code(&f.kind)
+        .ok_or_else(|| AppError::Invalid("收入类型：请从列表中选择。".to_string()))?;
+    let item = f.item.trim().to_string();
+    if item.is_empty() || item.chars().count() > 30 {
+        return Err(AppError::Invalid(
+            "收入项目：请填写项目名称（如 工资、养老金、高龄津贴），最多 30 个字。".to_string(),
+        ));
+    }
+    let monthly = Fen::parse_yuan(&f.monthly)
+        .ok()
+        .filter(|m| *m >= Fen::ZERO)
+        .ok_or_else(|| {
+            AppError::Invalid(format!(
+                "月金额：「{}」不是有效的金额，请填写以元为单位的金额。",
+                f.monthly
+            ))
+        })?;
+    let months = f
+        .months
+        .trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|m| (0..=12).contains(m))
+        .ok_or_else(|| {
+            AppError::Invalid(format!(
+                "月数：近 12 个月中取得的月数应为 0 到 12，现为「{}」。",
+                f.months
+            ))
+        })?;
+    let details = json!({
+        "member": f.member_id, "kind": kind.code(), "item": item,
+        "monthly": monthly.to_yuan_string(), "months": months,
+    });
+    let mut tx = state.db.begin().await?;
+    let affected = sqlx::query(
+        "INSERT INTO member_incomes (member_id, kind, item, monthly, months) \
+             SELECT id, $1, $2, $3, $4 FROM members WHERE id = $5 AND household_id = $6",
+    )
+    .bind(kind.code())
+    .bind(item.clone())
+    .bind(monthly.0)
+    .bind(months)
+    .bind(f.member_id)
+    .bind(id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    finish(
+        &state,
+        &ctx,
+        id,
+        tx,
+        affected,
+        "household.income_add",
+        details,
+    )
+    .await?;
+    Ok(back(id, "登记收入"))
+}
+
+async fn income_delete(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((id, iid)): Path<(i64, i64)>,
+) -> AppResult<Response> {
+    household_in_scope(&state, ctx.user()?, id).await?;
+    let mut tx = state.db.begin().await?;
+    let affected = sqlx::query(
+        "DELETE FROM member_incomes WHERE id = $1 AND member_id IN \
+                 (SELECT id FROM members WHERE household_id = $2)",
+    )
+    .bind(iid)
+    .bind(id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    finish(
+        &state,
+        &ctx,
+        id,
+        tx,
+        affected,
+        "household.income_delete",
+        json!({ "income": iid }),
+    )
+    .await?;
+    Ok(back(id, "删除收入"))
+}
+
+#[derive(Deserialize)]
+pub struct AssetForm {
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    vehicle_kind: String,
+    #[serde(default)]
+    value: String,
+    #[serde(default)]
+    operating: String,
+}
+
+async fn asset_add(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(f): Form<AssetForm>,
+) -> AppResult<Response> {
+    household_in_scope(&state, ctx.user()?, id).await?;
+    let kind = match f.kind.as_str() {
+        k @ ("financial" | "vehicle" | "home" | "commercial" | "business") => k,
+        _ => {
+            return Err(AppError::Invalid("财产类型：请从列表中选择。".to_string()));
+        }
+    };
+    let value = if matches!(kind, "home" | "commercial") {
+        Fen::ZERO
+    } else {
+        Fen::parse_yuan(&f.value)
+            .ok()
+            .filter(|v| *v >= Fen::ZERO)
+            .ok_or_else(|| {
+                AppError::Invalid(format!(
+                    "金额：「{}」不是有效的金额，请填写以元为单位的存款、车辆价值或注册资本。",
+                    f.value
+                ))
+            })?
+    };
+    let detail = if kind == "vehicle" {
+        VehicleKind::from_code(&f.vehicle_kind)
+            .ok_or_else(|| AppError::Invalid("车辆类型：请从列表中选择。".to_string()))?
+            .code()
+    } else {
+        ""
+    };
+    let operating = kind != "business" || f.operating == "1";
+    let details = json!({ "kind": kind, "detail": detail, "value": value.to_yuan_string(), "operating": operating });
+    let mut tx = state.db.begin().await?;
+    let affected = sqlx::query(
+            "INSERT INTO household_assets (household_id, kind, detail, value, operating) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(id)
+        .bind(kind)
+        .bind(detail)
+        .bind(value.0)
+        .bind(flag(operating))
+        .execute(&mut *tx).await?.rows_affected();
+    finish(
+        &state,
+        &ctx,
+        id,
+        tx,
+        affected,
+        "household.asset_add",
+        details,
+    )
+    .await?;
+    Ok(back(id, "登记财产"))
+}
+
+async fn asset_delete(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((id, aid)): Path<(i64, i64)>,
+) -> AppResult<Response> {
+    household_in_scope(&state, ctx.user()?, id).await?;
+    let mut tx = state.db.begin().await?;
+    let affected = sqlx::query("DELETE FROM household_assets WHERE id = $1 AND household_id = $2")
+        .bind(aid)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    finish(
+        &state,
+        &ctx,
+        id,
+        tx,
+        affected,
+        "household.asset_delete",
+        json!({ "asset": aid }),
+    )
+    .await?;
+    Ok(back(id, "删除财产"))
+}
