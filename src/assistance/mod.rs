@@ -16,6 +16,7 @@ pub mod rules;
 pub mod standards;
 pub mod store;
 pub mod temporary;
+pub mod temporary_web;
 pub mod transitions;
 pub mod upload;
 pub mod web;

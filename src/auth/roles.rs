@@ -119,6 +119,7 @@ impl Role {
                     "assistance:case:exit",
                     "assistance:objection:record",
                     "assistance:objection:resolve",
+                    "assistance:temporary:grant",
                     "assistance:temporary:complete",
                 ]);
             }
@@ -139,6 +140,8 @@ impl Role {
                     "assistance:case:approve",
                     "assistance:case:recheck",
                     "assistance:case:exit",
+                    "assistance:temporary:grant",
+                    "assistance:temporary:approve_district",
                 ]);
             }
             Role::CityAdmin => {
@@ -147,6 +150,9 @@ impl Role {
                     "person:sensitive:reveal",
                     "assistance:standard:update",
                     "assistance:ledger:import",
+                    "assistance:temporary:grant",
+                    "assistance:temporary:approve_district",
+                    "assistance:temporary:approve_city",
                 ]);
             }
             Role::Auditor => {

@@ -24,6 +24,7 @@ on_both_backends!(
     status_check_is_rate_limited_and_reveals_nothing,
     json_api_acts_with_the_same_rules,
     register_edits_feed_the_rules,
+    temporary_grants_levels_and_advance_completion,
 );
 
 const COMMUNITY: &str = "369902001001";
@@ -1172,5 +1173,122 @@ async fn register_edits_feed_the_rules(backend: Backend) {
         )
         .await;
     assert_eq!(r.status, 403);
+    t.finish().await;
+}
+
+async fn grant(
+    t: &TestApp,
+    s: &Session,
+    months: &str,
+    advance: bool,
+) -> crate::common::TestResponse {
+    let id = id("1975-04-04", 44);
+    let mut form = vec![
+        ("name", "赵大海"),
+        ("id_number", id.as_str()),
+        ("community", COMMUNITY),
+        ("kind", "emergency"),
+        ("household_size", "4"),
+        ("months", months),
+    ];
+    if advance {
+        form.push(("advance", "1"));
+    }
+    t.post_as(s, "/assistance/temporary", &form).await
+}
+
+async fn temporary_grants_levels_and_advance_completion(backend: Backend) {
+    let t = TestApp::with_tree(backend).await;
+    let s = staff(&t).await;
+    let amounts = async || -> Vec<(i64, i64, Option<String>)> {
+        sqlx::query("SELECT amount, advance, due_on FROM temporary_grants ORDER BY id")
+            .fetch_all(t.database().pool())
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r.try_get(0).unwrap(),
+                    r.try_get(1).unwrap(),
+                    r.try_get(2).unwrap(),
+                )
+            })
+            .collect()
+    };
+    // Urban household of 4, fire: 3 months → 12,000 元 on the street's approval.
+    let r = grant(&t, &s.street, "3", false).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert!(
+        r.header("location").contains("12%2C000.00") || r.header("location").contains("12,000.00"),
+        "{}",
+        r.header("location")
+    );
+    // 5 months → 20,000 元 needs the district: the street is refused, the district grants.
+    let r = grant(&t, &s.street, "5", false).await;
+    assert_eq!(r.status, 422);
+    assert!(
+        r.body.contains("20,000.00") && r.body.contains("区县"),
+        "{}",
+        r.body
+    );
+    assert_eq!(grant(&t, &s.approver, "5", false).await.status, 303);
+    // 先行救助: at most 1 month → 4,000 元 at once, file due in 5 working days.
+    let r = grant(&t, &s.street, "2", true).await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("4,000.00"), "{}", r.body);
+    let r = grant(&t, &s.street, "1", true).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(
+        amounts().await,
+        vec![
+            (1_200_000, 0, None),
+            (2_000_000, 0, None),
+            // Granted Sunday 2026-11-29: 5 working days → Friday 2026-12-04.
+            (400_000, 1, Some("2026-12-04".to_string())),
+        ]
+    );
+    let w = t.get_as(&s.street, "/api/v1/workbench").await.json();
+    let advances = w["advances"].as_array().unwrap();
+    assert_eq!(advances.len(), 1, "{w}");
+    assert_eq!(advances[0]["overdue"], false);
+    // The next Saturday it is overdue; completing the file takes it off the list.
+    t.clock
+        .set(minzheng::calendar::ManualClock::at_date("2026-12-05".parse().unwrap()).now());
+    let s = s.relogin(&t).await;
+    let w = t.get_as(&s.street, "/api/v1/workbench").await.json();
+    assert_eq!(w["advances"][0]["overdue"], true, "{w}");
+    let grant_id = w["advances"][0]["id"].as_i64().unwrap();
+    let r = t
+        .post_as(
+            &s.street,
+            &format!("/assistance/temporary/{grant_id}/complete"),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let w = t.get_as(&s.street, "/api/v1/workbench").await.json();
+    assert!(w["advances"].as_array().unwrap().is_empty(), "{w}");
+    // Bad input names the field and stores nothing.
+    let r = t
+        .post_as(
+            &s.street,
+            "/assistance/temporary",
+            &[
+                ("name", "钱"),
+                ("id_number", "123"),
+                ("community", COMMUNITY),
+                ("kind", "emergency"),
+                ("household_size", "0"),
+                ("months", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(
+        r.body.contains("身份证号长度错误") && r.body.contains("家庭人口"),
+        "{}",
+        r.body
+    );
+    assert_eq!(amounts().await.len(), 3);
     t.finish().await;
 }
