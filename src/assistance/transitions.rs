@@ -17,7 +17,7 @@ use crate::db::flag;
 use crate::error::{AppError, AppResult};
 
 /// The fields of an action form (page or API); each action reads the ones it needs.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct ActInput {
     pub action: String,
     pub version: i64,
@@ -38,7 +38,7 @@ pub struct ActInput {
 }
 
 /// What the action did, for the page's message.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct Acted {
     pub case_id: i64,
     pub action: &'static str,

@@ -5,6 +5,7 @@ mod assets;
 mod errors;
 mod home;
 pub mod layout;
+pub mod openapi;
 
 use std::time::Duration;
 
@@ -75,7 +76,25 @@ pub fn router(state: AppState) -> (Router, Vec<crate::auth::RouteInfo>) {
         .merge(crate::assistance::temporary_web::routes())
         .merge(crate::assistance::notice_web::routes())
         .merge(crate::calendar::web::routes());
-    let (router, table) = routes.into_parts();
+    let (router, mut table) = routes.into_parts();
+    table.push(crate::auth::RouteInfo {
+        method: "GET",
+        path: "/api/v1/openapi.json",
+        access: Access::Public,
+    });
+    let document = std::sync::Arc::new(openapi::document(&table).to_json().unwrap_or_default());
+    let router = router.route(
+        "/api/v1/openapi.json",
+        axum::routing::get(move || {
+            let document = document.clone();
+            async move {
+                (
+                    [(header::CONTENT_TYPE, "application/json")],
+                    document.as_str().to_owned(),
+                )
+            }
+        }),
+    );
     let mut app = router
         .fallback(errors::not_found)
         .layer(middleware::from_fn_with_state(

@@ -1,0 +1,212 @@
+//! The OpenAPI document of the JSON API (`/api/v1/openapi.json`), built from the route
+//! table every module declares: the same paths and the same permission each route
+//! enforces, so the document cannot drift from what the server answers.
+
+use utoipa::openapi::extensions::ExtensionsBuilder;
+use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
+use utoipa::openapi::request_body::RequestBodyBuilder;
+use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::schema::{ComponentsBuilder, Object, Type};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, Paths, Ref};
+
+use crate::auth::{Access, RouteInfo};
+
+/// What each API route does, as a client developer reads it.
+const SUMMARIES: &[(&str, &str, &str)] = &[
+    (
+        "POST",
+        "/api/v1/login",
+        "登录，返回会话 Cookie 和 CSRF 令牌",
+    ),
+    ("POST", "/api/v1/logout", "退出登录"),
+    ("GET", "/api/v1/me", "当前用户、角色和辖区"),
+    ("GET", "/api/v1/users", "账号列表（系统管理员）"),
+    ("GET", "/api/v1/audit", "审计日志查询"),
+    ("GET", "/api/v1/regions", "行政区划树（本辖区）"),
+    ("GET", "/api/v1/regions/{code}", "一个区划节点及其下级"),
+    (
+        "GET",
+        "/api/v1/households",
+        "救助家庭列表（按区划、项目、状态筛选，分页）",
+    ),
+    (
+        "GET",
+        "/api/v1/households/{id}",
+        "救助家庭、成员（证件号脱敏）和案件",
+    ),
+    (
+        "GET",
+        "/api/v1/cases/{id}",
+        "救助案件：家庭情况、核算说明、办理经过、异议、复核和当前可办理的操作",
+    ),
+    (
+        "POST",
+        "/api/v1/cases/{id}/actions",
+        "办理案件（受理、调查、审核意见、公示、区县审核、延期、审批、不予批准、停保），按版本号乐观锁",
+    ),
+    (
+        "GET",
+        "/api/v1/workbench",
+        "工作台：我的待办、逾期、到期复核、渐退期满、先行救助待补齐；q 参数按受理编号/户编号/姓名查找",
+    ),
+    ("GET", "/api/v1/openapi.json", "本文档"),
+];
+
+fn tag_of(path: &str) -> &'static str {
+    let rest = path.trim_start_matches("/api/v1/");
+    match rest.split('/').next().unwrap_or("") {
+        "login" | "logout" | "me" => "auth",
+        "users" => "admin",
+        "audit" => "audit",
+        "regions" => "regions",
+        "households" | "cases" | "workbench" => "assistance",
+        _ => "meta",
+    }
+}
+
+fn schema_ref(name: &str) -> Ref {
+    Ref::from_schema_name(name)
+}
+
+/// The document for the API routes of `table`.
+pub fn document(table: &[RouteInfo]) -> OpenApi {
+    let mut paths = Paths::new();
+    for route in table.iter().filter(|r| r.path.starts_with("/api/v1/")) {
+        let method = match route.method {
+            "POST" => HttpMethod::Post,
+            "PUT" => HttpMethod::Put,
+            "DELETE" => HttpMethod::Delete,
+            _ => HttpMethod::Get,
+        };
+        let summary = SUMMARIES
+            .iter()
+            .find(|(m, p, _)| *m == route.method && *p == route.path)
+            .map(|(_, _, s)| *s)
+            .unwrap_or("");
+        let permission = match route.access {
+            Access::Public => "public".to_string(),
+            Access::Session => "session".to_string(),
+            Access::SignedIn => "signed-in".to_string(),
+            Access::Perm(p) => p.to_string(),
+        };
+        let mut op = OperationBuilder::new()
+            .summary(Some(summary))
+            .operation_id(Some(format!(
+                "{}_{}",
+                route.method.to_lowercase(),
+                route
+                    .path
+                    .trim_start_matches("/api/v1/")
+                    .replace(['/', '{', '}', '.'], "_")
+            )))
+            .tag(tag_of(route.path))
+            .extensions(Some(
+                ExtensionsBuilder::new()
+                    .add("x-permission", permission)
+                    .build(),
+            ))
+            .response("200", ResponseBuilder::new().description("成功").build());
+        for segment in route.path.split('/') {
+            if let Some(name) = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                let ty = if name == "code" {
+                    Type::String
+                } else {
+                    Type::Integer
+                };
+                op = op.parameter(
+                    ParameterBuilder::new()
+                        .name(name)
+                        .parameter_in(ParameterIn::Path)
+                        .required(utoipa::openapi::Required::True)
+                        .schema(Some(Object::with_type(ty))),
+                );
+            }
+        }
+        if route.path == "/api/v1/cases/{id}/actions" {
+            op = op
+                .request_body(Some(
+                    RequestBodyBuilder::new()
+                        .content(
+                            "application/json",
+                            ContentBuilder::new()
+                                .schema(Some(schema_ref("ActInput")))
+                                .build(),
+                        )
+                        .required(Some(utoipa::openapi::Required::True))
+                        .build(),
+                ))
+                .response(
+                    "200",
+                    ResponseBuilder::new()
+                        .description("已办理")
+                        .content(
+                            "application/json",
+                            ContentBuilder::new()
+                                .schema(Some(schema_ref("Acted")))
+                                .build(),
+                        )
+                        .build(),
+                );
+        }
+        if route.access != Access::Public {
+            op = op
+                .security(SecurityRequirement::new("session", Vec::<String>::new()))
+                .response("401", ResponseBuilder::new().description("未登录").build())
+                .response(
+                    "403",
+                    ResponseBuilder::new()
+                        .description("角色无此权限，或非 GET 请求缺少 X-CSRF-Token")
+                        .build(),
+                );
+        }
+        if route.path.contains('{') {
+            op = op.response(
+                "404",
+                ResponseBuilder::new()
+                    .description("不存在或不在本辖区")
+                    .build(),
+            );
+        }
+        if route.method == "POST" && route.path.starts_with("/api/v1/cases") {
+            op = op
+                .response(
+                    "409",
+                    ResponseBuilder::new()
+                        .description("案件状态不允许该操作，或版本已变化（请刷新后重试）")
+                        .build(),
+                )
+                .response(
+                    "422",
+                    ResponseBuilder::new()
+                        .description("输入有误（中文说明指出字段和修改方法）")
+                        .build(),
+                );
+        }
+        paths.add_path_operation(route.path, vec![method], op.build());
+    }
+    let components = ComponentsBuilder::new()
+        .schema_from::<crate::assistance::transitions::ActInput>()
+        .schema_from::<crate::assistance::transitions::Acted>()
+        .security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                "mz_session",
+                "POST /api/v1/login 设置的会话 Cookie；非 GET 请求还须带 X-CSRF-Token 头",
+            ))),
+        )
+        .build();
+    OpenApiBuilder::new()
+        .info(
+            InfoBuilder::new()
+                .title("minzheng 民政业务平台 API")
+                .version(env!("CARGO_PKG_VERSION"))
+                .description(Some(
+                    "与网页相同的权限和数据范围：每个接口的 x-permission 是所需权限，记录只在用户辖区内可见。",
+                ))
+                .build(),
+        )
+        .paths(paths)
+        .components(Some(components))
+        .build()
+}
