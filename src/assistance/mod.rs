@@ -5,6 +5,7 @@ pub mod apply_web;
 pub mod case_web;
 pub mod cases;
 pub mod demo;
+pub mod demo_cases;
 pub mod import;
 pub mod model;
 pub mod notice;

@@ -69,6 +69,7 @@ pub const GENERATORS: &[(&str, Generator)] = &[
     ("region", crate::region::demo::generate),
     ("accounts", crate::auth::demo::generate),
     ("assistance", crate::assistance::demo::generate),
+    ("assistance_cases", crate::assistance::demo_cases::generate),
 ];
 
 #[derive(Debug, thiserror::Error)]
