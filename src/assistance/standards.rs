@@ -87,15 +87,141 @@ pub async fn policy_on(
     Ok(policy)
 }
 
-/// Parameters the city may set, with their labels (percent unless noted).
-pub const PARAMETERS: [(&str, &str); 6] = [
-    ("wage_deduction_pct", "工资性收入扣减就业成本比例（%）"),
-    ("asset_months", "人均金融资产上限（个月低保标准）"),
-    ("floor_pct", "最低补助（低保标准的 %）"),
-    ("marginal_pct", "低保边缘标准（低保标准的 %）"),
-    ("tekun_pct", "特困基本生活标准（低保标准的 %）"),
-    ("minimum_wage", "当地月最低工资（分）"),
+/// A policy number the city may set: its key, label, national default, and the range a
+/// value must be in. `minimum_wage` is entered in yuan and kept in fen.
+pub struct Parameter {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub default: i64,
+    pub min: i64,
+    pub max: i64,
+}
+
+const fn param(
+    key: &'static str,
+    label: &'static str,
+    default: i64,
+    min: i64,
+    max: i64,
+) -> Parameter {
+    Parameter {
+        key,
+        label,
+        default,
+        min,
+        max,
+    }
+}
+
+pub const PARAMETERS: [Parameter; 11] = [
+    param(
+        "wage_deduction_pct",
+        "工资性收入扣减就业成本比例（%）",
+        20,
+        0,
+        50,
+    ),
+    param(
+        "asset_months",
+        "人均金融资产上限（个月低保标准）",
+        24,
+        1,
+        120,
+    ),
+    param("floor_pct", "最低补助（低保标准的 %）", 10, 0, 100),
+    param(
+        "marginal_pct",
+        "低保边缘标准（低保标准的 %）",
+        150,
+        100,
+        300,
+    ),
+    param(
+        "tekun_pct",
+        "特困基本生活标准（低保标准的 %）",
+        130,
+        100,
+        300,
+    ),
+    param("minimum_wage", "当地月最低工资（元）", 2000, 500, 10_000),
+    param(
+        "decision_days",
+        "受理后作出决定的期限（工作日）",
+        30,
+        1,
+        120,
+    ),
+    param("extended_days", "延期后的期限（工作日）", 45, 1, 180),
+    param("notice_days", "公示期（天）", 7, 1, 30),
+    param(
+        "advance_completion_days",
+        "先行救助补齐材料期限（工作日）",
+        5,
+        1,
+        30,
+    ),
+    param("gradual_months", "渐退期（月）", 6, 0, 12),
 ];
+
+/// Each parameter with the value in force on `on` (the default when never set), and
+/// its history, newest first.
+pub async fn parameters_on(
+    db: &Db,
+    on: NaiveDate,
+) -> Result<Vec<(&'static Parameter, i64, Vec<(String, i64)>)>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT key, effective_from, value FROM assistance_parameters ORDER BY effective_from DESC",
+    )
+    .fetch_all(db.pool())
+    .await?;
+    let mut out = Vec::new();
+    for p in &PARAMETERS {
+        let mut history = Vec::new();
+        for r in &rows {
+            if r.try_get::<String, _>("key")? == p.key {
+                let mut value: i64 = r.try_get("value")?;
+                if p.key == "minimum_wage" {
+                    value /= 100;
+                }
+                history.push((r.try_get::<String, _>("effective_from")?, value));
+            }
+        }
+        let current = history
+            .iter()
+            .find(|(from, _)| from.as_str() <= on.to_string().as_str())
+            .map(|(_, v)| *v)
+            .unwrap_or(p.default);
+        out.push((p, current, history));
+    }
+    Ok(out)
+}
+
+/// Sets a parameter from a date (the same date corrects it). `value` is as entered
+/// (yuan for the minimum wage).
+pub async fn set_parameter_value(
+    tx: &mut Transaction<'_, Any>,
+    key: &str,
+    from: NaiveDate,
+    value: i64,
+    now: &str,
+) -> Result<(), sqlx::Error> {
+    let stored = if key == "minimum_wage" {
+        value * 100
+    } else {
+        value
+    };
+    sqlx::query(
+        "INSERT INTO assistance_parameters (key, effective_from, value, created_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (key, effective_from) DO UPDATE SET value = excluded.value",
+    )
+    .bind(key)
+    .bind(from.to_string())
+    .bind(stored)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
 
 fn set_parameter(p: &mut Policy, key: &str, value: i64) {
     match key {

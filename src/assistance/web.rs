@@ -526,6 +526,16 @@ struct StandardsPage {
     can_edit: bool,
     notice: String,
     today: String,
+    parameters: Vec<ParameterRow>,
+    exclusions: Vec<String>,
+}
+
+pub struct ParameterRow {
+    key: &'static str,
+    label: &'static str,
+    value: i64,
+    default: i64,
+    history: String,
 }
 
 async fn standards_view(
@@ -579,6 +589,21 @@ async fn standards_view(
             district: d.name.clone(),
         });
     }
+    let parameters = standards::parameters_on(&state.db, today)
+        .await?
+        .into_iter()
+        .map(|(p, value, history)| ParameterRow {
+            key: p.key,
+            label: p.label,
+            value,
+            default: p.default,
+            history: history
+                .iter()
+                .map(|(from, v)| format!("{from} 起 {v}"))
+                .collect::<Vec<_>>()
+                .join("；"),
+        })
+        .collect();
     let page = PageCtx::load(
         state,
         Some(user),
@@ -593,14 +618,22 @@ async fn standards_view(
         can_edit: user.can("assistance:standard:update"),
         notice,
         today: today.to_string(),
+        parameters,
+        exclusions: super::cases::income_exclusions(&state.db).await?,
     })
 }
 
 async fn standards_page(
     State(state): State<AppState>,
     user: CurrentUser,
+    Query(q): Query<DetailQuery>,
 ) -> AppResult<Html<String>> {
-    standards_view(&state, &user, String::new()).await
+    let notice = if q.done.is_empty() {
+        String::new()
+    } else {
+        format!("已设置：{}。", q.done)
+    };
+    standards_view(&state, &user, notice).await
 }
 
 #[derive(Deserialize)]

@@ -25,6 +25,7 @@ on_both_backends!(
     json_api_acts_with_the_same_rules,
     register_edits_feed_the_rules,
     temporary_grants_levels_and_advance_completion,
+    city_sets_policy_parameters_and_exclusions,
 );
 
 const COMMUNITY: &str = "369902001001";
@@ -1290,5 +1291,134 @@ async fn temporary_grants_levels_and_advance_completion(backend: Backend) {
         r.body
     );
     assert_eq!(amounts().await.len(), 3);
+    t.finish().await;
+}
+
+async fn city_sets_policy_parameters_and_exclusions(backend: Backend) {
+    let t = TestApp::with_tree(backend).await;
+    let s = staff(&t).await;
+    let city = t.signed_in(Role::CityAdmin, "369900").await;
+    // The notice lasts 10 days from today on.
+    let r = t
+        .post_as(
+            &city,
+            "/assistance/parameters",
+            &[
+                ("key", "notice_days"),
+                ("value", "10"),
+                ("effective_from", "2026-11-01"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = t.get_as(&city, "/assistance/standards").await;
+    assert!(
+        page.body.contains("id=\"param-notice_days\">10<"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("2026-11-01 起 10"), "{}", page.body);
+    // Out of range: refused naming the parameter and the range; nothing stored.
+    let r = t
+        .post_as(
+            &city,
+            "/assistance/parameters",
+            &[
+                ("key", "wage_deduction_pct"),
+                ("value", "80"),
+                ("effective_from", "2026-11-01"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(
+        r.body
+            .contains("工资性收入扣减就业成本比例（%）：应为 0 到 50 之间的整数"),
+        "{}",
+        r.body
+    );
+    // Street staff may read the page but not set policy.
+    let r = t
+        .post_as(
+            &s.street,
+            "/assistance/parameters",
+            &[
+                ("key", "notice_days"),
+                ("value", "3"),
+                ("effective_from", "2026-11-01"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    let case = apply_online(&t, &family_form()).await;
+    to_notice(&t, &s, case).await;
+    assert_eq!(
+        case_field(&t, case, "notice_until").await.as_deref(),
+        Some("2026-12-08")
+    );
+    // A minimum wage of 2,500 元 raises the 特困 care subsidy; kept in fen.
+    let r = t
+        .post_as(
+            &city,
+            "/assistance/parameters",
+            &[
+                ("key", "minimum_wage"),
+                ("value", "2500"),
+                ("effective_from", "2026-11-01"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303);
+    let stored: i64 =
+        sqlx::query("SELECT value FROM assistance_parameters WHERE key = 'minimum_wage'")
+            .fetch_one(t.database().pool())
+            .await
+            .unwrap()
+            .try_get(0)
+            .unwrap();
+    assert_eq!(stored, 250_000);
+    // Wages made not-counted: the household's income is now zero for the rules.
+    let second = {
+        let mut f = family_form();
+        set(&mut f, "m0_id", &id("1981-03-03", 11));
+        set(&mut f, "m1_id", &id("1983-05-07", 22));
+        set(&mut f, "m2_id", &id("2016-01-02", 33));
+        f
+    };
+    let case2 = apply_online(&t, &second).await;
+    assert_eq!(
+        preview(&t, &s.street, case2).await,
+        "符合低保条件，月保障金 1,900.00 元"
+    );
+    let r = t
+        .post_as(&city, "/assistance/exclusions", &[("item", "工资")])
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    // (1,000 − 0) × 3 + 100 = 3,100.
+    assert_eq!(
+        preview(&t, &s.street, case2).await,
+        "符合低保条件，月保障金 3,100.00 元"
+    );
+    assert_eq!(
+        t.post_as(&city, "/assistance/exclusions", &[("item", "工资")])
+            .await
+            .status,
+        409
+    );
+    let r = t
+        .post_as(&city, "/assistance/exclusions/delete", &[("item", "工资")])
+        .await;
+    assert_eq!(r.status, 303);
+    assert_eq!(
+        preview(&t, &s.street, case2).await,
+        "符合低保条件，月保障金 1,900.00 元"
+    );
+    let audited: i64 = sqlx::query("SELECT COUNT(*) FROM audit_log WHERE action LIKE 'policy.%'")
+        .fetch_one(t.database().pool())
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap();
+    assert_eq!(audited, 4);
     t.finish().await;
 }

@@ -1,0 +1,189 @@
+//! The city's policy numbers (percentages, limits, deadlines — each from an effective
+//! date, history kept) and the list of income items not counted, set by the city
+//! administrator on the standards page.
+
+use axum::Form;
+use axum::extract::State;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::standards::{self, PARAMETERS};
+use crate::AppState;
+use crate::audit::{AuditEvent, store::record};
+use crate::auth::{Access, Ctx, Routes};
+use crate::error::{AppError, AppResult};
+
+const UPDATE: Access = Access::Perm("assistance:standard:update");
+
+pub fn routes() -> Routes {
+    Routes::new()
+        .post("/assistance/parameters", UPDATE, parameter_set)
+        .post("/assistance/exclusions", UPDATE, exclusion_add)
+        .post("/assistance/exclusions/delete", UPDATE, exclusion_delete)
+}
+
+fn back(done: &str) -> Response {
+    Redirect::to(&format!(
+        "/assistance/standards?done={}",
+        crate::web::encode_query(done)
+    ))
+    .into_response()
+}
+
+async fn audit(
+    state: &AppState,
+    ctx: &Ctx,
+    mut tx: sqlx::Transaction<'static, sqlx::Any>,
+    action: &str,
+    object: &str,
+    details: serde_json::Value,
+) -> AppResult<()> {
+    record(
+        &mut tx,
+        &AuditEvent::new(
+            state.clock.now_local(),
+            &ctx.actor(),
+            action,
+            "assistance_policy",
+            object,
+        )
+        .with(details),
+    )
+    .await
+    .map_err(AppError::audit)?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[derive(Deserialize)]
+pub struct ParameterForm {
+    #[serde(default)]
+    key: String,
+    #[serde(default)]
+    value: String,
+    #[serde(default)]
+    effective_from: String,
+}
+
+async fn parameter_set(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(f): Form<ParameterForm>,
+) -> AppResult<Response> {
+    let p = PARAMETERS
+        .iter()
+        .find(|p| p.key == f.key)
+        .ok_or_else(|| AppError::Invalid("参数：请从列表中选择要调整的参数。".to_string()))?;
+    let value = f
+        .value
+        .trim()
+        .replace(',', "")
+        .parse::<i64>()
+        .ok()
+        .filter(|v| (p.min..=p.max).contains(v))
+        .ok_or_else(|| {
+            AppError::Invalid(format!(
+                "{}：应为 {} 到 {} 之间的整数，现为「{}」。",
+                p.label, p.min, p.max, f.value
+            ))
+        })?;
+    let from = crate::calendar::parse_date(&f.effective_from).ok_or_else(|| {
+        AppError::Invalid(format!("执行日期：「{}」不是有效日期。", f.effective_from))
+    })?;
+    let before = standards::parameters_on(&state.db, from)
+        .await?
+        .into_iter()
+        .find(|(q, _, _)| q.key == p.key)
+        .map(|(_, v, _)| v);
+    let mut tx = state.db.begin().await?;
+    standards::set_parameter_value(
+        &mut tx,
+        p.key,
+        from,
+        value,
+        &state.clock.now_local().to_rfc3339(),
+    )
+    .await?;
+    audit(
+        &state,
+        &ctx,
+        tx,
+        "policy.parameter",
+        p.key,
+        json!({ "effective_from": from.to_string(), "before": before, "after": value }),
+    )
+    .await?;
+    Ok(back(&format!("{} 自 {from} 起为 {value}", p.label)))
+}
+
+#[derive(Deserialize)]
+pub struct ExclusionForm {
+    #[serde(default)]
+    item: String,
+}
+
+async fn exclusion_add(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(f): Form<ExclusionForm>,
+) -> AppResult<Response> {
+    let item = f.item.trim().to_string();
+    if item.is_empty() || item.chars().count() > 30 {
+        return Err(AppError::Invalid(
+            "不计入收入的项目：请填写项目名称（1 到 30 个字），与登记收入时的项目名称一致。"
+                .to_string(),
+        ));
+    }
+    let mut tx = state.db.begin().await?;
+    let added = sqlx::query(
+        "INSERT INTO income_exclusions (item, created_at) VALUES ($1, $2) ON CONFLICT (item) DO NOTHING",
+    )
+    .bind(item.clone())
+    .bind(state.clock.now_local().to_rfc3339())
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if added == 0 {
+        return Err(AppError::Conflict(format!(
+            "「{item}」已在不计入收入的项目中。"
+        )));
+    }
+    audit(
+        &state,
+        &ctx,
+        tx,
+        "policy.exclusion_add",
+        &item,
+        json!({ "item": item }),
+    )
+    .await?;
+    Ok(back(&format!("「{item}」不再计入家庭收入")))
+}
+
+async fn exclusion_delete(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(f): Form<ExclusionForm>,
+) -> AppResult<Response> {
+    let item = f.item.trim().to_string();
+    let mut tx = state.db.begin().await?;
+    let removed = sqlx::query("DELETE FROM income_exclusions WHERE item = $1")
+        .bind(item.clone())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if removed == 0 {
+        return Err(AppError::NotFound(format!("不计入收入的项目「{item}」")));
+    }
+    audit(
+        &state,
+        &ctx,
+        tx,
+        "policy.exclusion_delete",
+        &item,
+        json!({ "item": item }),
+    )
+    .await?;
+    Ok(back(&format!("「{item}」恢复计入家庭收入")))
+}
