@@ -306,10 +306,28 @@ pub async fn decide(db: &Db, case: &CaseRecord, on: NaiveDate) -> Result<Decisio
     let district = case.region_code.get(..6).unwrap_or(&case.region_code);
     let policy = standards::policy_on(db, district, area, on).await?;
     let household = household_for_rules(db, case.household_id, area, on).await?;
+    Ok(decision(
+        case.program,
+        &household,
+        case.has_supporter,
+        &policy,
+        on,
+    ))
+}
+
+/// The rules' decision for a program, with the summary and explanation kept on the case.
+/// Pure: the demo generator uses it on households it has not stored yet.
+pub fn decision(
+    program: Program,
+    household: &Household,
+    has_supporter: bool,
+    policy: &rules::Policy,
+    on: NaiveDate,
+) -> Decision {
     let policy_on = on.to_string();
-    Ok(match case.program {
+    match program {
         Program::Dibao => {
-            let d = rules::dibao(&household, &policy);
+            let d = rules::dibao(household, policy);
             let eligible = matches!(
                 d.outcome,
                 DibaoOutcome::Eligible | DibaoOutcome::SinglePerson
@@ -339,11 +357,10 @@ pub async fn decide(db: &Db, case: &CaseRecord, on: NaiveDate) -> Result<Decisio
                 .members
                 .iter()
                 .find(|m| m.relation == Relation::Applicant)
-                .or_else(|| household.members.first())
-                .cloned();
+                .or_else(|| household.members.first());
             match applicant {
                 Some(person) => {
-                    let d = rules::tekun(&household, &person, case.has_supporter, &policy);
+                    let d = rules::tekun(household, person, has_supporter, policy);
                     Decision {
                         eligible: d.eligible,
                         monthly: d.monthly,
@@ -373,7 +390,7 @@ pub async fn decide(db: &Db, case: &CaseRecord, on: NaiveDate) -> Result<Decisio
                 },
             }
         }
-    })
+    }
 }
 
 /// The workflow's limits in force on a date: the defaults of DOMAIN.md, overridden by

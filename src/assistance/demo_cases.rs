@@ -15,12 +15,12 @@ use rand_chacha::ChaCha8Rng;
 use sqlx::Row;
 
 use super::application::{AppAssets, AppIncome, AppMember, Application};
-use super::cases::{self, Decision, Explanation, ExplanationLine, Filing};
+use super::cases::{self, Decision, Explanation, Filing};
 use super::model::{
     Assets, BusinessRole, Disability, DisabilityKind, Household, Income, IncomeKind, Member,
     Program, Relation, SelfCare, Vehicle, VehicleKind, WorkCapacity,
 };
-use super::rules::{self, Check, DibaoOutcome, Policy};
+use super::rules::{self, Policy};
 use super::workflow::{self, Deadlines, Status};
 use crate::auth::Role;
 use crate::auth::demo::DEMO_ACCOUNTS;
@@ -412,90 +412,6 @@ async fn strings(ctx: &mut DemoContext<'_>, sql: &str) -> Result<Vec<String>, De
 }
 
 // ---------------------------------------------------------------- the rules
-
-/// What `cases::decide` decides, on a household built here rather than read back.
-fn decide(
-    program: Program,
-    household: &Household,
-    has_supporter: bool,
-    policy: &Policy,
-    on: NaiveDate,
-) -> Decision {
-    let lines = |checks: &[Check]| -> Vec<ExplanationLine> {
-        checks
-            .iter()
-            .map(|c| ExplanationLine {
-                rule: c.rule.to_string(),
-                detail: c.detail.clone(),
-                passed: c.passed,
-            })
-            .collect()
-    };
-    let policy_on = on.to_string();
-    match program {
-        Program::Dibao => {
-            let d = rules::dibao(household, policy);
-            let summary = match d.outcome {
-                DibaoOutcome::Eligible => format!("符合低保条件，月保障金 {} 元", d.monthly),
-                DibaoOutcome::SinglePerson => {
-                    format!("按单人保纳入低保，月保障金 {} 元", d.monthly)
-                }
-                DibaoOutcome::Marginal => "不符合低保条件，属低保边缘家庭".to_string(),
-                DibaoOutcome::Ineligible => "不符合低保条件".to_string(),
-            };
-            Decision {
-                eligible: matches!(
-                    d.outcome,
-                    DibaoOutcome::Eligible | DibaoOutcome::SinglePerson
-                ),
-                monthly: d.monthly,
-                covered: d.covered_persons as i64,
-                marginal: d.outcome == DibaoOutcome::Marginal,
-                explanation: Explanation {
-                    policy_on,
-                    summary,
-                    lines: lines(&d.checks),
-                },
-            }
-        }
-        Program::Tekun => {
-            let person = household
-                .members
-                .iter()
-                .find(|m| m.relation == Relation::Applicant)
-                .or_else(|| household.members.first());
-            let Some(person) = person else {
-                return Decision {
-                    eligible: false,
-                    monthly: Fen::ZERO,
-                    covered: 0,
-                    marginal: false,
-                    explanation: Explanation {
-                        policy_on,
-                        summary: "家庭没有成员，无法核算".to_string(),
-                        lines: Vec::new(),
-                    },
-                };
-            };
-            let d = rules::tekun(household, person, has_supporter, policy);
-            Decision {
-                eligible: d.eligible,
-                monthly: d.monthly,
-                covered: 1,
-                marginal: false,
-                explanation: Explanation {
-                    policy_on,
-                    summary: if d.eligible {
-                        format!("符合特困供养条件，月供养金 {} 元", d.monthly)
-                    } else {
-                        "不符合特困供养条件".to_string()
-                    },
-                    lines: lines(&d.checks),
-                },
-            }
-        }
-    }
-}
 
 /// The household as `cases::household_for_rules` would read it back on `on`.
 fn household_for_rules(
@@ -1235,7 +1151,7 @@ fn plan(
         };
         let household = household_for_rules(&app, area, &world.excluded, rules_day);
         let policy = world.policy_on(&community, area, rules_day);
-        let decision = decide(program, &household, has_supporter, &policy, rules_day);
+        let decision = cases::decision(program, &household, has_supporter, &policy, rules_day);
         if want.is_none_or(|w| w == decision.eligible) || attempt >= 12 {
             break (app, has_supporter, decision);
         }
@@ -1260,7 +1176,7 @@ fn plan(
         let on = days.opinion.unwrap_or(today);
         let household = household_for_rules(&app, area, &world.excluded, on);
         let policy = world.policy_on(&community, area, on);
-        let decision = decide(program, &household, has_supporter, &policy, on);
+        let decision = cases::decision(program, &household, has_supporter, &policy, on);
         (days, decision)
     };
     let applied_on = days.applied.unwrap_or(today);
@@ -1478,7 +1394,7 @@ fn plan(
             // Approval re-runs the rules on the day's policy.
             let household = household_for_rules(&p.app, area, &world.excluded, d);
             let policy = world.policy_on(&community, area, d);
-            let again = decide(program, &household, p.has_supporter, &policy, d);
+            let again = cases::decision(program, &household, p.has_supporter, &policy, d);
             if again.eligible {
                 let ages: Vec<(u32, Option<i64>, bool)> = p
                     .app
