@@ -66,6 +66,8 @@ ALTER TABLE cases ADD COLUMN notice_until TEXT;
 ALTER TABLE cases ADD COLUMN explanation TEXT;
 ALTER TABLE cases ADD COLUMN next_review_on TEXT;
 ALTER TABLE cases ADD COLUMN gradual_until TEXT;
+-- The last decision found a marginal household (低保边缘): kept on the list for special assistance.
+ALTER TABLE cases ADD COLUMN marginal BIGINT NOT NULL DEFAULT 0 CHECK (marginal IN (0, 1));
 CREATE INDEX cases_due ON cases (status, due_on);
 CREATE INDEX cases_next_review ON cases (status, next_review_on);
 

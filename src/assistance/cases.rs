@@ -50,6 +50,8 @@ pub struct CaseRecord {
     pub covered_persons: i64,
     pub next_review_on: Option<String>,
     pub gradual_until: Option<String>,
+    /// The last decision found a marginal household (低保边缘).
+    pub marginal: bool,
     pub explanation: Option<Explanation>,
     pub version: i64,
 }
@@ -58,7 +60,7 @@ pub const CASE_COLUMNS: &str = "c.id, c.household_id, h.number, c.program, c.sta
     c.reference, c.applied_on, c.accepted_on, c.due_on, c.extended, c.close_relative, c.close_relative_note, \
     c.district_reviewed, c.visit_record, c.verification_record, c.has_supporter, c.recommend, c.notice_from, \
     c.notice_until, c.approved_on, c.exited_on, c.exit_reason, c.monthly_amount, c.covered_persons, \
-    c.next_review_on, c.gradual_until, c.explanation, c.version";
+    c.next_review_on, c.gradual_until, c.marginal, c.explanation, c.version";
 
 fn case_from_row(r: &AnyRow) -> Result<CaseRecord, sqlx::Error> {
     let program: String = r.try_get("program")?;
@@ -93,6 +95,7 @@ fn case_from_row(r: &AnyRow) -> Result<CaseRecord, sqlx::Error> {
         covered_persons: r.try_get("covered_persons")?,
         next_review_on: r.try_get("next_review_on")?,
         gradual_until: r.try_get("gradual_until")?,
+        marginal: is_set(r.try_get("marginal")?),
         explanation: explanation.and_then(|e| serde_json::from_str(&e).ok()),
         version: r.try_get("version")?,
     })

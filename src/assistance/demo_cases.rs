@@ -895,6 +895,7 @@ struct Plan {
     monthly: Fen,
     covered: i64,
     explanation: Option<Explanation>,
+    marginal: bool,
     next_review_on: Option<NaiveDate>,
     steps: Vec<Step>,
     objections: Vec<Objection>,
@@ -1200,6 +1201,7 @@ fn plan(
         monthly: Fen::ZERO,
         covered: 0,
         explanation: None,
+        marginal: false,
         next_review_on: None,
         steps: Vec::new(),
         objections: Vec::new(),
@@ -1317,6 +1319,7 @@ fn plan(
         office: true,
     });
     p.explanation = Some(decision.explanation.clone());
+    p.marginal = decision.marginal;
     status = Status::Reviewed;
     let end = days.decided.unwrap_or(today);
     if input.close_relative {
@@ -1414,6 +1417,7 @@ fn plan(
                 p.monthly = again.monthly;
                 p.covered = again.covered;
                 p.explanation = Some(again.explanation.clone());
+                p.marginal = again.marginal;
                 p.steps.push(Step {
                     date: d,
                     rank: 8,
@@ -1655,7 +1659,7 @@ async fn store(
             "UPDATE cases SET status = $1, accepted_on = $2, due_on = $3, extended = $4, visit_record = $5, \
              verification_record = $6, has_supporter = $7, recommend = $8, notice_from = $9, notice_until = $10, \
              district_reviewed = $11, approved_on = $12, monthly_amount = $13, covered_persons = $14, \
-             explanation = $15, next_review_on = $16, version = $17 WHERE id = $18",
+             explanation = $15, next_review_on = $16, version = $17, marginal = $18 WHERE id = $19",
         )
         .bind(p.status.code())
         .bind(date(p.accepted_on))
@@ -1678,6 +1682,7 @@ async fn store(
         )
         .bind(date(p.next_review_on))
         .bind(1 + later)
+        .bind(flag(p.marginal))
         .bind(created.case_id)
         .execute(&mut *ctx.tx)
         .await?;

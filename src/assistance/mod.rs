@@ -7,6 +7,7 @@ pub mod cases;
 pub mod demo;
 pub mod demo_cases;
 pub mod import;
+pub mod lists_web;
 pub mod model;
 pub mod notice;
 pub mod notice_web;

@@ -174,8 +174,8 @@ pub async fn review(
     let mut tx = state.db.begin().await?;
     let updated = sqlx::query(
         "UPDATE cases SET status = $1, monthly_amount = $2, covered_persons = $3, exit_reason = $4, exited_on = $5, \
-         gradual_until = COALESCE($6, gradual_until), next_review_on = $7, explanation = $8, version = version + 1 \
-         WHERE id = $9 AND version = $10",
+         gradual_until = COALESCE($6, gradual_until), next_review_on = $7, explanation = $8, marginal = $9, version = version + 1 \
+         WHERE id = $10 AND version = $11",
     )
     .bind(status.code())
     .bind(amount)
@@ -189,6 +189,7 @@ pub async fn review(
     .bind(date(gradual_until))
     .bind(date(next_review))
     .bind(explanation.clone())
+    .bind(crate::db::flag(decision.marginal))
     .bind(id)
     .bind(case.version)
     .execute(&mut *tx)

@@ -193,6 +193,7 @@ pub async fn act(state: &AppState, ctx: &Ctx, id: i64, input: &ActInput) -> AppR
     if let Some(d) = &decision {
         c.monthly_amount = d.monthly.0;
         c.covered_persons = d.covered;
+        c.marginal = d.marginal;
         c.explanation = Some(d.explanation.clone());
     }
     let mut tx = state.db.begin().await?;
@@ -223,8 +224,8 @@ pub async fn act(state: &AppState, ctx: &Ctx, id: i64, input: &ActInput) -> AppR
         "UPDATE cases SET status = $1, accepted_on = $2, due_on = $3, extended = $4, visit_record = $5, \
          verification_record = $6, has_supporter = $7, recommend = $8, notice_from = $9, notice_until = $10, \
          district_reviewed = $11, approved_on = $12, exited_on = $13, exit_reason = $14, monthly_amount = $15, \
-         covered_persons = $16, explanation = $17, next_review_on = $18, version = version + 1 \
-         WHERE id = $19 AND version = $20",
+         covered_persons = $16, explanation = $17, next_review_on = $18, marginal = $19, version = version + 1 \
+         WHERE id = $20 AND version = $21",
     )
     .bind(c.status.code())
     .bind(c.accepted_on.clone())
@@ -248,6 +249,7 @@ pub async fn act(state: &AppState, ctx: &Ctx, id: i64, input: &ActInput) -> AppR
             .map(|e| serde_json::to_string(e).unwrap_or_default()),
     )
     .bind(c.next_review_on.clone())
+    .bind(flag(c.marginal))
     .bind(id)
     .bind(case.version)
     .execute(&mut *tx)

@@ -55,6 +55,12 @@ pub const NAV: &[NavGroup] = &[
                 permission: Some("assistance:household:read"),
             },
             NavItem {
+                key: "lists",
+                label: "专项名单",
+                href: "/assistance/lists",
+                permission: Some("assistance:household:read"),
+            },
+            NavItem {
                 key: "households",
                 label: "救助家庭",
                 href: "/assistance/households",

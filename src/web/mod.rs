@@ -76,6 +76,7 @@ pub fn router(state: AppState) -> (Router, Vec<crate::auth::RouteInfo>) {
         .merge(crate::assistance::temporary_web::routes())
         .merge(crate::assistance::notice_web::routes())
         .merge(crate::assistance::policy_web::routes())
+        .merge(crate::assistance::lists_web::routes())
         .merge(crate::calendar::web::routes());
     let (router, mut table) = routes.into_parts();
     table.push(crate::auth::RouteInfo {

@@ -50,6 +50,11 @@ const SUMMARIES: &[(&str, &str, &str)] = &[
         "/api/v1/workbench",
         "工作台：我的待办、逾期、到期复核、渐退期满、先行救助待补齐；q 参数按受理编号/户编号/姓名查找",
     ),
+    (
+        "GET",
+        "/api/v1/assistance-lists",
+        "专项名单：list=close_relative 近亲属备案，list=marginal 低保边缘家庭",
+    ),
     ("GET", "/api/v1/openapi.json", "本文档"),
 ];
 
@@ -60,7 +65,7 @@ fn tag_of(path: &str) -> &'static str {
         "users" => "admin",
         "audit" => "audit",
         "regions" => "regions",
-        "households" | "cases" | "workbench" => "assistance",
+        "households" | "cases" | "workbench" | "assistance-lists" => "assistance",
         _ => "meta",
     }
 }

@@ -26,6 +26,7 @@ on_both_backends!(
     register_edits_feed_the_rules,
     temporary_grants_levels_and_advance_completion,
     city_sets_policy_parameters_and_exclusions,
+    marginal_and_close_relative_lists,
 );
 
 const COMMUNITY: &str = "369902001001";
@@ -1420,5 +1421,62 @@ async fn city_sets_policy_parameters_and_exclusions(backend: Backend) {
         .try_get(0)
         .unwrap();
     assert_eq!(audited, 4);
+    t.finish().await;
+}
+
+async fn marginal_and_close_relative_lists(backend: Backend) {
+    let t = TestApp::with_tree(backend).await;
+    let s = staff(&t).await;
+    // Wage 4,000 → counted 3,200 → per-capita 1,066.66: above 1,000, below 1,500.
+    let mut form = family_form();
+    set(&mut form, "m0_inc0_monthly", "4000");
+    set(&mut form, "close_relative", "1");
+    set(
+        &mut form,
+        "close_relative_note",
+        "申请人之兄为解放街道民政干部",
+    );
+    let case = apply_online(&t, &form).await;
+    assert_eq!(act(&t, &s.street, case, "accept", &[]).await, 303);
+    assert_eq!(
+        act(
+            &t,
+            &s.street,
+            case,
+            "investigate",
+            &[
+                ("visit_record", "入户"),
+                ("verification_record", "工资 4,000 元")
+            ]
+        )
+        .await,
+        303
+    );
+    assert_eq!(
+        act(&t, &s.street, case, "opinion", &[("recommend", "no")]).await,
+        303
+    );
+    let l = t
+        .get_as(&s.street, "/api/v1/assistance-lists?list=marginal")
+        .await
+        .json();
+    assert_eq!(l["lines"][0]["id"], case, "{l}");
+    assert_eq!(l["lines"][0]["summary"], "不符合低保条件，属低保边缘家庭");
+    let l = t
+        .get_as(&s.reviewer, "/api/v1/assistance-lists?list=close_relative")
+        .await
+        .json();
+    assert_eq!(l["lines"][0]["id"], case, "{l}");
+    assert_eq!(l["lines"][0]["note"], "申请人之兄为解放街道民政干部");
+    assert_eq!(l["lines"][0]["district_reviewed"], false);
+    // Another district sees neither.
+    let other = t.signed_in(Role::DistrictReviewer, "369921").await;
+    let l = t
+        .get_as(&other, "/api/v1/assistance-lists?list=close_relative")
+        .await
+        .json();
+    assert!(l["lines"].as_array().unwrap().is_empty(), "{l}");
+    let page = t.get_as(&s.street, "/assistance/lists?list=marginal").await;
+    assert!(page.body.contains("属低保边缘家庭"), "{}", page.body);
     t.finish().await;
 }

@@ -198,7 +198,16 @@ async fn ensure_template(admin: &str, template: &str) {
             .await
             .expect("migrate template");
         db.close().await;
-        // The migrating pool's backends may linger for a moment after it closes.
+        // The migrating pool's backends may linger after it closes (long on a loaded
+        // machine): end them, so the rename cannot wait on our own leftovers.
+        sqlx::query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = $1 AND pid <> pg_backend_pid()",
+        )
+        .bind(&building)
+        .execute(&mut conn)
+        .await
+        .ok();
         let rename = format!("ALTER DATABASE {building} RENAME TO {template}");
         execute_with_retry(&mut conn, &rename).await;
     }
