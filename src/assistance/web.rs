@@ -52,6 +52,9 @@ pub struct ListQuery {
     status: String,
     #[serde(default)]
     region: String,
+    /// A member's name, or its beginning.
+    #[serde(default)]
+    name: String,
     page: Option<i64>,
 }
 
@@ -70,18 +73,9 @@ pub struct HouseholdRow {
 }
 
 fn status_label(code: &str) -> &'static str {
-    match code {
-        "submitted" => "申请",
-        "accepted" => "受理",
-        "investigating" => "调查",
-        "reviewed" => "审核",
-        "notice" => "公示",
-        "active" => "在保",
-        "rejected" => "不予确认",
-        "refused" => "不予受理",
-        "exited" => "停保",
-        _ => "",
-    }
+    super::workflow::Status::from_code(code)
+        .map(|s| s.label())
+        .unwrap_or("")
 }
 
 /// The list, filtered inside the user's scope (an explicit region must lie inside it).
@@ -117,6 +111,20 @@ async fn households(
         }
         binds.push(q.status.trim().to_string());
         clauses.push(format!("c.status = ${}", binds.len()));
+    }
+    let name = q.name.trim();
+    if !name.is_empty() {
+        // Prefix match: a caseworker types the surname or the start of the name.
+        let escaped: String = name
+            .chars()
+            .take(30)
+            .filter(|c| !matches!(c, '%' | '_' | '\\'))
+            .collect();
+        binds.push(format!("{escaped}%"));
+        clauses.push(format!(
+            "EXISTS (SELECT 1 FROM members mn WHERE mn.household_id = h.id AND mn.name LIKE ${})",
+            binds.len()
+        ));
     }
     // Each household with its latest case.
     let from = format!(

@@ -1043,6 +1043,18 @@ async fn register_edits_feed_the_rules(backend: Backend) {
         "符合低保条件，月保障金 1,900.00 元"
     );
     let spouse = member_id(&t, h, "李秀英").await;
+    // The register finds the household by the start of a member's name.
+    let l = t
+        .get_as(&s.street, "/api/v1/households?name=%E6%9D%8E%E7%A7%80")
+        .await
+        .json();
+    assert_eq!(l["total"], 1, "{l}");
+    assert_eq!(l["households"][0]["status"], "已申请", "{l}");
+    let l = t
+        .get_as(&s.street, "/api/v1/households?name=%E5%BC%A0")
+        .await
+        .json();
+    assert_eq!(l["total"], 0, "{l}");
     // A not-counted item changes nothing; a counted pension does.
     assert_eq!(
         add_income(&t, &s.street, h, &spouse, "高龄津贴", "300")
