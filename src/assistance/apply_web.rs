@@ -24,8 +24,11 @@ use crate::protect::SensitiveKind;
 use crate::region::{Level, RegionCode};
 use crate::web::layout::{Crumb, PageCtx, render};
 
+/// Online applications a minute from one address: a family office sharing one address
+/// files a few; a script filing fake applications is slowed down.
+const APPLICATIONS_PER_MINUTE: i64 = 10;
 /// Progress checks a minute from one address: enough for a family, too few to guess.
-const STATUS_CHECKS_PER_MINUTE: i64 = 5;
+const STATUS_CHECKS_PER_MINUTE: i64 = 10;
 
 pub fn routes() -> Routes {
     Routes::new()
@@ -225,35 +228,39 @@ async fn submit(
         })
         .collect();
     let mut tx = state.db.begin().await?;
-    let holders = cases::holders(&mut tx, &indexes, 0).await?;
-    if !holders.is_empty() {
-        let errors = holders
-            .iter()
-            .map(|h| {
-                let i = app
-                    .members
-                    .iter()
-                    .position(|m| m.name == h.member_name)
-                    .unwrap_or(0);
-                FieldError {
-                    field: format!("m{i}_id"),
-                    message: if name_holders {
-                        format!(
-                            "{}已在救助家庭 {} 中（状态：{}），一人只能在一个救助家庭中；请先办理该家庭的成员变更。",
+    // At the counter, a person already in an active case, or in an application the street
+    // has accepted, is refused with the household named. Online the check is not made:
+    // any distinct answer would tell a stranger whether someone receives assistance, and
+    // an unverified application must not block a real one. The street sees the conflict
+    // on the case page and decides at acceptance.
+    if name_holders {
+        let holders: Vec<_> = cases::holders(&mut *tx, &indexes, 0)
+            .await?
+            .into_iter()
+            .filter(|h| h.status != Status::Submitted)
+            .collect();
+        if !holders.is_empty() {
+            let errors = holders
+                .iter()
+                .map(|h| {
+                    let i = app
+                        .members
+                        .iter()
+                        .position(|m| m.name == h.member_name)
+                        .unwrap_or(0);
+                    FieldError {
+                        field: format!("m{i}_id"),
+                        message: format!(
+                            "{}已在救助家庭 {} 中（状态：{}），一人只能在一个救助家庭中；请先核实并办理该家庭的停保或不予受理。",
                             h.member_name,
                             h.household_number,
                             h.status.label()
-                        )
-                    } else {
-                        format!(
-                            "{}已有正在办理或正在享受的救助，不能重复申请；如需变更请到所在街道（乡镇）办理。",
-                            h.member_name
-                        )
-                    },
-                }
-            })
-            .collect();
-        return Err(Refused::Form(errors));
+                        ),
+                    }
+                })
+                .collect();
+            return Err(Refused::Form(errors));
+        }
     }
     let reference = cases::new_reference(&mut tx, today).await?;
     let now = state.clock.now_local();
@@ -300,6 +307,15 @@ async fn public_submit(
     ctx: Ctx,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
+    if let Err(wait) = state.throttle.check(
+        &format!("apply:{}", ctx.ip),
+        state.clock.now(),
+        APPLICATIONS_PER_MINUTE,
+    ) {
+        return Err(AppError::TooManyRequests {
+            retry_after_secs: wait,
+        });
+    }
     let values: HashMap<String, String> =
         fields.into_iter().filter(|(k, _)| k != "_csrf").collect();
     let options = city_communities(&state).await?;

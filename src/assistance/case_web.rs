@@ -101,6 +101,7 @@ pub struct CaseView {
     transitions: Vec<TransitionRow>,
     objections: Vec<ObjectionRow>,
     reviews: Vec<review::ReviewRow>,
+    conflicts: Vec<String>,
     actions: Vec<ActionView>,
     can_object: bool,
     can_resolve: bool,
@@ -262,6 +263,33 @@ pub async fn case_view(state: &AppState, ctx: &Ctx, id: i64) -> AppResult<CaseVi
         })
         .collect();
     let due: Option<NaiveDate> = case.due_on.as_deref().and_then(|d| d.parse().ok());
+    // Members also in another household's open or active case: the street decides at
+    // acceptance (online applications are not refused, so nothing leaks to the public).
+    let conflicts = if case.status.is_open() {
+        let mut indexes = Vec::new();
+        for r in sqlx::query("SELECT id_number_index, name FROM members WHERE household_id = $1")
+            .bind(case.household_id)
+            .fetch_all(state.db.pool())
+            .await?
+        {
+            indexes.push((r.try_get::<String, _>(0)?, r.try_get::<String, _>(1)?));
+        }
+        let mut conn = state.db.pool().acquire().await?;
+        cases::holders(&mut conn, &indexes, case.household_id)
+            .await?
+            .into_iter()
+            .map(|h| {
+                format!(
+                    "{} 也在救助家庭 {} 中（{}）",
+                    h.member_name,
+                    h.household_number,
+                    h.status.label()
+                )
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let reviews = review::reviews_of(state, id).await?;
     Ok(CaseView {
         program: case.program.label(),
@@ -276,6 +304,7 @@ pub async fn case_view(state: &AppState, ctx: &Ctx, id: i64) -> AppResult<CaseVi
         transitions,
         objections,
         reviews,
+        conflicts,
         actions,
         can_object: user.can("assistance:objection:record") && case.status == Status::Notice,
         can_resolve: user.can("assistance:objection:resolve"),

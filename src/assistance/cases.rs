@@ -114,7 +114,8 @@ pub async fn load(db: &Db, id: i64) -> Result<Option<CaseRecord>, sqlx::Error> {
         .transpose()
 }
 
-/// Cases matching a WHERE clause over `c` (cases) and `h` (households), newest first.
+/// Cases matching a WHERE clause over `c` (cases) and `h` (households), oldest first —
+/// so a capped list drops the newest, never the longest-waiting.
 pub async fn query(
     db: &Db,
     where_sql: &str,
@@ -123,7 +124,7 @@ pub async fn query(
 ) -> Result<Vec<CaseRecord>, sqlx::Error> {
     let sql = format!(
         "SELECT {CASE_COLUMNS} FROM cases c JOIN households h ON h.id = c.household_id WHERE {where_sql} \
-         ORDER BY c.id DESC LIMIT {limit}"
+         ORDER BY c.id LIMIT {limit}"
     );
     let mut q = sqlx::query(&sql);
     for b in binds {
@@ -417,7 +418,7 @@ pub async fn deadlines_on(db: &Db, on: NaiveDate) -> Result<Deadlines, sqlx::Err
             "extended_days" => d.extended_days = value,
             "notice_days" => d.notice_days = value,
             "advance_completion_days" => d.advance_completion_days = value,
-            "gradual_months" => d.gradual_months = value.min(12),
+            "gradual_months" => d.gradual_months = value.min(6),
             _ => {}
         }
     }
@@ -434,7 +435,7 @@ pub struct Holder {
 
 /// Members (by blind index) who are in an active or open case of another household.
 pub async fn holders(
-    tx: &mut Transaction<'_, Any>,
+    tx: &mut sqlx::AnyConnection,
     indexes: &[(String, String)],
     except_household: i64,
 ) -> Result<Vec<Holder>, sqlx::Error> {
@@ -448,7 +449,7 @@ pub async fn holders(
         )
         .bind(index.clone())
         .bind(except_household)
-        .fetch_all(&mut **tx)
+        .fetch_all(&mut *tx)
         .await?;
         for r in rows {
             found.push(Holder {

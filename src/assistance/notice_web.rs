@@ -88,13 +88,14 @@ async fn page(
         let today = state.clock.today();
         let in_notice = cases::query(
             &state.db,
-            "c.region_code = $1 AND c.status = 'notice'",
-            &[code.to_string()],
+            // Only notices still running: an ended one no longer belongs on the board.
+            "c.region_code = $1 AND c.status = 'notice' AND c.notice_until >= $2",
+            &[code.to_string(), today.to_string()],
             1000,
         )
         .await?;
         let mut rows = Vec::new();
-        for c in in_notice.iter().rev() {
+        for c in &in_notice {
             let area = cases::area_of(&state.db, &c.region_code).await?;
             let h = cases::household_for_rules(&state.db, c.household_id, area, today).await?;
             rows.push((

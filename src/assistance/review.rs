@@ -84,11 +84,16 @@ pub struct Reviewed {
     pub status: &'static str,
 }
 
-/// The reason a stopped benefit is recorded with when the reviewer gives none: an asset
-/// test failed → 财产超标, otherwise 收入超标.
-fn default_exit_reason(e: &Explanation) -> ExitReason {
-    const ASSET_TESTS: [&str; 4] = ["financial_assets", "vehicles", "real_estate", "business"];
-    if e.lines
+const ASSET_TESTS: [&str; 4] = ["financial_assets", "vehicles", "real_estate", "business"];
+
+/// The reason a stopped benefit is recorded with when the reviewer gives none: the end
+/// of a gradual exit is 渐退期满 (not 清退); otherwise a failed asset test → 财产超标,
+/// else 收入超标.
+fn default_exit_reason(e: &Explanation, gradual_ended: bool) -> ExitReason {
+    if gradual_ended {
+        ExitReason::GradualEnd
+    } else if e
+        .lines
         .iter()
         .any(|l| !l.passed && ASSET_TESTS.contains(&l.rule.as_str()))
     {
@@ -125,10 +130,16 @@ pub async fn review(
     let deadlines = cases::deadlines_on(&state.db, today).await?;
     let decision = cases::decide(&state.db, &case, today).await?;
     let in_gradual = case.gradual_until.is_some();
+    // 渐退 only for a household above the line because of work: its assets still pass.
+    let assets_pass = decision
+        .explanation
+        .lines
+        .iter()
+        .all(|l| l.passed || !ASSET_TESTS.contains(&l.rule.as_str()));
     let outcome = workflow::review_outcome(
         case.monthly_amount,
         decision.eligible.then_some(decision.monthly.0),
-        input.found_work == "1" && !in_gradual,
+        input.found_work == "1" && !in_gradual && assets_pass,
         deadlines.gradual_months,
     );
     let stable = all_members_stable(state, &case, today).await?;
@@ -136,7 +147,7 @@ pub async fn review(
     let (status, amount, exit_reason, gradual_until, next_review) = match outcome {
         ReviewOutcome::Stop => {
             let reason = match input.exit_reason.as_str() {
-                "" => default_exit_reason(&decision.explanation),
+                "" => default_exit_reason(&decision.explanation, in_gradual),
                 code => ExitReason::from_code(code)
                     .ok_or_else(|| AppError::Invalid("停保原因：请从列表中选择。".to_string()))?,
             };
@@ -144,7 +155,9 @@ pub async fn review(
                 Status::Exited,
                 case.monthly_amount,
                 Some(reason),
-                None,
+                case.gradual_until
+                    .as_deref()
+                    .and_then(|d| d.parse::<NaiveDate>().ok()),
                 None,
             )
         }
@@ -174,7 +187,7 @@ pub async fn review(
     let mut tx = state.db.begin().await?;
     let updated = sqlx::query(
         "UPDATE cases SET status = $1, monthly_amount = $2, covered_persons = $3, exit_reason = $4, exited_on = $5, \
-         gradual_until = COALESCE($6, gradual_until), next_review_on = $7, explanation = $8, marginal = $9, version = version + 1 \
+         gradual_until = $6, next_review_on = $7, explanation = $8, marginal = $9, version = version + 1 \
          WHERE id = $10 AND version = $11",
     )
     .bind(status.code())

@@ -160,7 +160,7 @@ pub const PARAMETERS: [Parameter; 11] = [
         1,
         30,
     ),
-    param("gradual_months", "渐退期（月）", 6, 0, 12),
+    param("gradual_months", "渐退期（月）", 6, 0, 6),
 ];
 
 /// Each parameter with the value in force on `on` (the default when never set), and

@@ -208,7 +208,7 @@ pub async fn act(state: &AppState, ctx: &Ctx, id: i64, input: &ActInput) -> AppR
         {
             indexes.push((r.try_get::<String, _>(0)?, r.try_get::<String, _>(1)?));
         }
-        let active: Vec<_> = cases::holders(&mut tx, &indexes, case.household_id)
+        let active: Vec<_> = cases::holders(&mut *tx, &indexes, case.household_id)
             .await?
             .into_iter()
             .filter(|h| h.status == Status::Active)

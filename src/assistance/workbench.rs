@@ -109,7 +109,9 @@ fn my_step(
             "作出不予批准决定"
         }
         Status::Notice if open_objections && can("assistance:objection:resolve") => "处理公示异议",
-        Status::Notice if notice_over && can("assistance:case:approve") => "公示期满，审批",
+        Status::Notice if notice_over && !open_objections && can("assistance:case:approve") => {
+            "公示期满，审批"
+        }
         _ => return None,
     };
     Some(step.to_string())
@@ -186,9 +188,6 @@ pub async fn workbench(state: &AppState, user: &CurrentUser, q: &str) -> AppResu
             queue.push(l);
         }
     }
-    // Oldest first: the queue is worked from the top.
-    queue.reverse();
-    overdue.reverse();
     let horizon = (today + Days::new(REVIEW_LOOKAHEAD_DAYS)).to_string();
     let reviews_due = cases::query(
         &state.db,
@@ -199,7 +198,6 @@ pub async fn workbench(state: &AppState, user: &CurrentUser, q: &str) -> AppResu
     )
     .await?
     .iter()
-    .rev()
     .map(|c| {
         let mut l = line(c, today, "复核".to_string());
         l.overdue = c.next_review_on.as_deref().is_some_and(|d| d < today.to_string().as_str());

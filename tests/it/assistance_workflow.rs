@@ -589,17 +589,22 @@ async fn one_household_per_person_for_applications(backend: Backend) {
     let t = TestApp::with_tree(backend).await;
     let s = staff(&t).await;
     let first = apply_online(&t, &family_form()).await;
-    // The same family again while the first is being decided: refused, the public page
-    // does not name the other household.
-    let r = t.post_form("/apply", &pairs(&family_form()), None).await;
-    assert_eq!(r.status, 422, "{}", r.body);
-    assert!(
-        r.body.contains("王建国已有正在办理或正在享受的救助"),
-        "{}",
-        r.body
+    // The same family again online: accepted like any application (the public page must
+    // not tell whether someone receives assistance), and flagged to the street.
+    let second = apply_online(&t, &family_form()).await;
+    let page = t
+        .get_as(&s.street, &format!("/assistance/cases/{second}"))
+        .await;
+    let number = format!("SQ{}", case_field(&t, first, "reference").await.unwrap());
+    assert!(page.body.contains("id=\"case-conflicts\""), "{}", page.body);
+    assert!(page.body.contains(&number), "{}", page.body);
+    assert_eq!(
+        act(&t, &s.street, second, "refuse", &[("reason", "重复申请")]).await,
+        303
     );
-    assert!(!r.body.contains("SQ2026"), "{}", r.body);
-    // At the counter, staff see which household holds the person.
+    // Once the street has accepted the first, the counter refuses the same persons and
+    // names the household that holds them.
+    assert_eq!(act(&t, &s.street, first, "accept", &[]).await, 303);
     let r = t
         .post_as(
             &s.street,
@@ -608,7 +613,6 @@ async fn one_household_per_person_for_applications(backend: Backend) {
         )
         .await;
     assert_eq!(r.status, 422);
-    let number = format!("SQ{}", case_field(&t, first, "reference").await.unwrap());
     assert!(r.body.contains(&number), "{}", r.body);
     let cases: i64 = sqlx::query("SELECT COUNT(*) FROM cases")
         .fetch_one(t.database().pool())
@@ -616,7 +620,7 @@ async fn one_household_per_person_for_applications(backend: Backend) {
         .unwrap()
         .try_get(0)
         .unwrap();
-    assert_eq!(cases, 1);
+    assert_eq!(cases, 2);
     t.finish().await;
 }
 
@@ -838,9 +842,10 @@ async fn reviews_keep_change_gradual_and_stop(backend: Backend) {
         case_field(&t, case, "status").await.as_deref(),
         Some("exited")
     );
+    // The end of a gradual exit is an exit, not a removal (清退).
     assert_eq!(
         case_field(&t, case, "exit_reason").await.as_deref(),
-        Some("income_above")
+        Some("gradual_end")
     );
     let outcomes: Vec<String> =
         sqlx::query("SELECT outcome FROM case_reviews WHERE case_id = $1 ORDER BY id")
@@ -920,7 +925,7 @@ async fn status_check_is_rate_limited_and_reveals_nothing(backend: Backend) {
     assert!(wrong.body.contains("没有查到"), "{}", wrong.body);
     assert_eq!(wrong.status, unknown.status);
     assert!(unknown.body.contains("没有查到"));
-    for _ in 0..3 {
+    for _ in 0..8 {
         t.post_form(
             "/apply/status",
             &[("reference", "x"), ("id_number", "y")],
