@@ -1162,6 +1162,72 @@ async fn register_edits_feed_the_rules(backend: Backend) {
     .try_get(0)
     .unwrap();
     assert_eq!(audited, 5);
+    // A newborn is added, then moves out with the mother's family: members change.
+    let baby = id("2026-10-01", 55);
+    let r = t
+        .post_as(
+            &s.street,
+            &format!("/assistance/households/{h}/members"),
+            &[
+                ("name", "王小宝"),
+                ("id_number", &baby),
+                ("relation", "子女"),
+                ("hukou", "urban"),
+                ("work_capacity", "full"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    // 4 persons now: (1,000 − 1,500 / 4) × 4 = 2,500, + 300 (spouse, grade 1) + 100 (child)
+    // + 100 (baby) → 3,000.
+    assert_eq!(
+        preview(&t, &s.street, case).await,
+        "符合低保条件，月保障金 3,000.00 元"
+    );
+    let r = t
+        .post_as(
+            &s.street,
+            &format!("/assistance/households/{h}/members"),
+            &[
+                ("name", "王小宝"),
+                ("id_number", &baby),
+                ("relation", "子女"),
+                ("hukou", "urban"),
+                ("work_capacity", "full"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 409, "already a member");
+    let applicant = member_id(&t, h, "王建国").await;
+    let r = t
+        .post_as(
+            &s.street,
+            &format!("/assistance/households/{h}/members/{applicant}/remove"),
+            &[("reason", "迁出")],
+        )
+        .await;
+    assert_eq!(r.status, 409, "the applicant stays");
+    let baby_id = member_id(&t, h, "王小宝").await;
+    let r = t
+        .post_as(
+            &s.street,
+            &format!("/assistance/households/{h}/members/{baby_id}/remove"),
+            &[("reason", "")],
+        )
+        .await;
+    assert_eq!(r.status, 422, "a reason is required");
+    let r = t
+        .post_as(
+            &s.street,
+            &format!("/assistance/households/{h}/members/{baby_id}/remove"),
+            &[("reason", "随母迁出")],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(
+        preview(&t, &s.street, case).await,
+        "符合低保条件，月保障金 1,900.00 元"
+    );
     // Outside the scope: 404; without the permission: 403.
     let other = t.signed_in(Role::StreetCaseworker, "369921001").await;
     let r = t
