@@ -3,8 +3,9 @@
 //! is still to be completed — all within the user's region.
 
 use askama::Template;
+use axum::Form;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::{Days, NaiveDate};
 use serde::Serialize;
@@ -28,7 +29,9 @@ const LIST_LIMIT: i64 = 500;
 pub fn routes() -> Routes {
     Routes::new()
         .get("/assistance/workbench", READ, page)
+        .post("/assistance/workbench/search", READ, search_page)
         .get("/api/v1/workbench", READ, api)
+        .post("/api/v1/workbench/search", READ, api_search)
         .post(
             "/assistance/temporary/{id}/complete",
             Access::Perm("assistance:temporary:complete"),
@@ -260,21 +263,31 @@ struct WorkbenchPage {
     w: Workbench,
 }
 
+/// A search by 受理编号, household number or a member's name: sent as a POST body, since
+/// a name must not appear in an address (SECURITY.md).
 #[derive(serde::Deserialize, Default)]
-pub struct WorkbenchQuery {
+pub struct SearchForm {
     #[serde(default)]
     q: String,
 }
 
-async fn page(
+async fn page(State(state): State<AppState>, user: CurrentUser) -> AppResult<Html<String>> {
+    workbench_page(&state, &user, "").await
+}
+
+async fn search_page(
     State(state): State<AppState>,
     user: CurrentUser,
-    Query(q): Query<WorkbenchQuery>,
+    Form(f): Form<SearchForm>,
 ) -> AppResult<Html<String>> {
-    let w = workbench(&state, &user, &q.q).await?;
+    workbench_page(&state, &user, &f.q).await
+}
+
+async fn workbench_page(state: &AppState, user: &CurrentUser, q: &str) -> AppResult<Html<String>> {
+    let w = workbench(state, user, q).await?;
     let page = PageCtx::load(
-        &state,
-        Some(&user),
+        state,
+        Some(user),
         "workbench",
         "救助工作台",
         vec![Crumb::here("救助工作台")],
@@ -283,12 +296,16 @@ async fn page(
     render(WorkbenchPage { page, w })
 }
 
-async fn api(
+async fn api(State(state): State<AppState>, user: CurrentUser) -> AppResult<Json<Workbench>> {
+    Ok(Json(workbench(&state, &user, "").await?))
+}
+
+async fn api_search(
     State(state): State<AppState>,
     user: CurrentUser,
-    Query(q): Query<WorkbenchQuery>,
+    Json(f): Json<SearchForm>,
 ) -> AppResult<Json<Workbench>> {
-    Ok(Json(workbench(&state, &user, &q.q).await?))
+    Ok(Json(workbench(&state, &user, &f.q).await?))
 }
 
 /// Marks a 先行救助 grant's file as completed (补齐材料).

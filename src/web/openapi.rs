@@ -48,7 +48,12 @@ const SUMMARIES: &[(&str, &str, &str)] = &[
     (
         "GET",
         "/api/v1/workbench",
-        "工作台：我的待办、逾期、到期复核、渐退期满、先行救助待补齐；q 参数按受理编号/户编号/姓名查找",
+        "工作台：我的待办、逾期、到期复核、渐退期满、先行救助待补齐",
+    ),
+    (
+        "POST",
+        "/api/v1/workbench/search",
+        "按受理编号、户编号或成员姓名查找本辖区案件（{\"q\": …}，姓名不放在地址里）",
     ),
     (
         "GET",
@@ -129,6 +134,21 @@ pub fn document(table: &[RouteInfo]) -> OpenApi {
             }
         }
         if route.path == "/api/v1/cases/{id}/actions" {
+            // The route needs read access; each action then needs its own permission.
+            let by_action: serde_json::Map<String, serde_json::Value> =
+                crate::assistance::workflow::ACTIONS
+                    .iter()
+                    .map(|a| (a.code().to_string(), a.permission().into()))
+                    .collect();
+            op = op.extensions(Some(
+                ExtensionsBuilder::new()
+                    .add("x-permission", "assistance:household:read")
+                    .add(
+                        "x-permission-by-action",
+                        serde_json::Value::Object(by_action),
+                    )
+                    .build(),
+            ));
             op = op
                 .request_body(Some(
                     RequestBodyBuilder::new()

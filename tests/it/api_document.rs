@@ -41,6 +41,14 @@ async fn openapi_document_matches_the_route_table(backend: Backend) {
         "#/components/schemas/ActInput"
     );
     assert!(act["responses"]["409"].is_object());
+    assert_eq!(
+        act["x-permission-by-action"]["approve"], "assistance:case:approve",
+        "{act}"
+    );
+    assert_eq!(
+        act["x-permission-by-action"]["accept"],
+        "assistance:case:accept"
+    );
     assert_eq!(act["parameters"][0]["name"], "id");
     let input = &doc["components"]["schemas"]["ActInput"]["properties"];
     for field in ["action", "version", "reason", "recommend", "exit_reason"] {

@@ -218,12 +218,29 @@ async fn online_application_to_active_case(backend: Backend) {
         "the status page shows no personal data"
     );
 
-    // Staff find it by the number the resident quotes.
+    // Staff find it by the number the resident quotes (a POST: no names in addresses).
     let found = t
-        .get_as(&s.street, &format!("/api/v1/workbench?q={reference}"))
+        .request(
+            axum::http::Request::post("/api/v1/workbench/search")
+                .header("content-type", "application/json")
+                .header("cookie", &s.street.cookie)
+                .header("x-csrf-token", &s.street.csrf)
+                .body(axum::body::Body::from(
+                    serde_json::json!({ "q": reference }).to_string(),
+                ))
+                .unwrap(),
+        )
         .await
         .json();
     assert_eq!(found["found"][0]["id"], case, "{found}");
+    let page = t
+        .post_as(
+            &s.street,
+            "/assistance/workbench/search",
+            &[("q", "王建国")],
+        )
+        .await;
+    assert!(page.body.contains(&reference), "{}", page.body);
     // A signed-in visitor can use the public pages too (the form carries their token).
     let r = t
         .post_as(
