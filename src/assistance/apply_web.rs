@@ -234,6 +234,8 @@ async fn submit(
     // an unverified application must not block a real one. The street sees the conflict
     // on the case page and decides at acceptance.
     if name_holders {
+        let keys: Vec<String> = indexes.iter().map(|(i, _)| i.clone()).collect();
+        state.db.lock_keys(&mut tx, &keys).await?;
         let holders: Vec<_> = cases::holders(&mut *tx, &indexes, 0)
             .await?
             .into_iter()

@@ -596,6 +596,10 @@ async fn member_add(
         .keyring
         .seal(crate::protect::SensitiveKind::IdNumber, person.as_str());
     let mut tx = state.db.begin().await?;
+    state
+        .db
+        .lock_keys(&mut tx, std::slice::from_ref(&sealed.index))
+        .await?;
     let holders: Vec<_> =
         super::cases::holders(&mut *tx, &[(sealed.index.clone(), name.clone())], id)
             .await?

@@ -208,6 +208,8 @@ pub async fn act(state: &AppState, ctx: &Ctx, id: i64, input: &ActInput) -> AppR
         {
             indexes.push((r.try_get::<String, _>(0)?, r.try_get::<String, _>(1)?));
         }
+        let keys: Vec<String> = indexes.iter().map(|(i, _)| i.clone()).collect();
+        state.db.lock_keys(&mut tx, &keys).await?;
         let active: Vec<_> = cases::holders(&mut *tx, &indexes, case.household_id)
             .await?
             .into_iter()

@@ -218,6 +218,29 @@ impl Db {
         }
     }
 
+    /// Serialises transactions that check-then-write on the same keys (e.g. "is this
+    /// person in another active household?"). SQLite needs nothing: `BEGIN IMMEDIATE`
+    /// already lets one writer at a time. PostgreSQL takes a transaction-scoped advisory
+    /// lock per key, in sorted order so two transactions cannot deadlock.
+    pub async fn lock_keys(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        keys: &[String],
+    ) -> Result<(), sqlx::Error> {
+        if self.backend == Backend::Postgres {
+            let mut keys: Vec<&String> = keys.iter().collect();
+            keys.sort();
+            keys.dedup();
+            for key in keys {
+                sqlx::query("SELECT CAST(pg_advisory_xact_lock(hashtext($1)) AS TEXT)")
+                    .bind(key.as_str())
+                    .execute(&mut **tx)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
     /// A write transaction for a bulk load. On SQLite it also gives the connection a
     /// larger page cache: a load of a million rows into tables with random-keyed indexes
     /// (blind indexes) otherwise spills and re-reads pages constantly.

@@ -27,6 +27,7 @@ on_both_backends!(
     temporary_grants_levels_and_advance_completion,
     city_sets_policy_parameters_and_exclusions,
     marginal_and_close_relative_lists,
+    concurrent_approvals_keep_one_household_per_person,
 );
 
 const COMMUNITY: &str = "369902001001";
@@ -1578,5 +1579,35 @@ async fn marginal_and_close_relative_lists(backend: Backend) {
     assert!(l["lines"].as_array().unwrap().is_empty(), "{l}");
     let page = t.get_as(&s.street, "/assistance/lists?list=marginal").await;
     assert!(page.body.contains("属低保边缘家庭"), "{}", page.body);
+    t.finish().await;
+}
+
+async fn concurrent_approvals_keep_one_household_per_person(backend: Backend) {
+    let t = TestApp::with_tree(backend).await;
+    let s = staff(&t).await;
+    // Two online applications naming the same spouse (online does not refuse them).
+    let first = apply_online(&t, &family_form()).await;
+    let mut other = family_form();
+    set(&mut other, "m0_id", &id("1970-07-07", 77));
+    set(&mut other, "m2_id", &id("2012-02-02", 88));
+    let second = apply_online(&t, &other).await;
+    to_notice(&t, &s, first).await;
+    to_notice(&t, &s, second).await;
+    t.clock.set(t.clock.now() + chrono::Duration::days(8));
+    let s = s.relogin(&t).await;
+    let (a, b) = tokio::join!(
+        act(&t, &s.approver, first, "approve", &[]),
+        act(&t, &s.approver, second, "approve", &[])
+    );
+    let mut outcomes = [a, b];
+    outcomes.sort();
+    assert_eq!(outcomes, [303, 409], "exactly one approval wins");
+    let active: i64 = sqlx::query("SELECT COUNT(*) FROM cases WHERE status = 'active'")
+        .fetch_one(t.database().pool())
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap();
+    assert_eq!(active, 1);
     t.finish().await;
 }
