@@ -236,7 +236,7 @@ async fn submit(
     if name_holders {
         let keys: Vec<String> = indexes.iter().map(|(i, _)| i.clone()).collect();
         state.db.lock_keys(&mut tx, &keys).await?;
-        let holders: Vec<_> = cases::holders(&mut *tx, &indexes, 0)
+        let holders: Vec<_> = cases::holders(&mut tx, &indexes, 0)
             .await?
             .into_iter()
             .filter(|h| h.status != Status::Submitted)

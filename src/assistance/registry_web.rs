@@ -601,7 +601,7 @@ async fn member_add(
         .lock_keys(&mut tx, std::slice::from_ref(&sealed.index))
         .await?;
     let holders: Vec<_> =
-        super::cases::holders(&mut *tx, &[(sealed.index.clone(), name.clone())], id)
+        super::cases::holders(&mut tx, &[(sealed.index.clone(), name.clone())], id)
             .await?
             .into_iter()
             .filter(|h| h.status != super::workflow::Status::Submitted)

@@ -210,7 +210,7 @@ pub async fn act(state: &AppState, ctx: &Ctx, id: i64, input: &ActInput) -> AppR
         }
         let keys: Vec<String> = indexes.iter().map(|(i, _)| i.clone()).collect();
         state.db.lock_keys(&mut tx, &keys).await?;
-        let active: Vec<_> = cases::holders(&mut *tx, &indexes, case.household_id)
+        let active: Vec<_> = cases::holders(&mut tx, &indexes, case.household_id)
             .await?
             .into_iter()
             .filter(|h| h.status == Status::Active)
