@@ -305,17 +305,41 @@ async fn member_update(
     if employment.chars().count() > 50 {
         return Err(AppError::Invalid("就业情况：最多 50 个字。".to_string()));
     }
+    let mut tx = state.db.begin().await?;
+    // The audit keeps what the facts were, not only what they became.
+    let before = sqlx::query(
+        "SELECT work_capacity, disability_grade, disability_kind, serious_illness, self_care, student, covered \
+         FROM members WHERE id = $1 AND household_id = $2",
+    )
+    .bind(mid)
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .map(|r| -> Result<serde_json::Value, sqlx::Error> {
+        Ok(json!({
+            "work_capacity": r.try_get::<Option<String>, _>("work_capacity")?,
+            "disability_grade": r.try_get::<Option<i64>, _>("disability_grade")?,
+            "disability_kind": r.try_get::<Option<String>, _>("disability_kind")?,
+            "serious_illness": is_set(r.try_get("serious_illness")?),
+            "self_care": r.try_get::<Option<String>, _>("self_care")?,
+            "student": is_set(r.try_get("student")?),
+            "covered": is_set(r.try_get("covered")?),
+        }))
+    })
+    .transpose()?;
     let details = json!({
         "member": mid,
-        "work_capacity": work.code(),
-        "disability_grade": grade,
-        "disability_kind": kind,
-        "serious_illness": f.serious_illness == "1",
-        "self_care": self_care.code(),
-        "student": f.student == "1",
-        "covered": f.covered == "1",
+        "before": before,
+        "after": {
+            "work_capacity": work.code(),
+            "disability_grade": grade,
+            "disability_kind": kind,
+            "serious_illness": f.serious_illness == "1",
+            "self_care": self_care.code(),
+            "student": f.student == "1",
+            "covered": f.covered == "1",
+        },
     });
-    let mut tx = state.db.begin().await?;
     let affected = sqlx::query(
         "UPDATE members SET work_capacity = $1, disability_grade = $2, disability_kind = $3, \
              serious_illness = $4, self_care = $5, student = $6, employment = $7, covered = $8 \
@@ -434,6 +458,24 @@ async fn income_delete(
 ) -> AppResult<Response> {
     household_in_scope(&state, ctx.user()?, id).await?;
     let mut tx = state.db.begin().await?;
+    let before = sqlx::query(
+        "SELECT member_id, kind, item, monthly, months FROM member_incomes WHERE id = $1 AND member_id IN \
+         (SELECT id FROM members WHERE household_id = $2)",
+    )
+    .bind(iid)
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .map(|r| -> Result<serde_json::Value, sqlx::Error> {
+        Ok(json!({
+            "member": r.try_get::<i64, _>("member_id")?,
+            "kind": r.try_get::<String, _>("kind")?,
+            "item": r.try_get::<String, _>("item")?,
+            "monthly": Fen(r.try_get("monthly")?).to_yuan_string(),
+            "months": r.try_get::<i64, _>("months")?,
+        }))
+    })
+    .transpose()?;
     let affected = sqlx::query(
         "DELETE FROM member_incomes WHERE id = $1 AND member_id IN \
                  (SELECT id FROM members WHERE household_id = $2)",
@@ -450,7 +492,7 @@ async fn income_delete(
         tx,
         affected,
         "household.income_delete",
-        json!({ "income": iid }),
+        json!({ "income": iid, "before": before }),
     )
     .await?;
     Ok(back(id, "删除收入"))
@@ -533,6 +575,22 @@ async fn asset_delete(
 ) -> AppResult<Response> {
     household_in_scope(&state, ctx.user()?, id).await?;
     let mut tx = state.db.begin().await?;
+    let before = sqlx::query(
+        "SELECT kind, detail, value, operating FROM household_assets WHERE id = $1 AND household_id = $2",
+    )
+    .bind(aid)
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .map(|r| -> Result<serde_json::Value, sqlx::Error> {
+        Ok(json!({
+            "kind": r.try_get::<String, _>("kind")?,
+            "detail": r.try_get::<String, _>("detail")?,
+            "value": Fen(r.try_get("value")?).to_yuan_string(),
+            "operating": is_set(r.try_get("operating")?),
+        }))
+    })
+    .transpose()?;
     let affected = sqlx::query("DELETE FROM household_assets WHERE id = $1 AND household_id = $2")
         .bind(aid)
         .bind(id)
@@ -546,7 +604,7 @@ async fn asset_delete(
         tx,
         affected,
         "household.asset_delete",
-        json!({ "asset": aid }),
+        json!({ "asset": aid, "before": before }),
     )
     .await?;
     Ok(back(id, "删除财产"))

@@ -1180,6 +1180,19 @@ async fn register_edits_feed_the_rules(backend: Backend) {
     .try_get(0)
     .unwrap();
     assert_eq!(audited, 5);
+    // The audit keeps the facts before and after a change.
+    let details: String = sqlx::query(
+        "SELECT details FROM audit_log WHERE action = 'household.member_update' AND object_id = $1",
+    )
+    .bind(h.to_string())
+    .fetch_one(t.database().pool())
+    .await
+    .unwrap()
+    .try_get(0)
+    .unwrap();
+    let details: serde_json::Value = serde_json::from_str(&details).unwrap();
+    assert_eq!(details["before"]["work_capacity"], "full", "{details}");
+    assert_eq!(details["after"]["work_capacity"], "lost", "{details}");
     // A newborn is added, then moves out with the mother's family: members change.
     let baby = id("2026-10-01", 55);
     let r = t
