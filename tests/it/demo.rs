@@ -9,7 +9,8 @@ use crate::on_both_backends;
 
 on_both_backends!(
     demo_is_deterministic_per_seed,
-    demo_refuses_a_non_empty_database
+    demo_refuses_a_non_empty_database,
+    demo_covers_every_workflow_state_and_program,
 );
 
 async fn dump(t: &TestApp) -> Vec<String> {
@@ -72,5 +73,56 @@ async fn demo_refuses_a_non_empty_database(backend: Backend) {
     let err = build(&t, DemoOptions::default()).await.unwrap_err();
     assert!(matches!(err, DemoError::NotEmpty(n) if n == before));
     assert_eq!(store::count(t.database()).await.unwrap(), before);
+    t.finish().await;
+}
+
+/// The demo city gives every page something to show: cases in each state of the
+/// workflow, both programs, open 先行救助 grants and reviews falling due.
+async fn demo_covers_every_workflow_state_and_program(backend: Backend) {
+    use sqlx::Row;
+    let t = TestApp::start(backend).await;
+    build(&t, DemoOptions::default()).await.unwrap();
+    let count = |sql: &'static str| {
+        let pool = t.database().pool().clone();
+        async move {
+            sqlx::query(sql)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+                .try_get::<i64, _>(0)
+                .unwrap()
+        }
+    };
+    for status in [
+        "submitted",
+        "accepted",
+        "investigating",
+        "reviewed",
+        "notice",
+        "active",
+        "rejected",
+        "refused",
+        "exited",
+    ] {
+        let n: i64 = sqlx::query("SELECT COUNT(*) FROM cases WHERE status = $1")
+            .bind(status)
+            .fetch_one(t.database().pool())
+            .await
+            .unwrap()
+            .try_get(0)
+            .unwrap();
+        assert!(n > 0, "no demo case in state {status}");
+    }
+    assert!(
+        count("SELECT COUNT(*) FROM cases WHERE program = 'tekun' AND status = 'active'").await > 0
+    );
+    assert!(count("SELECT COUNT(*) FROM cases WHERE close_relative = 1").await > 0);
+    assert!(count("SELECT COUNT(*) FROM member_incomes").await > 0);
+    assert!(
+        count("SELECT COUNT(*) FROM temporary_grants WHERE advance = 1 AND completed_on IS NULL")
+            .await
+            > 0
+    );
+    assert!(count("SELECT COUNT(*) FROM case_objections").await > 0);
     t.finish().await;
 }
