@@ -35,6 +35,11 @@ pub struct ActInput {
     pub recommend: String,
     #[serde(default)]
     pub exit_reason: String,
+    /// "1": the investigation found a close relative of staff or a committee member.
+    #[serde(default)]
+    pub close_relative: String,
+    #[serde(default)]
+    pub close_relative_note: String,
 }
 
 /// What the action did, for the page's message.
@@ -140,6 +145,18 @@ pub async fn act(state: &AppState, ctx: &Ctx, id: i64, input: &ActInput) -> AppR
                     "入户调查记录、信息核对结果：各最多 2000 个字。".to_string(),
                 ));
             }
+            if input.close_relative == "1" && !c.close_relative {
+                let note = input.close_relative_note.trim();
+                if note.is_empty() || note.chars().count() > 200 {
+                    return Err(AppError::Invalid(
+                        "近亲属说明：请写明与哪位民政工作人员或村（居）委会成员是何种亲属关系（200 字以内）。"
+                            .to_string(),
+                    ));
+                }
+                // Found by the investigation: filed (备案) and sent to the district review.
+                c.close_relative = true;
+                c.close_relative_note = Some(note.to_string());
+            }
             c.visit_record = Some(visit.to_string());
             c.verification_record = Some(verification.to_string());
             c.has_supporter = input.has_supporter == "1";
@@ -226,8 +243,8 @@ pub async fn act(state: &AppState, ctx: &Ctx, id: i64, input: &ActInput) -> AppR
         "UPDATE cases SET status = $1, accepted_on = $2, due_on = $3, extended = $4, visit_record = $5, \
          verification_record = $6, has_supporter = $7, recommend = $8, notice_from = $9, notice_until = $10, \
          district_reviewed = $11, approved_on = $12, exited_on = $13, exit_reason = $14, monthly_amount = $15, \
-         covered_persons = $16, explanation = $17, next_review_on = $18, marginal = $19, version = version + 1 \
-         WHERE id = $20 AND version = $21",
+         covered_persons = $16, explanation = $17, next_review_on = $18, marginal = $19, close_relative = $20, close_relative_note = $21, \
+         version = version + 1 WHERE id = $22 AND version = $23",
     )
     .bind(c.status.code())
     .bind(c.accepted_on.clone())
@@ -252,6 +269,8 @@ pub async fn act(state: &AppState, ctx: &Ctx, id: i64, input: &ActInput) -> AppR
     )
     .bind(c.next_review_on.clone())
     .bind(flag(c.marginal))
+    .bind(flag(c.close_relative))
+    .bind(c.close_relative_note.clone())
     .bind(id)
     .bind(case.version)
     .execute(&mut *tx)

@@ -666,6 +666,49 @@ async fn close_relatives_need_district_review(backend: Backend) {
         "{w}"
     );
     assert_eq!(act(&t, &s.approver, case, "approve", &[]).await, 409);
+    // Found by the investigation on another application: flagged and filed too.
+    let mut other = family_form();
+    set(&mut other, "m0_id", &id("1960-06-06", 61));
+    set(&mut other, "m1_id", &id("1962-06-06", 62));
+    set(&mut other, "m2_id", &id("1999-06-06", 63));
+    let found = apply_online(&t, &other).await;
+    assert_eq!(act(&t, &s.street, found, "accept", &[]).await, 303);
+    assert_eq!(
+        act(
+            &t,
+            &s.community,
+            found,
+            "investigate",
+            &[
+                ("visit_record", "入户"),
+                ("verification_record", "无异常"),
+                ("close_relative", "1")
+            ]
+        )
+        .await,
+        422,
+        "the relationship must be described"
+    );
+    assert_eq!(
+        act(
+            &t,
+            &s.community,
+            found,
+            "investigate",
+            &[
+                ("visit_record", "入户"),
+                ("verification_record", "无异常"),
+                ("close_relative", "1"),
+                ("close_relative_note", "其女为社区居委会委员")
+            ]
+        )
+        .await,
+        303
+    );
+    assert_eq!(
+        case_field(&t, found, "close_relative").await.as_deref(),
+        Some("1")
+    );
     // The street cannot do the district's review.
     assert_eq!(act(&t, &s.street, case, "district_review", &[]).await, 403);
     assert_eq!(
