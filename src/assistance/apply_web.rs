@@ -46,6 +46,11 @@ pub fn routes() -> Routes {
             Access::Perm("assistance:case:create"),
             counter_submit,
         )
+        .post(
+            "/api/v1/applications",
+            Access::Perm("assistance:case:create"),
+            api_submit,
+        )
 }
 
 /// A community to choose, under its street.
@@ -537,4 +542,34 @@ async fn status_submit(
         None => page.error = not_found,
     }
     render(page)
+}
+
+/// The counter application through the API: the same fields as the form, as a JSON
+/// object of strings. Problems come back as a 422 with every field's message.
+async fn api_submit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    axum::Json(values): axum::Json<HashMap<String, String>>,
+) -> AppResult<Response> {
+    let user = ctx.user()?.clone();
+    let parsed = application::parse(&values, &|c| user.scope().contains(c), state.clock.today());
+    let errors = match parsed {
+        Ok(app) => match submit(&state, &ctx, &app, "counter", true).await {
+            Ok(created) => {
+                return Ok(axum::Json(serde_json::json!({
+                    "case_id": created.case_id,
+                    "reference": created.reference,
+                }))
+                .into_response());
+            }
+            Err(Refused::Form(e)) => e,
+            Err(Refused::Other(e)) => return Err(e),
+        },
+        Err(e) => e,
+    };
+    Ok((
+        StatusCode::UNPROCESSABLE_ENTITY,
+        axum::Json(serde_json::json!({ "errors": errors })),
+    )
+        .into_response())
 }

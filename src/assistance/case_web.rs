@@ -41,6 +41,11 @@ pub fn routes() -> Routes {
             objection_resolve,
         )
         .get("/api/v1/cases/{id}", READ, api_case)
+        .post(
+            "/api/v1/cases/{id}/objections",
+            Access::Perm("assistance:objection:record"),
+            api_objection,
+        )
         .post("/api/v1/cases/{id}/actions", READ, api_act)
 }
 
@@ -617,4 +622,14 @@ async fn resolve_objection(
     .map_err(AppError::audit)?;
     tx.commit().await?;
     Ok(())
+}
+
+async fn api_objection(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Json(form): Json<ObjectionForm>,
+) -> AppResult<Json<serde_json::Value>> {
+    add_objection(&state, &ctx, id, &form).await?;
+    Ok(Json(json!({ "case_id": id, "recorded": true })))
 }

@@ -21,11 +21,17 @@ use crate::error::{AppError, AppResult};
 use crate::money::Fen;
 
 pub fn routes() -> Routes {
-    Routes::new().post(
-        "/assistance/cases/{id}/review",
-        Access::Perm("assistance:case:recheck"),
-        review_form,
-    )
+    Routes::new()
+        .post(
+            "/assistance/cases/{id}/review",
+            Access::Perm("assistance:case:recheck"),
+            review_form,
+        )
+        .post(
+            "/api/v1/cases/{id}/review",
+            Access::Perm("assistance:case:recheck"),
+            api_review,
+        )
 }
 
 #[derive(Serialize)]
@@ -64,7 +70,7 @@ pub async fn reviews_of(state: &AppState, case_id: i64) -> AppResult<Vec<ReviewR
     Ok(out)
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 pub struct ReviewInput {
     pub version: i64,
     /// "1": the household is above the line because a member found work.
@@ -77,7 +83,7 @@ pub struct ReviewInput {
     pub note: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Reviewed {
     pub outcome: &'static str,
     pub monthly_amount: String,
@@ -293,4 +299,13 @@ async fn review_form(
         crate::web::encode_query(&format!("复核（{}）", r.outcome))
     ))
     .into_response())
+}
+
+async fn api_review(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    axum::Json(input): axum::Json<ReviewInput>,
+) -> AppResult<axum::Json<Reviewed>> {
+    Ok(axum::Json(review(&state, &ctx, id, &input).await?))
 }

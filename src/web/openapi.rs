@@ -60,6 +60,21 @@ const SUMMARIES: &[(&str, &str, &str)] = &[
         "/api/v1/assistance-lists",
         "专项名单：list=close_relative 近亲属备案，list=marginal 低保边缘家庭",
     ),
+    (
+        "POST",
+        "/api/v1/applications",
+        "窗口受理申请：字段同申请表（community、program、m0_name、m0_id…），值均为字符串；有误时 422 列出全部问题",
+    ),
+    (
+        "POST",
+        "/api/v1/cases/{id}/review",
+        "复核在保案件：按当日情况和政策重新核算，维持、提高、降低、渐退或停保",
+    ),
+    (
+        "POST",
+        "/api/v1/cases/{id}/objections",
+        "登记公示异议（content、received_on）",
+    ),
     ("GET", "/api/v1/openapi.json", "本文档"),
 ];
 
@@ -70,7 +85,7 @@ fn tag_of(path: &str) -> &'static str {
         "users" => "admin",
         "audit" => "audit",
         "regions" => "regions",
-        "households" | "cases" | "workbench" | "assistance-lists" => "assistance",
+        "households" | "cases" | "workbench" | "assistance-lists" | "applications" => "assistance",
         _ => "meta",
     }
 }
@@ -193,6 +208,19 @@ pub fn document(table: &[RouteInfo]) -> OpenApi {
                     .build(),
             );
         }
+        if route.path == "/api/v1/cases/{id}/review" {
+            op = op.request_body(Some(
+                RequestBodyBuilder::new()
+                    .content(
+                        "application/json",
+                        ContentBuilder::new()
+                            .schema(Some(schema_ref("ReviewInput")))
+                            .build(),
+                    )
+                    .required(Some(utoipa::openapi::Required::True))
+                    .build(),
+            ));
+        }
         if route.method == "POST" && route.path.starts_with("/api/v1/cases") {
             op = op
                 .response(
@@ -213,6 +241,8 @@ pub fn document(table: &[RouteInfo]) -> OpenApi {
     let components = ComponentsBuilder::new()
         .schema_from::<crate::assistance::transitions::ActInput>()
         .schema_from::<crate::assistance::transitions::Acted>()
+        .schema_from::<crate::assistance::review::ReviewInput>()
+        .schema_from::<crate::assistance::review::Reviewed>()
         .security_scheme(
             "session",
             SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(

@@ -167,6 +167,29 @@ impl Staff {
     }
 }
 
+/// From 受理 to 公示 (the case already accepted).
+async fn to_notice_from_accepted(t: &TestApp, s: &Staff, case: i64) {
+    assert_eq!(
+        act(
+            t,
+            &s.community,
+            case,
+            "investigate",
+            &[
+                ("visit_record", "入户"),
+                ("verification_record", "核对无异常")
+            ],
+        )
+        .await,
+        303
+    );
+    assert_eq!(
+        act(t, &s.street, case, "opinion", &[("recommend", "yes")]).await,
+        303
+    );
+    assert_eq!(act(t, &s.street, case, "publish", &[]).await, 303);
+}
+
 /// Drives a case from 申请 to 公示 with the street's "agree" opinion.
 async fn to_notice(t: &TestApp, s: &Staff, case: i64) {
     assert_eq!(act(t, &s.street, case, "accept", &[]).await, 303);
@@ -1046,6 +1069,51 @@ async fn json_api_acts_with_the_same_rules(backend: Backend) {
             .any(|a| a["code"] == "investigate"),
         "{v}"
     );
+    // A counter application through the API: the form's fields as a JSON object.
+    let post_json = |session: &Session, path: &str, body: serde_json::Value| {
+        axum::http::Request::post(path.to_string())
+            .header("content-type", "application/json")
+            .header("cookie", &session.cookie)
+            .header("x-csrf-token", &session.csrf)
+            .body(axum::body::Body::from(body.to_string()))
+            .unwrap()
+    };
+    let mut fields: serde_json::Map<String, serde_json::Value> = family_form()
+        .into_iter()
+        .map(|(k, v)| (k, v.into()))
+        .collect();
+    fields.insert("m0_id".into(), id("1955-05-05", 91).into());
+    fields.insert("m1_id".into(), id("1956-05-05", 92).into());
+    fields.insert("m2_id".into(), "123".into());
+    let r = t
+        .request(post_json(
+            &s.street,
+            "/api/v1/applications",
+            serde_json::Value::Object(fields.clone()),
+        ))
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert_eq!(r.json()["errors"][0]["field"], "m2_id", "{}", r.body);
+    fields.insert("m2_id".into(), id("1990-05-05", 93).into());
+    let r = t
+        .request(post_json(
+            &s.street,
+            "/api/v1/applications",
+            serde_json::Value::Object(fields),
+        ))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["reference"].as_str().unwrap().len(), 14);
+    // Objections during the notice, through the API.
+    to_notice_from_accepted(&t, &s, case).await;
+    let r = t
+        .request(post_json(
+            &s.community,
+            &format!("/api/v1/cases/{case}/objections"),
+            serde_json::json!({"content": "反映有营运车辆"}),
+        ))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
     t.finish().await;
 }
 
