@@ -1,10 +1,12 @@
 //! Reading a ledger file into rows of cells, whatever it is: XLSX/XLS/ODS (calamine) or
 //! CSV (UTF-8 with or without BOM, or GB18030). Row numbers are the ones the user sees.
 
+use std::borrow::Cow;
 use std::io::Cursor;
 
 use chrono::NaiveDate;
 
+use super::text::CsvRecords;
 use super::{ImportError, RowError, decode_text, read_csv_records};
 
 /// One cell as the file holds it.
@@ -36,6 +38,70 @@ impl Cell {
             Cell::Number(n) => n.to_string(),
             Cell::Date(d) => d.to_string(),
             Cell::Bool(b) => if *b { "是" } else { "否" }.to_string(),
+        }
+    }
+}
+
+/// A cell borrowed from a sheet or from a CSV record, so that reading a row allocates
+/// nothing for the cells it only checks.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum CellRef<'a> {
+    Empty,
+    /// Trimmed, never empty.
+    Text(&'a str),
+    Number(f64),
+    Date(NaiveDate),
+    Bool(bool),
+}
+
+impl<'a> CellRef<'a> {
+    fn of(cell: &'a Cell) -> CellRef<'a> {
+        match cell {
+            Cell::Empty => CellRef::Empty,
+            Cell::Text(t) => CellRef::text(t),
+            Cell::Number(n) => CellRef::Number(*n),
+            Cell::Date(d) => CellRef::Date(*d),
+            Cell::Bool(b) => CellRef::Bool(*b),
+        }
+    }
+
+    fn text(field: &'a str) -> CellRef<'a> {
+        let t = field.trim();
+        if t.is_empty() {
+            CellRef::Empty
+        } else {
+            CellRef::Text(t)
+        }
+    }
+
+    fn is_empty(self) -> bool {
+        matches!(self, CellRef::Empty)
+    }
+
+    /// The cell as text, as `Cell::display` shows it; borrowed when it is text.
+    fn display(self) -> Cow<'a, str> {
+        match self {
+            CellRef::Empty => Cow::Borrowed(""),
+            CellRef::Text(t) => Cow::Borrowed(t),
+            CellRef::Number(n) => Cow::Owned(Cell::Number(n).display()),
+            CellRef::Date(d) => Cow::Owned(d.to_string()),
+            CellRef::Bool(b) => Cow::Borrowed(if b { "是" } else { "否" }),
+        }
+    }
+}
+
+/// The cells of one row: a row of a sheet read whole, or a CSV record read in place.
+#[derive(Clone, Copy, Debug)]
+pub enum RowCells<'a> {
+    Cells(&'a [Cell]),
+    Fields(&'a csv::StringRecord),
+}
+
+impl<'a> RowCells<'a> {
+    fn get(self, position: usize) -> CellRef<'a> {
+        match self {
+            RowCells::Cells(cells) => cells.get(position).map_or(CellRef::Empty, CellRef::of),
+            RowCells::Fields(record) => record.get(position).map_or(CellRef::Empty, CellRef::text),
         }
     }
 }
@@ -79,6 +145,107 @@ pub fn read_sheet(file_name: &str, bytes: &[u8]) -> Result<Sheet, ImportError> {
             })
             .collect();
         Ok(Sheet { rows })
+    }
+}
+
+/// A ledger file opened for reading row by row: a workbook is read whole (calamine reads
+/// a sheet at once), a CSV file is decoded and then read one record at a time.
+pub enum Source<'b> {
+    Sheet(Sheet),
+    Text(Cow<'b, str>),
+}
+
+/// Opens a file by its name and content (see `read_sheet`).
+pub fn open_source<'b>(file_name: &str, bytes: &'b [u8]) -> Result<Source<'b>, ImportError> {
+    if is_spreadsheet(file_name, bytes) {
+        Ok(Source::Sheet(read_workbook(bytes)?))
+    } else {
+        Ok(Source::Text(decode_text(bytes)?))
+    }
+}
+
+impl Source<'_> {
+    /// Finds the header (see `find_header`) and returns the data rows below it.
+    pub fn rows(&self, columns: &[Column]) -> Result<(Header, Rows<'_>), ImportError> {
+        match self {
+            Source::Sheet(sheet) => {
+                let (header, first) = find_header(sheet, columns)?;
+                Ok((
+                    header,
+                    Rows {
+                        held: HeldRows::Borrowed(&sheet.rows),
+                        next: first,
+                        csv: None,
+                    },
+                ))
+            }
+            Source::Text(text) => {
+                let mut records = CsvRecords::new(text);
+                let mut head = Vec::new();
+                while head.len() < 10 {
+                    let Some((line, record)) = records.next_record()? else {
+                        break;
+                    };
+                    let cells = record
+                        .iter()
+                        .map(|f| match f.trim() {
+                            "" => Cell::Empty,
+                            t => Cell::Text(t.to_string()),
+                        })
+                        .collect();
+                    head.push((line, cells));
+                }
+                let head = Sheet { rows: head };
+                let (header, first) = find_header(&head, columns)?;
+                Ok((
+                    header,
+                    Rows {
+                        held: HeldRows::Owned(head.rows),
+                        next: first,
+                        csv: Some(records),
+                    },
+                ))
+            }
+        }
+    }
+}
+
+enum HeldRows<'s> {
+    Borrowed(&'s [(usize, Vec<Cell>)]),
+    Owned(Vec<(usize, Vec<Cell>)>),
+}
+
+/// The data rows of a `Source`, one at a time (blank rows skipped).
+pub struct Rows<'s> {
+    /// Rows already read: the whole sheet of a workbook, or the first rows of a CSV file
+    /// (read to find the header).
+    held: HeldRows<'s>,
+    next: usize,
+    csv: Option<CsvRecords<'s>>,
+}
+
+impl Rows<'_> {
+    fn held(&self) -> &[(usize, Vec<Cell>)] {
+        match &self.held {
+            HeldRows::Borrowed(rows) => rows,
+            HeldRows::Owned(rows) => rows,
+        }
+    }
+
+    /// The next row and its number as the user sees it; `None` at the end.
+    pub fn next_row(&mut self) -> Result<Option<(usize, RowCells<'_>)>, ImportError> {
+        if self.next < self.held().len() {
+            let at = self.next;
+            self.next += 1;
+            let (row, cells) = &self.held()[at];
+            return Ok(Some((*row, RowCells::Cells(cells))));
+        }
+        match &mut self.csv {
+            Some(csv) => Ok(csv
+                .next_record()?
+                .map(|(line, record)| (line, RowCells::Fields(record)))),
+            None => Ok(None),
+        }
     }
 }
 
@@ -136,15 +303,13 @@ pub struct Column {
 /// Where each known column sits in the file.
 pub struct Header {
     pub row: usize,
-    positions: Vec<(usize, usize)>,
+    /// For each known column (by its index in the ledger's list), its position in the file.
+    positions: Vec<Option<usize>>,
 }
 
 impl Header {
     fn position(&self, column: usize) -> Option<usize> {
-        self.positions
-            .iter()
-            .find(|(c, _)| *c == column)
-            .map(|(_, p)| *p)
+        self.positions.get(column).copied().flatten()
     }
 }
 
@@ -188,7 +353,17 @@ pub fn find_header(sheet: &Sheet, columns: &[Column]) -> Result<(Header, usize),
     if !missing.is_empty() {
         return Err(ImportError::Rejected(missing));
     }
-    Ok((Header { row, positions }, index + 1))
+    let mut by_column = vec![None; columns.len()];
+    for (column, position) in positions {
+        by_column[column] = Some(position);
+    }
+    Ok((
+        Header {
+            row,
+            positions: by_column,
+        },
+        index + 1,
+    ))
 }
 
 fn required_names(columns: &[Column]) -> String {
@@ -203,16 +378,45 @@ fn required_names(columns: &[Column]) -> String {
 /// One data row, with typed readers that record errors against the row and column.
 pub struct RowReader<'a> {
     pub row: usize,
-    cells: &'a [Cell],
+    cells: RowCells<'a>,
     header: &'a Header,
     columns: &'a [Column],
     pub errors: Vec<RowError>,
+}
+
+/// `2026-07-15` read without the allocations of the general date parser (the form every
+/// export and most files use); anything else goes to `calendar::parse_date`.
+fn parse_date(text: &str) -> Option<NaiveDate> {
+    let b = text.as_bytes();
+    let digits = |r: std::ops::Range<usize>| {
+        b[r].iter().try_fold(0u32, |n, &d| {
+            d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
+        })
+    };
+    if b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && let (Some(y), Some(m), Some(d)) = (digits(0..4), digits(5..7), digits(8..10))
+    {
+        return NaiveDate::from_ymd_opt(i32::try_from(y).ok()?, m, d);
+    }
+    crate::calendar::parse_date(text)
 }
 
 impl<'a> RowReader<'a> {
     pub fn new(
         row: usize,
         cells: &'a [Cell],
+        header: &'a Header,
+        columns: &'a [Column],
+    ) -> RowReader<'a> {
+        RowReader::over(row, RowCells::Cells(cells), header, columns)
+    }
+
+    /// A reader over the cells of a row of a `Rows`.
+    pub fn over(
+        row: usize,
+        cells: RowCells<'a>,
         header: &'a Header,
         columns: &'a [Column],
     ) -> RowReader<'a> {
@@ -225,11 +429,11 @@ impl<'a> RowReader<'a> {
         }
     }
 
-    fn cell(&self, column: usize) -> &Cell {
-        self.header
-            .position(column)
-            .and_then(|p| self.cells.get(p))
-            .unwrap_or(&Cell::Empty)
+    fn cell(&self, column: usize) -> CellRef<'a> {
+        match self.header.position(column) {
+            Some(p) => self.cells.get(p),
+            None => CellRef::Empty,
+        }
     }
 
     fn name(&self, column: usize) -> &'static str {
@@ -237,13 +441,18 @@ impl<'a> RowReader<'a> {
     }
 
     pub fn fail(&mut self, column: usize, reason: impl Into<String>) {
-        let value = self.cell(column).display();
+        let value = self.cell(column).display().into_owned();
         self.errors
             .push(RowError::new(self.row, self.name(column), value, reason));
     }
 
     /// The trimmed text, or `None` (an error when the column is required).
     pub fn text(&mut self, column: usize) -> Option<String> {
+        self.str(column).map(Cow::into_owned)
+    }
+
+    /// As `text`, borrowed from the row where it can be.
+    pub fn str(&mut self, column: usize) -> Option<Cow<'a, str>> {
         let cell = self.cell(column);
         if cell.is_empty() {
             if self.columns[column].required {
@@ -257,25 +466,30 @@ impl<'a> RowReader<'a> {
     /// A code that must be text (ID numbers, division codes, USCC): a numeric cell has
     /// lost digits in Excel and is refused with a message that says so.
     pub fn code(&mut self, column: usize) -> Option<String> {
-        if let Cell::Number(_) = self.cell(column) {
+        self.code_str(column).map(Cow::into_owned)
+    }
+
+    /// As `code`, borrowed from the row where it can be.
+    pub fn code_str(&mut self, column: usize) -> Option<Cow<'a, str>> {
+        if let CellRef::Number(_) = self.cell(column) {
             self.fail(
                 column,
                 "在 Excel 中被存成了数字，可能已丢失位数；请把该列设为「文本」格式后重新填写",
             );
             return None;
         }
-        self.text(column)
+        self.str(column)
     }
 
     pub fn date(&mut self, column: usize) -> Option<NaiveDate> {
-        match self.cell(column).clone() {
-            Cell::Date(d) => Some(d),
-            cell if cell.is_empty() => {
-                self.text(column);
+        match self.cell(column) {
+            CellRef::Date(d) => Some(d),
+            CellRef::Empty => {
+                self.str(column);
                 None
             }
             cell => {
-                let parsed = crate::calendar::parse_date(&cell.display());
+                let parsed = parse_date(&cell.display());
                 if parsed.is_none() {
                     self.fail(
                         column,
@@ -288,8 +502,8 @@ impl<'a> RowReader<'a> {
     }
 
     pub fn money(&mut self, column: usize) -> Option<crate::money::Fen> {
-        match self.cell(column).clone() {
-            Cell::Number(n) => {
+        match self.cell(column) {
+            CellRef::Number(n) => {
                 let fen = (n * 100.0).round();
                 if (n * 100.0 - fen).abs() > 1e-6 || !fen.is_finite() {
                     self.fail(column, "金额最多两位小数");
@@ -297,8 +511,8 @@ impl<'a> RowReader<'a> {
                 }
                 Some(crate::money::Fen(fen as i64))
             }
-            cell if cell.is_empty() => {
-                self.text(column);
+            CellRef::Empty => {
+                self.str(column);
                 None
             }
             cell => match crate::money::Fen::parse_yuan(&cell.display()) {
@@ -312,13 +526,13 @@ impl<'a> RowReader<'a> {
     }
 
     pub fn yes_no(&mut self, column: usize) -> Option<bool> {
-        match self.cell(column).clone() {
-            Cell::Bool(b) => Some(b),
-            cell if cell.is_empty() => {
-                self.text(column);
+        match self.cell(column) {
+            CellRef::Bool(b) => Some(b),
+            CellRef::Empty => {
+                self.str(column);
                 None
             }
-            cell => match cell.display().as_str() {
+            cell => match cell.display().as_ref() {
                 "是" => Some(true),
                 "否" => Some(false),
                 _ => {
@@ -330,11 +544,10 @@ impl<'a> RowReader<'a> {
     }
 
     pub fn count(&mut self, column: usize) -> Option<i64> {
-        let cell = self.cell(column).clone();
-        let value = match &cell {
-            Cell::Number(n) if n.fract() == 0.0 => Some(*n as i64),
-            cell if cell.is_empty() => {
-                self.text(column);
+        let value = match self.cell(column) {
+            CellRef::Number(n) if n.fract() == 0.0 => Some(n as i64),
+            CellRef::Empty => {
+                self.str(column);
                 return None;
             }
             cell => cell.display().parse::<i64>().ok(),
@@ -347,12 +560,19 @@ impl<'a> RowReader<'a> {
 
     /// One of the listed values.
     pub fn choice(&mut self, column: usize, options: &[&str]) -> Option<String> {
-        let text = self.text(column)?;
-        if options.contains(&text.as_str()) {
-            Some(text)
-        } else {
-            self.fail(column, format!("应为以下之一：{}", options.join("、")));
-            None
+        self.choice_index(column, options)
+            .map(|i| options[i].to_string())
+    }
+
+    /// As `choice`, giving the position of the value among the options.
+    pub fn choice_index(&mut self, column: usize, options: &[&str]) -> Option<usize> {
+        let text = self.str(column)?;
+        match options.iter().position(|o| *o == text) {
+            Some(i) => Some(i),
+            None => {
+                self.fail(column, format!("应为以下之一：{}", options.join("、")));
+                None
+            }
         }
     }
 }
@@ -426,6 +646,55 @@ mod tests {
         assert!(r.errors[0].reason.contains("文本"));
         assert_eq!(r.date(2), NaiveDate::from_ymd_opt(2026, 7, 1));
         assert_eq!(r.money(3), Some(crate::money::Fen(100_000)));
+    }
+
+    #[test]
+    fn the_quick_date_reader_agrees_with_the_general_one() {
+        for text in [
+            "2026-07-15",
+            "2026-7-15",
+            "2026/07/15",
+            "2026年7月15日",
+            "20260715",
+            "2026-02-30",
+            "2026-13-01",
+            "2026-00-10",
+            "0000-01-01",
+            "2026-07-1x",
+            "2026-07-15 ",
+            "２０２６-07-15",
+        ] {
+            assert_eq!(
+                parse_date(text),
+                crate::calendar::parse_date(text),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn csv_rows_are_streamed_after_the_header_with_their_line_numbers() {
+        let csv = "\u{feff}标题行,,\n姓名,身份证号,救助日期\n\n王五, 11010519491231002X ,2026/7/15\n,,\n李四,,2026-07-01\n";
+        let source = open_source("a.csv", csv.as_bytes()).unwrap();
+        let (header, mut rows) = source.rows(&COLUMNS).unwrap();
+        assert_eq!(header.row, 2);
+        let mut seen = Vec::new();
+        while let Some((row, cells)) = rows.next_row().unwrap() {
+            let mut r = RowReader::over(row, cells, &header, &COLUMNS);
+            seen.push((row, r.code(0), r.date(2)));
+            assert_eq!(r.errors.len(), usize::from(row == 6), "{:?}", r.errors);
+        }
+        assert_eq!(
+            seen,
+            vec![
+                (
+                    4,
+                    Some("11010519491231002X".to_string()),
+                    NaiveDate::from_ymd_opt(2026, 7, 15)
+                ),
+                (6, None, NaiveDate::from_ymd_opt(2026, 7, 1)),
+            ]
+        );
     }
 
     #[test]

@@ -19,41 +19,91 @@ pub fn decode_text(bytes: &[u8]) -> Result<Cow<'_, str>, ImportError> {
 /// Splits CSV text into records, each with the line number where it starts. Blank rows
 /// are skipped; fields are trimmed.
 pub fn read_csv_records(text: &str) -> Result<Vec<(usize, Vec<String>)>, ImportError> {
-    // The csv crate does not count blank lines in `Position::line`, so line numbers are
-    // taken from byte offsets: a caseworker looks the row up by the number we print.
-    let newlines: Vec<usize> = text.match_indices('\n').map(|(i, _)| i).collect();
-    // A record's position is where the reader stood, i.e. before any blank lines that
-    // precede it; step over those first.
-    let line_of = |byte: u64| {
-        let mut at = byte as usize;
-        while matches!(text.as_bytes().get(at), Some(b'\n' | b'\r')) {
-            at += 1;
-        }
-        newlines.partition_point(|&nl| nl < at) + 1
-    };
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
+    let mut records = CsvRecords::new(text);
     let mut out = Vec::new();
-    for record in reader.records() {
-        let record = record.map_err(|e| {
-            let line = e.position().map(|p| line_of(p.byte())).unwrap_or(0);
-            ImportError::Rejected(vec![super::RowError::new(
-                line,
-                "(整行)",
-                "",
-                "CSV 格式错误（引号不成对或字段被截断），请检查该行",
-            )])
-        })?;
-        let line = record.position().map(|p| line_of(p.byte())).unwrap_or(0);
-        if record.iter().all(|f| f.is_empty()) {
-            continue;
-        }
-        out.push((line, record.iter().map(str::to_string).collect()));
+    while let Some((line, record)) = records.next_record()? {
+        out.push((line, record.iter().map(|f| f.trim().to_string()).collect()));
     }
     Ok(out)
+}
+
+/// CSV records read one at a time into one reused buffer, each with the line number where
+/// it starts, blank rows skipped: a million-row file is never held as a million rows of
+/// strings. Fields come untrimmed (trimming is free on a borrowed field, while the csv
+/// crate's own trimming copies every record).
+pub struct CsvRecords<'t> {
+    text: &'t str,
+    reader: csv::Reader<&'t [u8]>,
+    record: csv::StringRecord,
+    /// Newlines counted in `text[..counted]`.
+    counted: usize,
+    newlines: usize,
+}
+
+impl<'t> CsvRecords<'t> {
+    pub fn new(text: &'t str) -> CsvRecords<'t> {
+        CsvRecords {
+            text,
+            reader: csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .from_reader(text.as_bytes()),
+            record: csv::StringRecord::new(),
+            counted: 0,
+            newlines: 0,
+        }
+    }
+
+    /// The line (1-based) of a record that the reader reached at `byte`. The csv crate
+    /// does not count blank lines in `Position::line`, so lines are counted from byte
+    /// offsets: a caseworker looks the row up by the number we print. A record's position
+    /// is where the reader stood, i.e. before any blank lines that precede it; those are
+    /// stepped over first. Positions only grow, so each byte is scanned once.
+    fn line_at(&mut self, byte: u64) -> usize {
+        let bytes = self.text.as_bytes();
+        let mut at = usize::try_from(byte).unwrap_or(usize::MAX).min(bytes.len());
+        while matches!(bytes.get(at), Some(b'\n' | b'\r')) {
+            at += 1;
+        }
+        if at > self.counted {
+            self.newlines += bytes[self.counted..at]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count();
+            self.counted = at;
+        }
+        self.newlines + 1
+    }
+
+    /// The next record that is not blank, with its line number; `None` at the end.
+    pub fn next_record(&mut self) -> Result<Option<(usize, &csv::StringRecord)>, ImportError> {
+        loop {
+            match self.reader.read_record(&mut self.record) {
+                Ok(false) => return Ok(None),
+                Ok(true) => {}
+                Err(e) => {
+                    let line = match e.position() {
+                        Some(p) => self.line_at(p.byte()),
+                        None => 0,
+                    };
+                    return Err(ImportError::Rejected(vec![super::RowError::new(
+                        line,
+                        "(整行)",
+                        "",
+                        "CSV 格式错误（引号不成对或字段被截断），请检查该行",
+                    )]));
+                }
+            }
+            if self.record.iter().all(|f| f.trim().is_empty()) {
+                continue;
+            }
+            let line = match self.record.position().map(|p| p.byte()) {
+                Some(byte) => self.line_at(byte),
+                None => 0,
+            };
+            return Ok(Some((line, &self.record)));
+        }
+    }
 }
 
 #[cfg(test)]
@@ -73,5 +123,24 @@ mod tests {
         let lines: Vec<usize> = rows.iter().map(|r| r.0).collect();
         assert_eq!(lines, vec![1, 3, 5, 7]);
         assert_eq!(rows[1].1, vec!["c", "d"]);
+    }
+
+    #[test]
+    fn records_read_in_place_count_lines_across_crlf_and_quoted_newlines() {
+        let text = "h1,h2\r\n\r\na,\"x\r\ny\"\r\n , \r\nb,c\r\n\n\nd,e";
+        let mut records = CsvRecords::new(text);
+        let mut got = Vec::new();
+        while let Some((line, record)) = records.next_record().unwrap() {
+            got.push((line, record.get(0).unwrap_or("").to_string()));
+        }
+        assert_eq!(
+            got,
+            vec![
+                (1, "h1".to_string()),
+                (3, "a".to_string()),
+                (6, "b".to_string()),
+                (9, "d".to_string()),
+            ]
+        );
     }
 }
