@@ -2,14 +2,16 @@
 //! the upload page): all rows or none, every error listed, the same file twice changes
 //! nothing.
 
-use chrono::NaiveDate;
-use sqlx::Row;
+use std::task::Poll;
 
-use super::roster::{self, RosterHousehold};
-use super::store;
+use chrono::NaiveDate;
+use sqlx::{Connection, Row, Transaction};
+
+use super::roster::{self, COLUMNS, RosterChecker, RosterMember};
+use super::store::{self, HouseholdRow, MemberRow, RosterWriter};
 use crate::audit::AuditEvent;
-use crate::db::Db;
-use crate::ledger::sheet::read_sheet;
+use crate::db::{Backend, Db};
+use crate::ledger::sheet::{Header, RowReader, Rows, open_source};
 use crate::ledger::{ImportError, RowError};
 use crate::protect::{Keyring, SensitiveKind};
 
@@ -21,66 +23,100 @@ pub struct RosterImport {
     pub dry_run: bool,
 }
 
-/// Reads and checks a roster file completely (also against the register), storing
-/// nothing. Returns the households to store.
-pub async fn check_roster(
-    db: &Db,
-    keyring: &Keyring,
-    file_name: &str,
-    bytes: &[u8],
-    today: NaiveDate,
-) -> Result<Vec<RosterHousehold>, ImportError> {
-    let started = std::time::Instant::now();
-    let sheet = read_sheet(file_name, bytes)?;
-    let communities = store::community_codes(db).await?;
-    let households = roster::parse_roster(&sheet, today, &communities)?;
-    drop(sheet);
-    tracing::info!(
-        elapsed_ms = started.elapsed().as_millis() as u64,
-        households = households.len(),
-        "roster read and checked"
-    );
-    // One active household per person, city-wide: the person may not be active in a
-    // household other than the one this file puts them in.
-    let wanted: Vec<(String, String)> = households
-        .iter()
-        .filter(|h| h.active)
-        .flat_map(|h| {
-            h.members.iter().map(|m| {
-                (
-                    keyring.index(SensitiveKind::IdNumber, m.id.as_str()),
-                    h.number.clone(),
-                )
-            })
-        })
-        .collect();
-    let conflicts = store::active_elsewhere(db, &wanted).await?;
-    tracing::info!(
-        elapsed_ms = started.elapsed().as_millis() as u64,
-        "roster checked against the register"
-    );
-    if !conflicts.is_empty() {
-        let mut errors = Vec::new();
-        for h in households.iter().filter(|h| h.active) {
-            for m in &h.members {
-                let index = keyring.index(SensitiveKind::IdNumber, m.id.as_str());
-                if let Some(other) = conflicts.get(&index) {
-                    errors.push(RowError::new(
-                        m.row,
-                        "身份证号",
-                        m.id.masked(),
-                        format!("此人已在户 {other} 中在保，一个人同时只能在一户享受救助；请先办理该户的停保或变更"),
-                    ));
+/// Rows read, checked, sealed, looked up and written together.
+const BATCH_ROWS: usize = 2000;
+/// Rows read between two looks at the statement running meanwhile (see `overlapped`):
+/// a statement that returns rows stalls when 50 of them wait to be taken.
+const SLICE_ROWS: usize = 16;
+
+/// A batch of checked rows: the members, and (unless nothing will be written) the same
+/// members sealed for storing.
+#[derive(Default)]
+struct Batch {
+    members: Vec<(usize, RosterMember)>,
+    sealed: Vec<MemberRow>,
+}
+
+/// The reading side of an import: rows are read, checked and sealed here.
+struct Reader<'s, 'c> {
+    rows: Rows<'s>,
+    header: Header,
+    checker: RosterChecker<'c>,
+    keyring: &'s Keyring,
+    seal: bool,
+    end: bool,
+}
+
+impl Reader<'_, '_> {
+    /// Reads up to `n` more rows into `batch`. False once the batch is full or the file
+    /// has ended. After the first error nothing more is kept, only checked.
+    fn fill(&mut self, batch: &mut Batch, n: usize) -> bool {
+        for _ in 0..n {
+            if self.end || batch.members.len() >= BATCH_ROWS {
+                return false;
+            }
+            match self.rows.next_row() {
+                Ok(Some((row, cells))) => {
+                    let mut r = RowReader::over(row, cells, &self.header, &COLUMNS);
+                    if let Some((slot, member)) = self.checker.check(&mut r)
+                        && self.checker.errors.is_empty()
+                    {
+                        if self.seal {
+                            batch
+                                .sealed
+                                .push(MemberRow::seal(self.keyring, slot, &member));
+                        }
+                        batch.members.push((slot, member));
+                    }
+                }
+                Ok(None) => self.end = true,
+                // A malformed CSV record: what follows cannot be read. (Other errors
+                // cannot come from reading text already in memory.)
+                Err(e) => {
+                    let mut errors = match e {
+                        ImportError::Rejected(errors) => errors,
+                        other => vec![RowError::new(0, "(整行)", "", other.to_string())],
+                    };
+                    self.checker.errors.append(&mut errors);
+                    self.end = true;
                 }
             }
         }
-        errors.sort_by_key(|e| e.row);
-        return Err(ImportError::Rejected(errors));
+        !self.end && batch.members.len() < BATCH_ROWS
     }
-    Ok(households)
 }
 
-/// Checks and stores a roster file, with its audit entry, in one transaction.
+/// Runs `statement` while doing `work` a slice at a time: after each slice the statement
+/// is polled again, which on SQLite sends its next step to the connection's own thread at
+/// once. So reading, checking and sealing the next rows (this thread) overlaps with the
+/// database writing the previous ones (the connection's thread). `work` returns false
+/// when it has nothing more to do; then the statement is simply awaited.
+async fn overlapped<F: Future>(statement: F, mut work: impl FnMut() -> bool) -> F::Output {
+    let mut statement = std::pin::pin!(statement);
+    let mut more = true;
+    std::future::poll_fn(|cx| {
+        loop {
+            if let Poll::Ready(out) = statement.as_mut().poll(cx) {
+                return Poll::Ready(out);
+            }
+            if !more {
+                return Poll::Pending;
+            }
+            more = work();
+        }
+    })
+    .await
+}
+
+/// Checks and stores a roster file, with its audit entry, in one transaction; with
+/// `dry_run`, checks it (also against the register) and stores nothing.
+///
+/// The file is read in one pass, a batch of rows at a time: each batch is checked, its
+/// people looked up in the register as it was before the import (one active household
+/// per person, city-wide), and written while the next batch is read. Only a few facts per
+/// household and the ID numbers seen so far are kept, not the rows. The first error stops
+/// the writing but not the reading, so every error is still listed; the transaction is
+/// then rolled back and nothing is stored.
 pub async fn import_roster(
     db: &Db,
     keyring: &Keyring,
@@ -90,39 +126,59 @@ pub async fn import_roster(
     dry_run: bool,
     audit: &AuditEvent,
 ) -> Result<RosterImport, ImportError> {
-    let households = check_roster(db, keyring, file_name, bytes, today).await?;
-    let members = households.iter().map(|h| h.members.len()).sum();
-    if dry_run {
-        return Ok(RosterImport {
-            households: households.len(),
-            members,
-            new_cases: 0,
-            dry_run: true,
-        });
-    }
+    let file = RosterFile {
+        name: file_name,
+        bytes,
+        today,
+    };
     let started = std::time::Instant::now();
-    let mut tx = db.begin_bulk().await?;
-    let stored = store::store_roster(
-        &mut tx,
-        db.backend(),
-        keyring,
-        &households,
-        &audit.at.to_rfc3339(),
-    )
-    .await?;
-    tracing::info!(
-        elapsed_ms = started.elapsed().as_millis() as u64,
-        "roster stored"
-    );
-    let event = audit.clone().with(serde_json::json!({
-        "ledger": roster::NAME,
-        "file": file_name,
-        "households": stored.households,
-        "members": stored.members,
-        "new_cases": stored.new_cases,
-    }));
-    crate::audit::record(&mut tx, &event).await?;
-    tx.commit().await?;
+    // With no active case anywhere, nobody can be active in another household and there
+    // is nothing to look up. Otherwise people are looked up on a connection of their own:
+    // it sees the register as last committed, i.e. as it was before this import.
+    let mut probe = match store::any_active_case(db).await? {
+        true => Some(Tuned::open(db, false).await?),
+        false => None,
+    };
+    let outcome = if dry_run {
+        run(db, keyring, &file, None, probe.as_mut(), audit).await
+    } else {
+        let mut writer = match Tuned::open(db, true).await {
+            Ok(writer) => writer,
+            Err(e) => {
+                if let Some(probe) = probe {
+                    probe.release().await;
+                }
+                return Err(e.into());
+            }
+        };
+        let outcome = async {
+            let mut tx = match db.backend() {
+                // As `Db::begin`: take the write lock at once.
+                Backend::Sqlite => (*writer.conn).begin_with("BEGIN IMMEDIATE").await?,
+                Backend::Postgres => (*writer.conn).begin().await?,
+            };
+            match run(db, keyring, &file, Some(&mut tx), probe.as_mut(), audit).await {
+                Ok(done) => {
+                    tx.commit().await?;
+                    Ok(done)
+                }
+                Err(e) => {
+                    tx.rollback().await?;
+                    Err(e)
+                }
+            }
+        }
+        .await;
+        writer.release().await;
+        outcome
+    };
+    if let Some(probe) = probe {
+        probe.release().await;
+    }
+    let done = outcome?;
+    if done.dry_run {
+        return Ok(done);
+    }
     tracing::info!(
         elapsed_ms = started.elapsed().as_millis() as u64,
         "roster committed"
@@ -130,6 +186,196 @@ pub async fn import_roster(
     // A bulk load changes the tables' shape: refresh the planner's statistics, or the
     // next import's checks may be planned as if the tables were still empty.
     db.analyze(&["households", "members", "cases"]).await?;
+    Ok(done)
+}
+
+struct RosterFile<'a> {
+    name: &'a str,
+    bytes: &'a [u8],
+    today: NaiveDate,
+}
+
+/// A pooled connection with SQLite settings for a bulk import, and what they were before
+/// (they are per connection, and the connection goes back to the pool afterwards): a
+/// 256 MiB page cache, as `Db::begin_bulk` gives (the blind-index B-trees of a large
+/// register are read and written at random), and, for the connection that writes,
+/// statement journals kept in memory. A multi-row INSERT into a table with a foreign key
+/// has SQLite copy every page it is about to change into a statement journal; with random
+/// blind-index keys that is about one 4 KiB page per row. In a temporary file those copies
+/// took 18% of a million-row import; in memory they are cheap. Both settings must be made
+/// before a transaction begins.
+struct Tuned {
+    conn: sqlx::pool::PoolConnection<sqlx::Any>,
+    saved: Option<(i64, i64)>,
+}
+
+impl Tuned {
+    async fn open(db: &Db, writes: bool) -> Result<Tuned, sqlx::Error> {
+        let mut conn = db.pool().acquire().await?;
+        if db.backend() != Backend::Sqlite {
+            return Ok(Tuned { conn, saved: None });
+        }
+        let mut read = async |sql: &'static str| -> Result<i64, sqlx::Error> {
+            sqlx::query(sql).fetch_one(&mut *conn).await?.try_get(0)
+        };
+        let saved = (
+            read("PRAGMA cache_size").await?,
+            read("PRAGMA temp_store").await?,
+        );
+        let temp = if writes { "MEMORY" } else { "DEFAULT" };
+        // Negative: KiB.
+        let sql = format!("PRAGMA cache_size = -262144; PRAGMA temp_store = {temp}");
+        sqlx::query(&sql).execute(&mut *conn).await?;
+        Ok(Tuned {
+            conn,
+            saved: Some(saved),
+        })
+    }
+
+    /// Puts the connection's settings back; a connection that cannot be is closed rather
+    /// than returned to the pool.
+    async fn release(mut self) {
+        let Some((cache, temp)) = self.saved else {
+            return;
+        };
+        let sql = format!("PRAGMA cache_size = {cache}; PRAGMA temp_store = {temp}");
+        if let Err(e) = sqlx::query(&sql).execute(&mut *self.conn).await {
+            tracing::warn!(error = %e, "could not restore the import connection's settings; closing it");
+            self.conn.close_on_drop();
+        }
+    }
+}
+
+/// The import itself, in `tx` (none for a dry run), without committing.
+async fn run(
+    db: &Db,
+    keyring: &Keyring,
+    file: &RosterFile<'_>,
+    mut tx: Option<&mut Transaction<'_, sqlx::Any>>,
+    mut probe: Option<&mut Tuned>,
+    audit: &AuditEvent,
+) -> Result<RosterImport, ImportError> {
+    let started = std::time::Instant::now();
+    let dry_run = tx.is_none();
+    let communities = store::community_codes(db).await?;
+    let source = open_source(file.name, file.bytes)?;
+    let (header, rows) = source.rows(&COLUMNS)?;
+    let mut reader = Reader {
+        rows,
+        header,
+        checker: RosterChecker::new(file.today, &communities),
+        keyring,
+        seal: !dry_run,
+        end: false,
+    };
+    let mut writer = RosterWriter::new(db.backend(), &audit.at.to_rfc3339());
+    let mut conflicts: Vec<RowError> = Vec::new();
+    let mut batch = Batch::default();
+    while reader.fill(&mut batch, usize::MAX) {}
+    while !batch.members.is_empty() {
+        let mut next = Batch::default();
+        if let Some(probe) = probe.as_deref_mut()
+            && reader.checker.errors.is_empty()
+        {
+            let wanted: Vec<(usize, String, String)> = batch
+                .members
+                .iter()
+                .enumerate()
+                .filter(|(_, (slot, _))| reader.checker.is_active(*slot))
+                .map(|(i, (slot, m))| {
+                    let index = match batch.sealed.get(i) {
+                        Some(s) => s.id.index.clone(),
+                        None => keyring.index(SensitiveKind::IdNumber, m.id.as_str()),
+                    };
+                    (i, index, reader.checker.number(*slot).to_string())
+                })
+                .collect();
+            let pairs: Vec<(&str, &str)> = wanted
+                .iter()
+                .map(|(_, index, number)| (index.as_str(), number.as_str()))
+                .collect();
+            let look_up = store::active_elsewhere(&mut probe.conn, db.backend(), &pairs);
+            let found = overlapped(look_up, || reader.fill(&mut next, SLICE_ROWS)).await?;
+            for (i, index, _) in &wanted {
+                if let Some(other) = found.get(index) {
+                    let m = &batch.members[*i].1;
+                    conflicts.push(RowError::new(
+                        m.row,
+                        "身份证号",
+                        m.id.masked(),
+                        format!("此人已在户 {other} 中在保，一个人同时只能在一户享受救助；请先办理该户的停保或变更"),
+                    ));
+                }
+            }
+        }
+        if let Some(tx) = tx.as_deref_mut()
+            && reader.checker.errors.is_empty()
+            && conflicts.is_empty()
+        {
+            // Households named for the first time, in the order the file names them.
+            let mut slots: Vec<usize> = batch
+                .members
+                .iter()
+                .map(|(slot, _)| *slot)
+                .filter(|slot| !writer.has(*slot))
+                .collect();
+            slots.sort_unstable();
+            slots.dedup();
+            let numbers: Vec<String> = slots
+                .iter()
+                .map(|slot| reader.checker.number(*slot).to_string())
+                .collect();
+            let new: Vec<(usize, &str, &str)> = slots
+                .iter()
+                .zip(&numbers)
+                .map(|(slot, number)| (*slot, number.as_str(), reader.checker.community(*slot)))
+                .collect();
+            let write = async {
+                writer.write_households(tx, &new).await?;
+                writer.write_members(tx, &batch.sealed).await
+            };
+            overlapped(write, || reader.fill(&mut next, SLICE_ROWS)).await?;
+        }
+        while reader.fill(&mut next, usize::MAX) {}
+        batch = next;
+    }
+    let mut checker = reader.checker;
+    let errors = checker.finish();
+    if !errors.is_empty() {
+        return Err(ImportError::Rejected(errors));
+    }
+    if !conflicts.is_empty() {
+        conflicts.sort_by_key(|e| e.row);
+        return Err(ImportError::Rejected(conflicts));
+    }
+    let households: Vec<HouseholdRow<'_>> = checker.household_rows();
+    tracing::info!(
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        households = households.len(),
+        "roster read and checked, members written"
+    );
+    let Some(tx) = tx else {
+        return Ok(RosterImport {
+            households: households.len(),
+            members: checker.members(),
+            new_cases: 0,
+            dry_run: true,
+        });
+    };
+    writer.write_cases(tx, &households).await?;
+    let stored = writer.stored();
+    let event = audit.clone().with(serde_json::json!({
+        "ledger": roster::NAME,
+        "file": file.name,
+        "households": stored.households,
+        "members": stored.members,
+        "new_cases": stored.new_cases,
+    }));
+    crate::audit::record(tx, &event).await?;
+    tracing::info!(
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "roster stored"
+    );
     Ok(RosterImport {
         households: stored.households,
         members: stored.members,
@@ -220,3 +466,7 @@ pub async fn roster_rows(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+#[path = "import_tests.rs"]
+mod tests;

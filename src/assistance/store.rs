@@ -2,12 +2,14 @@
 
 use std::collections::{HashMap, HashSet};
 
-use sqlx::{Any, Row, Transaction};
+use chrono::NaiveDate;
+use sqlx::{Any, AnyConnection, Row, Transaction};
 
-use super::model::Program;
-use super::roster::RosterHousehold;
+use super::model::{ExitReason, Program};
+use super::roster::{RosterHousehold, RosterMember};
 use crate::db::{Backend, Db, flag, param_list, value_rows};
-use crate::protect::{Keyring, SensitiveKind};
+use crate::money::Fen;
+use crate::protect::{Keyring, Sealed, SensitiveKind};
 
 /// Communities/villages of the tree (roster rows must name one).
 pub async fn community_codes(db: &Db) -> Result<HashSet<String>, sqlx::Error> {
@@ -17,36 +19,46 @@ pub async fn community_codes(db: &Db) -> Result<HashSet<String>, sqlx::Error> {
     rows.iter().map(|r| r.try_get::<String, _>(0)).collect()
 }
 
-/// For each blind index given, the number of a household other than `except` in which
-/// that person is in an active case (one active household per person, city-wide).
+/// Whether any case is active: if none is, no person can be active in another household
+/// and the one-household check has nothing to look up.
+pub async fn any_active_case(db: &Db) -> Result<bool, sqlx::Error> {
+    let row =
+        sqlx::query("SELECT COUNT(*) FROM (SELECT 1 FROM cases WHERE status = 'active' LIMIT 1) t")
+            .fetch_one(db.pool())
+            .await?;
+    Ok(row.try_get::<i64, _>(0)? > 0)
+}
+
+/// For each (blind index, household number) given, the number of a household other than
+/// that one in which the person is in an active case (one active household per person,
+/// city-wide). On a connection other than the import's own, this is the register as
+/// last committed: during an import, what the register held before it.
+///
+/// Only conflicts come back: a person found in their own household (everybody, when a
+/// roster is imported again) is left out by the query, not read and dropped. The list is
+/// looked up from (`CROSS JOIN`), and `|| ''` keeps SQLite off the indexes that start with
+/// `status` (every active case), which it picks while it has no statistics.
 pub async fn active_elsewhere(
-    db: &Db,
-    indexes: &[(String, String)],
+    conn: &mut AnyConnection,
+    backend: Backend,
+    indexes: &[(&str, &str)],
 ) -> Result<HashMap<String, String>, sqlx::Error> {
     let mut found = HashMap::new();
-    for chunk in indexes.chunks(500) {
-        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+    for chunk in indexes.chunks(PROBE_BATCH) {
         let sql = format!(
-            "SELECT m.id_number_index, h.number FROM members m \
+            "WITH v (id_number_index, number) AS (VALUES {}) \
+             SELECT m.id_number_index, h.number FROM v CROSS JOIN members m \
              JOIN households h ON h.id = m.household_id \
-             JOIN cases c ON c.household_id = h.id AND c.status = 'active' \
-             WHERE m.id_number_index IN ({})",
-            placeholders.join(", ")
+             WHERE m.id_number_index = v.id_number_index AND h.number <> v.number \
+             AND EXISTS (SELECT 1 FROM cases c WHERE c.household_id = h.id AND c.status || '' = 'active')",
+            value_rows(backend, chunk.len(), 2)
         );
         let mut q = sqlx::query(&sql);
-        for (index, _) in chunk {
-            q = q.bind(index.clone());
+        for (index, number) in chunk {
+            q = q.bind(*index).bind(*number);
         }
-        let wanted: HashMap<&str, &str> = chunk
-            .iter()
-            .map(|(i, h)| (i.as_str(), h.as_str()))
-            .collect();
-        for row in q.fetch_all(db.pool()).await? {
-            let index: String = row.try_get(0)?;
-            let number: String = row.try_get(1)?;
-            if wanted.get(index.as_str()).is_some_and(|own| *own != number) {
-                found.insert(index, number);
-            }
+        for row in q.fetch_all(&mut *conn).await? {
+            found.insert(row.try_get(0)?, row.try_get(1)?);
         }
     }
     Ok(found)
@@ -62,126 +74,265 @@ pub struct Stored {
 
 const MEMBER_COLUMNS: &str = "household_id, name, relation, id_number_sealed, id_number_index, birth_date, \
     sex, covered, work_capacity, disability_grade, self_care, phone_sealed, phone_index, bank_sealed, bank_index";
-/// Households per round of statements; members are inserted 200 rows per statement
-/// (15 parameters each, well under both engines' parameter limits).
-const HOUSEHOLD_BATCH: usize = 500;
-const MEMBER_BATCH: usize = 200;
+const MEMBER_WIDTH: usize = 15;
+/// Rows per multi-row INSERT, as many as SQLite's limit of 32,766 parameters allows
+/// (PostgreSQL's is 65,535): members 2,000 (15 parameters each), households and cases
+/// 2,900 (3 and 11 each). Larger statements mean fewer round trips, and fewer copies of
+/// index pages into SQLite's statement journal (a page is copied once per statement that
+/// changes it, and rows with random index keys change a different page each).
+const MEMBER_ROWS: usize = 2000;
+const HOUSEHOLD_ROWS: usize = 2900;
+/// Blind indexes looked up per query.
+const PROBE_BATCH: usize = 1000;
+
+/// The SQL that inserts `rows` rows of `width` values: `{head} VALUES (…), (…){tail}`.
+fn insert_rows(backend: Backend, head: &str, rows: usize, width: usize, tail: &str) -> String {
+    format!("{head} VALUES {}{tail}", value_rows(backend, rows, width))
+}
+
+/// A member ready to store, its personal numbers sealed once (the blind index of the ID
+/// number is also what the one-household check looks up).
+pub(crate) struct MemberRow {
+    /// The household's slot among the households of the file.
+    pub slot: usize,
+    pub name: String,
+    pub relation: &'static str,
+    pub id: Sealed,
+    pub birth_date: String,
+    pub sex: &'static str,
+    pub covered: bool,
+    pub work_capacity: Option<&'static str>,
+    pub disability_grade: Option<i64>,
+    pub self_care: Option<&'static str>,
+    pub phone: Option<Sealed>,
+    pub bank: Option<Sealed>,
+}
+
+impl MemberRow {
+    pub fn seal(keyring: &Keyring, slot: usize, m: &RosterMember) -> MemberRow {
+        let id = m.id.as_str();
+        MemberRow {
+            slot,
+            // YYYYMMDD of a validated number, as `YYYY-MM-DD`.
+            birth_date: format!("{}-{}-{}", &id[6..10], &id[10..12], &id[12..14]),
+            sex: match m.id.sex() {
+                crate::ids::Sex::Male => "male",
+                crate::ids::Sex::Female => "female",
+            },
+            id: keyring.seal(SensitiveKind::IdNumber, id),
+            relation: m.relation.label(),
+            covered: m.covered,
+            work_capacity: m.work_capacity.map(|w| w.code()),
+            disability_grade: m.disability_grade.map(i64::from),
+            self_care: m.self_care.map(|c| c.code()),
+            phone: m
+                .phone
+                .as_ref()
+                .map(|p| keyring.seal(SensitiveKind::Phone, p.as_str())),
+            bank: m
+                .bank
+                .as_ref()
+                .map(|b| keyring.seal(SensitiveKind::BankAccount, b.as_str())),
+            name: m.name.clone(),
+        }
+    }
+}
+
+/// A household as its case is stored.
+pub(crate) struct HouseholdRow<'a> {
+    pub slot: usize,
+    pub community: &'a str,
+    pub program: Program,
+    pub approved_on: NaiveDate,
+    pub active: bool,
+    pub exited_on: Option<NaiveDate>,
+    pub exit_reason: Option<ExitReason>,
+    pub monthly: Fen,
+    pub covered: i64,
+}
+
+/// A step of a new case's history, as the import records it.
+struct Transition<'a> {
+    household: &'a HouseholdRow<'a>,
+    household_id: i64,
+    from: Option<&'static str>,
+    to: &'static str,
+    at: String,
+    reason: &'static str,
+}
 
 /// A stored case as the import compares it.
 struct StoredCase {
     id: i64,
-    household_id: i64,
-    program: String,
-    approved_on: String,
     state: (String, Option<String>, Option<String>, i64, i64),
 }
 
-/// Stores checked households in the caller's transaction: households by number, their
-/// members replaced by the file's, and the case matched by (household, program, approval
+/// Writes a roster in the caller's transaction as its rows arrive: households by number,
+/// their members replaced by the file's (a household's stored members are removed when
+/// the file first names it, so its rows may be spread over the file), and, once every
+/// member is written, each household's case matched by (household, program, approval
 /// date) — updated if it changed, added if new. Importing the same file again changes
-/// nothing. Work is done a batch of households at a time, so a large roster costs a few
-/// thousand statements, not millions.
-pub async fn store_roster(
-    tx: &mut Transaction<'_, Any>,
+/// nothing. Rows go a thousand to a statement.
+pub(crate) struct RosterWriter {
     backend: Backend,
-    keyring: &Keyring,
-    households: &[RosterHousehold],
-    now: &str,
-) -> Result<Stored, sqlx::Error> {
-    let mut stored = Stored::default();
-    for batch in households.chunks(HOUSEHOLD_BATCH) {
-        // 1. Households, new or updated, with their ids.
-        let sql = format!(
-            "INSERT INTO households (number, region_code, created_at) VALUES {} \
-             ON CONFLICT (number) DO UPDATE SET region_code = excluded.region_code RETURNING id, number",
-            value_rows(backend, batch.len(), 3)
-        );
-        let mut q = sqlx::query(&sql);
-        for h in batch {
-            q = q.bind(h.number.clone()).bind(h.community.clone()).bind(now);
-        }
-        let mut ids: HashMap<String, i64> = HashMap::with_capacity(batch.len());
-        for row in q.fetch_all(&mut **tx).await? {
-            ids.insert(row.try_get("number")?, row.try_get("id")?);
-        }
-        let id_of = |h: &RosterHousehold| ids.get(&h.number).copied().unwrap_or_default();
-        stored.households += batch.len();
-        let batch_ids: Vec<i64> = batch.iter().map(id_of).collect();
+    now: String,
+    /// Stored household id by slot.
+    ids: Vec<Option<i64>>,
+    stored: Stored,
+    /// The statement for a full batch of members, built once.
+    members_sql: String,
+}
 
-        // 2. Members: the file's list replaces the stored one.
-        let sql = format!(
-            "DELETE FROM members WHERE household_id IN ({})",
-            param_list(backend, 1, batch_ids.len())
-        );
-        let mut q = sqlx::query(&sql);
-        for id in &batch_ids {
-            q = q.bind(*id);
+impl RosterWriter {
+    pub fn new(backend: Backend, now: &str) -> RosterWriter {
+        RosterWriter {
+            backend,
+            now: now.to_string(),
+            ids: Vec::new(),
+            stored: Stored::default(),
+            members_sql: members_sql(backend, MEMBER_ROWS),
         }
-        q.execute(&mut **tx).await?;
-        let members: Vec<(i64, &super::roster::RosterMember)> = batch
-            .iter()
-            .flat_map(|h| h.members.iter().map(move |m| (h, m)))
-            .map(|(h, m)| (id_of(h), m))
-            .collect();
-        for chunk in members.chunks(MEMBER_BATCH) {
-            let sql = format!(
-                "INSERT INTO members ({MEMBER_COLUMNS}) VALUES {}",
-                value_rows(backend, chunk.len(), 15)
+    }
+
+    /// Whether the household in this slot has been written.
+    pub fn has(&self, slot: usize) -> bool {
+        self.ids.get(slot).copied().flatten().is_some()
+    }
+
+    fn id(&self, slot: usize) -> i64 {
+        self.ids.get(slot).copied().flatten().unwrap_or_default()
+    }
+
+    /// Writes households seen for the first time, `(slot, number, community)`, and
+    /// removes their stored members.
+    pub async fn write_households(
+        &mut self,
+        tx: &mut Transaction<'_, Any>,
+        households: &[(usize, &str, &str)],
+    ) -> Result<(), sqlx::Error> {
+        for chunk in households.chunks(HOUSEHOLD_ROWS) {
+            let sql = insert_rows(
+                self.backend,
+                "INSERT INTO households (number, region_code, created_at)",
+                chunk.len(),
+                3,
+                " ON CONFLICT (number) DO UPDATE SET region_code = excluded.region_code RETURNING id, number",
             );
             let mut q = sqlx::query(&sql);
-            for (household_id, m) in chunk {
-                let id = keyring.seal(SensitiveKind::IdNumber, m.id.as_str());
-                let phone = m
-                    .phone
-                    .as_ref()
-                    .map(|p| keyring.seal(SensitiveKind::Phone, p.as_str()));
-                let bank = m
-                    .bank
-                    .as_ref()
-                    .map(|b| keyring.seal(SensitiveKind::BankAccount, b.as_str()));
-                q = q
-                    .bind(*household_id)
-                    .bind(m.name.clone())
-                    .bind(m.relation.label())
-                    .bind(id.sealed)
-                    .bind(id.index)
-                    .bind(m.id.birth_date().to_string())
-                    .bind(match m.id.sex() {
-                        crate::ids::Sex::Male => "male",
-                        crate::ids::Sex::Female => "female",
-                    })
-                    .bind(flag(m.covered))
-                    .bind(m.work_capacity.map(|w| w.code()))
-                    .bind(m.disability_grade.map(i64::from))
-                    .bind(m.self_care.map(|c| c.code()))
-                    .bind(phone.as_ref().map(|s| s.sealed.clone()))
-                    .bind(phone.map(|s| s.index))
-                    .bind(bank.as_ref().map(|s| s.sealed.clone()))
-                    .bind(bank.map(|s| s.index));
+            for (_, number, community) in chunk {
+                q = q.bind(*number).bind(*community).bind(self.now.as_str());
+            }
+            let slot_of: HashMap<&str, usize> = chunk.iter().map(|(s, n, _)| (*n, *s)).collect();
+            let mut ids = Vec::with_capacity(chunk.len());
+            for row in q.fetch_all(&mut **tx).await? {
+                let number: String = row.try_get(1)?;
+                let id: i64 = row.try_get(0)?;
+                if let Some(&slot) = slot_of.get(number.as_str()) {
+                    if self.ids.len() <= slot {
+                        self.ids.resize(slot + 1, None);
+                    }
+                    self.ids[slot] = Some(id);
+                    ids.push(id);
+                }
+            }
+            self.stored.households += chunk.len();
+            // The file's list of members replaces the stored one.
+            let sql = format!(
+                "DELETE FROM members WHERE household_id IN ({})",
+                param_list(self.backend, 1, ids.len())
+            );
+            let mut q = sqlx::query(&sql);
+            for id in &ids {
+                q = q.bind(*id);
             }
             q.execute(&mut **tx).await?;
-            stored.members += chunk.len();
         }
+        Ok(())
+    }
 
-        // 3. Cases: compare with what is stored for these households.
+    /// Inserts members of households already written.
+    pub async fn write_members(
+        &mut self,
+        tx: &mut Transaction<'_, Any>,
+        members: &[MemberRow],
+    ) -> Result<(), sqlx::Error> {
+        let full = MEMBER_ROWS;
+        for chunk in members.chunks(full) {
+            let short;
+            let sql = if chunk.len() == full {
+                self.members_sql.as_str()
+            } else {
+                short = members_sql(self.backend, chunk.len());
+                short.as_str()
+            };
+            // The full-size statement is prepared once; a shorter last one is not kept.
+            let mut q = sqlx::query(sql).persistent(chunk.len() == full);
+            for m in chunk {
+                q = q
+                    .bind(self.id(m.slot))
+                    .bind(m.name.as_str())
+                    .bind(m.relation)
+                    .bind(m.id.sealed.as_str())
+                    .bind(m.id.index.as_str())
+                    .bind(m.birth_date.as_str())
+                    .bind(m.sex)
+                    .bind(flag(m.covered))
+                    .bind(m.work_capacity)
+                    .bind(m.disability_grade)
+                    .bind(m.self_care)
+                    .bind(m.phone.as_ref().map(|s| s.sealed.as_str()))
+                    .bind(m.phone.as_ref().map(|s| s.index.as_str()))
+                    .bind(m.bank.as_ref().map(|s| s.sealed.as_str()))
+                    .bind(m.bank.as_ref().map(|s| s.index.as_str()));
+            }
+            q.execute(&mut **tx).await?;
+            self.stored.members += chunk.len();
+        }
+        Ok(())
+    }
+
+    /// Stores the case of each household (all written before), and what was stored.
+    pub async fn write_cases(
+        &mut self,
+        tx: &mut Transaction<'_, Any>,
+        households: &[HouseholdRow<'_>],
+    ) -> Result<(), sqlx::Error> {
+        for batch in households.chunks(HOUSEHOLD_ROWS) {
+            self.write_case_batch(tx, batch).await?;
+        }
+        Ok(())
+    }
+
+    pub fn stored(&self) -> Stored {
+        self.stored.clone()
+    }
+
+    async fn write_case_batch(
+        &mut self,
+        tx: &mut Transaction<'_, Any>,
+        batch: &[HouseholdRow<'_>],
+    ) -> Result<(), sqlx::Error> {
+        let backend = self.backend;
         let sql = format!(
             "SELECT id, household_id, program, approved_on, status, exited_on, exit_reason, monthly_amount, \
              covered_persons FROM cases WHERE household_id IN ({})",
-            param_list(backend, 1, batch_ids.len())
+            param_list(backend, 1, batch.len())
         );
         let mut q = sqlx::query(&sql);
-        for id in &batch_ids {
-            q = q.bind(*id);
+        for h in batch {
+            q = q.bind(self.id(h.slot));
         }
-        let mut existing: Vec<StoredCase> = Vec::new();
+        // (household, program, approval date) → the stored case.
+        let mut existing: HashMap<(i64, String, String), StoredCase> = HashMap::new();
         for r in q.fetch_all(&mut **tx).await? {
-            existing.push(StoredCase {
-                id: r.try_get("id")?,
-                household_id: r.try_get("household_id")?,
-                program: r.try_get("program")?,
-                approved_on: r
-                    .try_get::<Option<String>, _>("approved_on")?
+            let key = (
+                r.try_get("household_id")?,
+                r.try_get("program")?,
+                r.try_get::<Option<String>, _>("approved_on")?
                     .unwrap_or_default(),
+            );
+            let case = StoredCase {
+                id: r.try_get("id")?,
                 state: (
                     r.try_get("status")?,
                     r.try_get("exited_on")?,
@@ -189,24 +340,26 @@ pub async fn store_roster(
                     r.try_get("monthly_amount")?,
                     r.try_get("covered_persons")?,
                 ),
-            });
+            };
+            // Like a scan in id order, the first stored case of a key is the one matched.
+            existing.entry(key).or_insert(case);
         }
-        let mut new_cases: Vec<(i64, &RosterHousehold)> = Vec::new();
+        let mut new_cases: Vec<(i64, &HouseholdRow<'_>)> = Vec::new();
         for h in batch {
-            let household_id = id_of(h);
+            let household_id = self.id(h.slot);
             let wanted = (
                 if h.active { "active" } else { "exited" }.to_string(),
                 h.exited_on.map(|d| d.to_string()),
                 h.exit_reason.map(|r| r.code().to_string()),
                 h.monthly.0,
-                h.members.iter().filter(|m| m.covered).count() as i64,
+                h.covered,
             );
-            let found = existing.iter().find(|c| {
-                c.household_id == household_id
-                    && c.program == h.program.code()
-                    && c.approved_on == h.approved_on.to_string()
-            });
-            match found {
+            let key = (
+                household_id,
+                h.program.code().to_string(),
+                h.approved_on.to_string(),
+            );
+            match existing.get(&key) {
                 Some(c) if c.state == wanted => {}
                 Some(c) => {
                     sqlx::query(
@@ -215,7 +368,7 @@ pub async fn store_roster(
                     )
                     .bind(c.id)
                     .bind(wanted.0)
-                    .bind(h.community.clone())
+                    .bind(h.community)
                     .bind(wanted.1)
                     .bind(wanted.2)
                     .bind(wanted.3)
@@ -227,74 +380,150 @@ pub async fn store_roster(
             }
         }
         if new_cases.is_empty() {
-            continue;
+            return Ok(());
         }
-        stored.new_cases += new_cases.len();
-        let sql = format!(
+        self.stored.new_cases += new_cases.len();
+        for chunk in new_cases.chunks(HOUSEHOLD_ROWS) {
+            self.insert_cases(tx, chunk).await?;
+        }
+        // Their history: approved, and exited where the file says so. Each new case is
+        // found again by its key (household, program, approval date), which is cheaper
+        // than reading every id back. `CROSS JOIN` makes SQLite look the cases up from the
+        // list, and `|| ''` keeps it off the approval-date index (about 1,000 cases per
+        // date, 100 times slower), which it picks while the tables have no statistics yet.
+        // PostgreSQL plans both as an ordinary join.
+        let mut transitions: Vec<Transition<'_>> = Vec::new();
+        for (household_id, h) in &new_cases {
+            transitions.push(Transition {
+                household: h,
+                household_id: *household_id,
+                from: None,
+                to: "active",
+                at: h.approved_on.to_string(),
+                reason: "花名册导入",
+            });
+            if let (false, Some(exited)) = (h.active, h.exited_on) {
+                transitions.push(Transition {
+                    household: h,
+                    household_id: *household_id,
+                    from: Some("active"),
+                    to: "exited",
+                    at: exited.to_string(),
+                    reason: h.exit_reason.map(|r| r.label()).unwrap_or(""),
+                });
+            }
+        }
+        for chunk in transitions.chunks(HOUSEHOLD_ROWS) {
+            let sql = format!(
+                "WITH v (n, household_id, program, approved_on, from_status, to_status, at, reason) AS (VALUES {}) \
+                 INSERT INTO case_transitions (case_id, from_status, to_status, at, username, reason) \
+                 SELECT c.id, v.from_status, v.to_status, v.at, 'import', v.reason \
+                 FROM v CROSS JOIN cases c WHERE c.household_id = v.household_id \
+                 AND c.program = v.program AND c.approved_on || '' = v.approved_on ORDER BY v.n",
+                value_rows(backend, chunk.len(), 8)
+            );
+            let mut q = sqlx::query(&sql);
+            for (n, t) in chunk.iter().enumerate() {
+                q = q
+                    .bind(n as i64)
+                    .bind(t.household_id)
+                    .bind(t.household.program.code())
+                    .bind(t.household.approved_on.to_string())
+                    .bind(t.from)
+                    .bind(t.to)
+                    .bind(t.at.as_str())
+                    .bind(t.reason);
+            }
+            q.execute(&mut **tx).await?;
+        }
+        Ok(())
+    }
+
+    async fn insert_cases(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        new_cases: &[(i64, &HouseholdRow<'_>)],
+    ) -> Result<(), sqlx::Error> {
+        let sql = insert_rows(
+            self.backend,
             "INSERT INTO cases (household_id, program, status, region_code, applied_on, approved_on, exited_on, \
-             exit_reason, monthly_amount, covered_persons, source) VALUES {} RETURNING id, household_id",
-            value_rows(backend, new_cases.len(), 11)
+             exit_reason, monthly_amount, covered_persons, source)",
+            new_cases.len(),
+            11,
+            "",
         );
         let mut q = sqlx::query(&sql);
-        for (household_id, h) in &new_cases {
+        for (household_id, h) in new_cases {
             q = q
                 .bind(*household_id)
                 .bind(h.program.code())
                 .bind(if h.active { "active" } else { "exited" })
-                .bind(h.community.clone())
+                .bind(h.community)
                 .bind(h.approved_on.to_string())
                 .bind(h.approved_on.to_string())
                 .bind(h.exited_on.map(|d| d.to_string()))
                 .bind(h.exit_reason.map(|r| r.code()))
                 .bind(h.monthly.0)
-                .bind(h.members.iter().filter(|m| m.covered).count() as i64)
+                .bind(h.covered)
                 .bind("import");
         }
-        let mut case_of: HashMap<i64, i64> = HashMap::new();
-        for row in q.fetch_all(&mut **tx).await? {
-            case_of.insert(row.try_get("household_id")?, row.try_get("id")?);
-        }
-        // 4. Their history: approved, and exited where the file says so.
-        let mut transitions: Vec<(i64, Option<&str>, &str, String, &str)> = Vec::new();
-        for (household_id, h) in &new_cases {
-            let case_id = case_of.get(household_id).copied().unwrap_or_default();
-            transitions.push((
-                case_id,
-                None,
-                "active",
-                h.approved_on.to_string(),
-                "花名册导入",
-            ));
-            if let (false, Some(exited)) = (h.active, h.exited_on) {
-                let reason = h.exit_reason.map(|r| r.label()).unwrap_or("");
-                transitions.push((
-                    case_id,
-                    Some("active"),
-                    "exited",
-                    exited.to_string(),
-                    reason,
-                ));
-            }
-        }
-        for chunk in transitions.chunks(MEMBER_BATCH) {
-            let sql = format!(
-                "INSERT INTO case_transitions (case_id, from_status, to_status, at, username, reason) VALUES {}",
-                value_rows(backend, chunk.len(), 6)
-            );
-            let mut q = sqlx::query(&sql);
-            for (case_id, from, to, at, reason) in chunk {
-                q = q
-                    .bind(*case_id)
-                    .bind(*from)
-                    .bind(*to)
-                    .bind(at.clone())
-                    .bind("import")
-                    .bind(*reason);
-            }
-            q.execute(&mut **tx).await?;
-        }
+        q.execute(&mut **tx).await?;
+        Ok(())
     }
-    Ok(stored)
+}
+
+fn members_sql(backend: Backend, rows: usize) -> String {
+    insert_rows(
+        backend,
+        &format!("INSERT INTO members ({MEMBER_COLUMNS})"),
+        rows,
+        MEMBER_WIDTH,
+        "",
+    )
+}
+
+/// Stores checked households in the caller's transaction (see `RosterWriter`).
+pub async fn store_roster(
+    tx: &mut Transaction<'_, Any>,
+    backend: Backend,
+    keyring: &Keyring,
+    households: &[RosterHousehold],
+    now: &str,
+) -> Result<Stored, sqlx::Error> {
+    let mut writer = RosterWriter::new(backend, now);
+    for (chunk_no, chunk) in households.chunks(HOUSEHOLD_ROWS).enumerate() {
+        let first = chunk_no * HOUSEHOLD_ROWS;
+        let new: Vec<(usize, &str, &str)> = chunk
+            .iter()
+            .enumerate()
+            .map(|(i, h)| (first + i, h.number.as_str(), h.community.as_str()))
+            .collect();
+        writer.write_households(tx, &new).await?;
+        let members: Vec<MemberRow> = chunk
+            .iter()
+            .enumerate()
+            .flat_map(|(i, h)| h.members.iter().map(move |m| (first + i, m)))
+            .map(|(slot, m)| MemberRow::seal(keyring, slot, m))
+            .collect();
+        writer.write_members(tx, &members).await?;
+    }
+    let rows: Vec<HouseholdRow<'_>> = households
+        .iter()
+        .enumerate()
+        .map(|(slot, h)| HouseholdRow {
+            slot,
+            community: &h.community,
+            program: h.program,
+            approved_on: h.approved_on,
+            active: h.active,
+            exited_on: h.exited_on,
+            exit_reason: h.exit_reason,
+            monthly: h.monthly,
+            covered: h.members.iter().filter(|m| m.covered).count() as i64,
+        })
+        .collect();
+    writer.write_cases(tx, &rows).await?;
+    Ok(writer.stored())
 }
 
 /// The program's label for a code, for pages.
