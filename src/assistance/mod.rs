@@ -12,6 +12,7 @@ pub mod model;
 pub mod notice;
 pub mod notice_web;
 pub mod policy_web;
+pub mod registry_members;
 pub mod registry_web;
 pub mod review;
 pub mod roster;

@@ -72,6 +72,7 @@ pub fn router(state: AppState) -> (Router, Vec<crate::auth::RouteInfo>) {
         .merge(crate::assistance::case_web::routes())
         .merge(crate::assistance::review::routes())
         .merge(crate::assistance::registry_web::routes())
+        .merge(crate::assistance::registry_members::routes())
         .merge(crate::assistance::workbench::routes())
         .merge(crate::assistance::temporary_web::routes())
         .merge(crate::assistance::notice_web::routes())
