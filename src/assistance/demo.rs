@@ -186,9 +186,15 @@ pub fn generate<'a>(ctx: &'a mut DemoContext<'_>) -> DemoFuture<'a> {
                 members,
             });
         }
-        let stored =
-            super::store::store_roster(&mut ctx.tx, ctx.backend, ctx.keyring, &households, &now)
-                .await?;
+        let stored = super::store::store_roster(
+            &mut ctx.tx,
+            ctx.backend,
+            ctx.keyring,
+            &households,
+            &now,
+            ctx.today,
+        )
+        .await?;
         let active = households.iter().filter(|h| h.active).count();
         Ok(format!(
             "社会救助：{} 户（在保 {active} 户）、{} 人；各区县城乡低保标准（2025、2026 年两档）",

@@ -5,12 +5,13 @@
 use std::task::Poll;
 
 use chrono::NaiveDate;
-use sqlx::{Connection, Row, Transaction};
+use sqlx::{Row, Transaction};
 
 use super::roster::{self, COLUMNS, RosterChecker, RosterMember};
 use super::store::{self, HouseholdRow, MemberRow, RosterWriter};
 use crate::audit::AuditEvent;
-use crate::db::{Backend, Db};
+use crate::db::Db;
+use crate::db::bulk::{BulkConnection, DeferredIndexes};
 use crate::ledger::sheet::{Header, RowReader, Rows, open_source};
 use crate::ledger::{ImportError, RowError};
 use crate::protect::{Keyring, SensitiveKind};
@@ -136,13 +137,13 @@ pub async fn import_roster(
     // is nothing to look up. Otherwise people are looked up on a connection of their own:
     // it sees the register as last committed, i.e. as it was before this import.
     let mut probe = match store::any_active_case(db).await? {
-        true => Some(Tuned::open(db, false).await?),
+        true => Some(BulkConnection::open(db, false).await?),
         false => None,
     };
     let outcome = if dry_run {
         run(db, keyring, &file, None, probe.as_mut(), audit).await
     } else {
-        let mut writer = match Tuned::open(db, true).await {
+        let mut writer = match BulkConnection::open(db, true).await {
             Ok(writer) => writer,
             Err(e) => {
                 if let Some(probe) = probe {
@@ -152,13 +153,23 @@ pub async fn import_roster(
             }
         };
         let outcome = async {
-            let mut tx = match db.backend() {
-                // As `Db::begin`: take the write lock at once.
-                Backend::Sqlite => (*writer.conn).begin_with("BEGIN IMMEDIATE").await?,
-                Backend::Postgres => (*writer.conn).begin().await?,
+            let mut tx = writer.begin(db.backend()).await?;
+            // A first load into an empty register builds its indexes at the end.
+            let deferred = match store::register_is_empty(&mut tx).await? {
+                true => Some(
+                    DeferredIndexes::drop(&mut tx, db.backend(), BULK_TABLES, BULK_KEEP).await?,
+                ),
+                false => None,
             };
             match run(db, keyring, &file, Some(&mut tx), probe.as_mut(), audit).await {
                 Ok(done) => {
+                    if let Some(deferred) = deferred {
+                        deferred.restore(&mut tx).await?;
+                        tracing::info!(
+                            elapsed_ms = started.elapsed().as_millis() as u64,
+                            "indexes built"
+                        );
+                    }
                     tx.commit().await?;
                     Ok(done)
                 }
@@ -189,61 +200,15 @@ pub async fn import_roster(
     Ok(done)
 }
 
+/// The tables a roster import writes, and the one index the import reads through while
+/// it writes (the stored cases of each batch of households, by household).
+const BULK_TABLES: &[&str] = &["households", "members", "cases", "case_transitions"];
+const BULK_KEEP: &[&str] = &["cases_household"];
+
 struct RosterFile<'a> {
     name: &'a str,
     bytes: &'a [u8],
     today: NaiveDate,
-}
-
-/// A pooled connection with SQLite settings for a bulk import, and what they were before
-/// (they are per connection, and the connection goes back to the pool afterwards): a
-/// 256 MiB page cache, as `Db::begin_bulk` gives (the blind-index B-trees of a large
-/// register are read and written at random), and, for the connection that writes,
-/// statement journals kept in memory. A multi-row INSERT into a table with a foreign key
-/// has SQLite copy every page it is about to change into a statement journal; with random
-/// blind-index keys that is about one 4 KiB page per row. In a temporary file those copies
-/// took 18% of a million-row import; in memory they are cheap. Both settings must be made
-/// before a transaction begins.
-struct Tuned {
-    conn: sqlx::pool::PoolConnection<sqlx::Any>,
-    saved: Option<(i64, i64)>,
-}
-
-impl Tuned {
-    async fn open(db: &Db, writes: bool) -> Result<Tuned, sqlx::Error> {
-        let mut conn = db.pool().acquire().await?;
-        if db.backend() != Backend::Sqlite {
-            return Ok(Tuned { conn, saved: None });
-        }
-        let mut read = async |sql: &'static str| -> Result<i64, sqlx::Error> {
-            sqlx::query(sql).fetch_one(&mut *conn).await?.try_get(0)
-        };
-        let saved = (
-            read("PRAGMA cache_size").await?,
-            read("PRAGMA temp_store").await?,
-        );
-        let temp = if writes { "MEMORY" } else { "DEFAULT" };
-        // Negative: KiB.
-        let sql = format!("PRAGMA cache_size = -262144; PRAGMA temp_store = {temp}");
-        sqlx::query(&sql).execute(&mut *conn).await?;
-        Ok(Tuned {
-            conn,
-            saved: Some(saved),
-        })
-    }
-
-    /// Puts the connection's settings back; a connection that cannot be is closed rather
-    /// than returned to the pool.
-    async fn release(mut self) {
-        let Some((cache, temp)) = self.saved else {
-            return;
-        };
-        let sql = format!("PRAGMA cache_size = {cache}; PRAGMA temp_store = {temp}");
-        if let Err(e) = sqlx::query(&sql).execute(&mut *self.conn).await {
-            tracing::warn!(error = %e, "could not restore the import connection's settings; closing it");
-            self.conn.close_on_drop();
-        }
-    }
 }
 
 /// The import itself, in `tx` (none for a dry run), without committing.
@@ -252,7 +217,7 @@ async fn run(
     keyring: &Keyring,
     file: &RosterFile<'_>,
     mut tx: Option<&mut Transaction<'_, sqlx::Any>>,
-    mut probe: Option<&mut Tuned>,
+    mut probe: Option<&mut BulkConnection>,
     audit: &AuditEvent,
 ) -> Result<RosterImport, ImportError> {
     let started = std::time::Instant::now();
@@ -268,7 +233,7 @@ async fn run(
         seal: !dry_run,
         end: false,
     };
-    let mut writer = RosterWriter::new(db.backend(), &audit.at.to_rfc3339());
+    let mut writer = RosterWriter::new(db.backend(), &audit.at.to_rfc3339(), file.today);
     let mut conflicts: Vec<RowError> = Vec::new();
     let mut batch = Batch::default();
     while reader.fill(&mut batch, usize::MAX) {}
@@ -362,6 +327,7 @@ async fn run(
             dry_run: true,
         });
     };
+    writer.remove_stale(tx).await?;
     writer.write_cases(tx, &households).await?;
     let stored = writer.stored();
     let event = audit.clone().with(serde_json::json!({

@@ -157,6 +157,10 @@ pub(crate) struct HouseholdState<'c> {
     pub monthly: Fen,
     pub members: u32,
     pub covered: u32,
+    /// Some member is under 60 and not severely disabled: reviewed every 6 months
+    /// rather than yearly (`workflow::review_interval_months`). The roster does not
+    /// carry serious illness, so that ground is not seen here.
+    pub unstable: bool,
 }
 
 fn disability_grade(text: &str) -> Option<u8> {
@@ -217,6 +221,7 @@ impl<'c> RosterChecker<'c> {
             monthly: Fen::ZERO,
             members: 0,
             covered: 0,
+            unstable: false,
         });
         slot
     }
@@ -408,6 +413,9 @@ impl<'c> RosterChecker<'c> {
         }
         household.members += 1;
         household.covered += u32::from(covered);
+        if id.age_on(self.today) < 60 && grade.is_none_or(|g| g > 2) {
+            household.unstable = true;
+        }
         if applicant {
             household.applicants += 1;
             if let Some(m) = monthly {
@@ -474,6 +482,7 @@ impl<'c> RosterChecker<'c> {
                     exit_reason: f.exit_reason,
                     monthly: h.monthly,
                     covered: i64::from(h.covered),
+                    all_stable: h.members > 0 && !h.unstable,
                 })
             })
             .collect()

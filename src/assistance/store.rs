@@ -7,6 +7,7 @@ use sqlx::{Any, AnyConnection, Row, Transaction};
 
 use super::model::{ExitReason, Program};
 use super::roster::{RosterHousehold, RosterMember};
+use super::workflow;
 use crate::db::{Backend, Db, flag, param_list, value_rows};
 use crate::money::Fen;
 use crate::protect::{Keyring, Sealed, SensitiveKind};
@@ -21,6 +22,14 @@ pub async fn community_codes(db: &Db) -> Result<HashSet<String>, sqlx::Error> {
 
 /// Whether any case is active: if none is, no person can be active in another household
 /// and the one-household check has nothing to look up.
+/// Whether the register has no household yet (a first load).
+pub async fn register_is_empty(tx: &mut Transaction<'_, Any>) -> Result<bool, sqlx::Error> {
+    let row = sqlx::query("SELECT COUNT(*) FROM (SELECT 1 FROM households LIMIT 1) AS h")
+        .fetch_one(&mut **tx)
+        .await?;
+    Ok(row.try_get::<i64, _>(0)? == 0)
+}
+
 pub async fn any_active_case(db: &Db) -> Result<bool, sqlx::Error> {
     let row =
         sqlx::query("SELECT COUNT(*) FROM (SELECT 1 FROM cases WHERE status = 'active' LIMIT 1) t")
@@ -77,11 +86,11 @@ const MEMBER_COLUMNS: &str = "household_id, name, relation, id_number_sealed, id
 const MEMBER_WIDTH: usize = 15;
 /// Rows per multi-row INSERT, as many as SQLite's limit of 32,766 parameters allows
 /// (PostgreSQL's is 65,535): members 2,000 (15 parameters each), households and cases
-/// 2,900 (3 and 11 each). Larger statements mean fewer round trips, and fewer copies of
+/// 2,700 (3 and 12 each). Larger statements mean fewer round trips, and fewer copies of
 /// index pages into SQLite's statement journal (a page is copied once per statement that
 /// changes it, and rows with random index keys change a different page each).
 const MEMBER_ROWS: usize = 2000;
-const HOUSEHOLD_ROWS: usize = 2900;
+const HOUSEHOLD_ROWS: usize = 2700;
 /// Blind indexes looked up per query.
 const PROBE_BATCH: usize = 1000;
 
@@ -149,6 +158,8 @@ pub(crate) struct HouseholdRow<'a> {
     pub exit_reason: Option<ExitReason>,
     pub monthly: Fen,
     pub covered: i64,
+    /// Every member elderly or severely disabled (yearly reviews).
+    pub all_stable: bool,
 }
 
 /// A step of a new case's history, as the import records it.
@@ -176,19 +187,27 @@ struct StoredCase {
 pub(crate) struct RosterWriter {
     backend: Backend,
     now: String,
+    /// The import's date: imported active cases are next reviewed on the first date of
+    /// their cycle from here on.
+    today: NaiveDate,
     /// Stored household id by slot.
     ids: Vec<Option<i64>>,
     stored: Stored,
+    /// Members stored before this import in the households it has written, by household
+    /// and blind index, until the file names them again.
+    stale: HashMap<i64, HashMap<String, i64>>,
     /// The statement for a full batch of members, built once.
     members_sql: String,
 }
 
 impl RosterWriter {
-    pub fn new(backend: Backend, now: &str) -> RosterWriter {
+    pub fn new(backend: Backend, now: &str, today: NaiveDate) -> RosterWriter {
         RosterWriter {
             backend,
             now: now.to_string(),
+            today,
             ids: Vec::new(),
+            stale: HashMap::new(),
             stored: Stored::default(),
             members_sql: members_sql(backend, MEMBER_ROWS),
         }
@@ -236,13 +255,42 @@ impl RosterWriter {
                 }
             }
             self.stored.households += chunk.len();
-            // The file's list of members replaces the stored one.
+            // The file's list of members replaces the stored one. A member still in the
+            // file is updated in place (`write_members`), keeping what the register adds
+            // to the roster (incomes, hukou, illness, …); the others are removed once every
+            // row has been written (`remove_stale`).
             let sql = format!(
-                "DELETE FROM members WHERE household_id IN ({})",
+                "SELECT id, household_id, id_number_index FROM members WHERE household_id IN ({})",
                 param_list(self.backend, 1, ids.len())
             );
             let mut q = sqlx::query(&sql);
             for id in &ids {
+                q = q.bind(*id);
+            }
+            for row in q.fetch_all(&mut **tx).await? {
+                self.stale
+                    .entry(row.try_get(1)?)
+                    .or_default()
+                    .insert(row.try_get(2)?, row.try_get(0)?);
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes the stored members of written households that the file no longer names.
+    pub async fn remove_stale(&mut self, tx: &mut Transaction<'_, Any>) -> Result<(), sqlx::Error> {
+        let ids: Vec<i64> = self
+            .stale
+            .drain()
+            .flat_map(|(_, members)| members.into_values())
+            .collect();
+        for chunk in ids.chunks(PROBE_BATCH) {
+            let sql = format!(
+                "DELETE FROM members WHERE id IN ({})",
+                param_list(self.backend, 1, chunk.len())
+            );
+            let mut q = sqlx::query(&sql);
+            for id in chunk {
                 q = q.bind(*id);
             }
             q.execute(&mut **tx).await?;
@@ -268,8 +316,12 @@ impl RosterWriter {
             // The full-size statement is prepared once; a shorter last one is not kept.
             let mut q = sqlx::query(sql).persistent(chunk.len() == full);
             for m in chunk {
+                let household = self.id(m.slot);
+                if let Some(stored) = self.stale.get_mut(&household) {
+                    stored.remove(m.id.index.as_str());
+                }
                 q = q
-                    .bind(self.id(m.slot))
+                    .bind(household)
                     .bind(m.name.as_str())
                     .bind(m.relation)
                     .bind(m.id.sealed.as_str())
@@ -447,9 +499,9 @@ impl RosterWriter {
         let sql = insert_rows(
             self.backend,
             "INSERT INTO cases (household_id, program, status, region_code, applied_on, approved_on, exited_on, \
-             exit_reason, monthly_amount, covered_persons, source)",
+             exit_reason, monthly_amount, covered_persons, source, next_review_on)",
             new_cases.len(),
-            11,
+            12,
             "",
         );
         let mut q = sqlx::query(&sql);
@@ -465,7 +517,11 @@ impl RosterWriter {
                 .bind(h.exit_reason.map(|r| r.code()))
                 .bind(h.monthly.0)
                 .bind(h.covered)
-                .bind("import");
+                .bind("import")
+                .bind(h.active.then(|| {
+                    let months = workflow::review_interval_months(h.program, h.all_stable);
+                    workflow::next_review_after(h.approved_on, months, self.today).to_string()
+                }));
         }
         q.execute(&mut **tx).await?;
         Ok(())
@@ -473,12 +529,22 @@ impl RosterWriter {
 }
 
 fn members_sql(backend: Backend, rows: usize) -> String {
+    // Every roster column but the two that identify the member in the household.
+    let update: Vec<String> = MEMBER_COLUMNS
+        .split(',')
+        .map(str::trim)
+        .filter(|c| !matches!(*c, "household_id" | "id_number_index"))
+        .map(|c| format!("{c} = excluded.{c}"))
+        .collect();
     insert_rows(
         backend,
         &format!("INSERT INTO members ({MEMBER_COLUMNS})"),
         rows,
         MEMBER_WIDTH,
-        "",
+        &format!(
+            " ON CONFLICT (household_id, id_number_index) DO UPDATE SET {}",
+            update.join(", ")
+        ),
     )
 }
 
@@ -489,8 +555,9 @@ pub async fn store_roster(
     keyring: &Keyring,
     households: &[RosterHousehold],
     now: &str,
+    today: NaiveDate,
 ) -> Result<Stored, sqlx::Error> {
-    let mut writer = RosterWriter::new(backend, now);
+    let mut writer = RosterWriter::new(backend, now, today);
     for (chunk_no, chunk) in households.chunks(HOUSEHOLD_ROWS).enumerate() {
         let first = chunk_no * HOUSEHOLD_ROWS;
         let new: Vec<(usize, &str, &str)> = chunk
@@ -507,6 +574,7 @@ pub async fn store_roster(
             .collect();
         writer.write_members(tx, &members).await?;
     }
+    writer.remove_stale(tx).await?;
     let rows: Vec<HouseholdRow<'_>> = households
         .iter()
         .enumerate()
@@ -520,6 +588,10 @@ pub async fn store_roster(
             exit_reason: h.exit_reason,
             monthly: h.monthly,
             covered: h.members.iter().filter(|m| m.covered).count() as i64,
+            all_stable: !h.members.is_empty()
+                && h.members.iter().all(|m| {
+                    m.id.age_on(today) >= 60 || m.disability_grade.is_some_and(|g| g <= 2)
+                }),
         })
         .collect();
     writer.write_cases(tx, &rows).await?;

@@ -341,6 +341,21 @@ pub fn next_review(from: NaiveDate, months: u32) -> NaiveDate {
     from.checked_add_months(Months::new(months)).unwrap_or(from)
 }
 
+/// The first review of the cycle counted from approval that falls on or after `today`:
+/// for a case that comes into the register already active (a roster import), whose
+/// earlier reviews were done in the system it came from. One due today is due today.
+pub fn next_review_after(approved: NaiveDate, months: u32, today: NaiveDate) -> NaiveDate {
+    let mut k = 1;
+    let mut next = next_review(approved, months);
+    // Bounded: a cycle of at least one month passes any plausible date within 200 steps
+    // of 12 months; a month count of 0 would otherwise never move.
+    while next < today && k < 1200 && months > 0 {
+        k += 1;
+        next = next_review(approved, months * k);
+    }
+    next
+}
+
 /// What a periodic review (复核) decided.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -574,6 +589,26 @@ mod tests {
         assert_eq!(review_interval_months(Program::Tekun, false), 12);
         assert_eq!(review_interval_months(Program::Dibao, true), 12);
         assert_eq!(review_interval_months(Program::Dibao, false), 6);
+    }
+
+    #[test]
+    fn an_imported_case_is_next_reviewed_at_its_first_cycle_date_after_today() {
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        // Approved 2025-03-31, 6-monthly: 2025-09-30, 2026-03-31, 2026-09-30, 2027-03-31.
+        assert_eq!(
+            next_review_after(d("2025-03-31"), 6, d("2026-11-29")),
+            d("2027-03-31")
+        );
+        // A review falling due today is due today.
+        assert_eq!(
+            next_review_after(d("2026-05-29"), 6, d("2026-11-29")),
+            d("2026-11-29")
+        );
+        // Approved recently: the first cycle date.
+        assert_eq!(
+            next_review_after(d("2026-10-01"), 12, d("2026-11-29")),
+            d("2027-10-01")
+        );
         assert_eq!(next_review(d("2026-08-31"), 6), d("2027-02-28"));
         assert_eq!(
             review_outcome(1900, Some(1900), false, 6),

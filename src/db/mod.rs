@@ -11,6 +11,7 @@
 //!   them with [`flag`] and read them with [`is_set`];
 //! - dates are ISO-8601 `TEXT` (`2026-07-01`), so comparisons and `BETWEEN` work alike.
 
+pub mod bulk;
 mod check;
 
 use std::str::FromStr;

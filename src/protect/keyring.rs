@@ -157,7 +157,15 @@ impl Keyring {
         mac.update(b":");
         mac.update(value.as_bytes());
         let digest = mac.finalize().into_bytes();
-        digest.iter().map(|b| format!("{b:02x}")).collect()
+        // One allocation: a roster import computes three indexes per member, and a
+        // `format!` per byte made 33 allocations of each (a tenth of an import's time).
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut out = String::with_capacity(digest.len() * 2);
+        for b in digest {
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 15)]));
+        }
+        out
     }
 }
 
@@ -183,6 +191,25 @@ fn write_new_key(path: &Path, encoded: &str) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn blind_index_is_the_lowercase_hex_of_the_hmac() {
+        // Stored registers hold these strings: the encoding must never change.
+        let k = Keyring::ephemeral();
+        let mut mac = <HmacSha256 as Mac>::new_from_slice(&k.index_key).unwrap();
+        mac.update(b"id_number:11010519491231002X");
+        let expected: String = mac
+            .finalize()
+            .into_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(
+            k.index(SensitiveKind::IdNumber, "11010519491231002X"),
+            expected
+        );
+        assert_eq!(expected.len(), 64);
+    }
 
     #[test]
     fn seal_open_round_trip_and_kind_binding() {

@@ -17,6 +17,7 @@ on_both_backends!(
     one_active_household_per_person_city_wide,
     export_imports_back_unchanged,
     fifty_thousand_members_twice,
+    a_re_import_keeps_what_the_register_adds,
 );
 
 const HEADER: &str = "户编号,救助类别,姓名,身份证号,与户主关系,是否保障对象,所属社区,月保障金额,批准日期,状态,停保日期,停保原因";
@@ -111,9 +112,53 @@ async fn a_bad_roster_reports_every_error_and_stores_nothing(backend: Backend) {
     t.finish().await;
 }
 
+/// The secondary indexes of the tables a roster import writes.
+async fn roster_indexes(t: &TestApp) -> Vec<String> {
+    let sql = match t.database().backend() {
+        minzheng::db::Backend::Sqlite => {
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name IN \
+             ('households', 'members', 'cases', 'case_transitions') ORDER BY name"
+        }
+        minzheng::db::Backend::Postgres => {
+            "SELECT CAST(indexname AS TEXT) FROM pg_indexes WHERE schemaname = current_schema() \
+             AND tablename IN ('households', 'members', 'cases', 'case_transitions') ORDER BY 1"
+        }
+    };
+    sqlx::query(sql)
+        .fetch_all(t.database().pool())
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get(0).unwrap())
+        .collect()
+}
+
 async fn a_good_roster_twice_leaves_one_copy(backend: Backend) {
     let t = TestApp::with_tree(backend).await;
+    let indexes = roster_indexes(&t).await;
+    assert!(indexes.len() >= 12, "{indexes:?}");
     let first = import(&t, "roster.csv", &good_roster()).await.unwrap();
+    // A first load builds the indexes at the end: every one is back.
+    assert_eq!(roster_indexes(&t).await, indexes);
+    // The active case comes in with its next review: 6-monthly (members under 60) from
+    // approval on 2026-07-15, the first date from today (2026-11-29) on; none for H002,
+    // which has exited.
+    let reviews: Vec<(String, Option<String>)> = sqlx::query(
+        "SELECT h.number, c.next_review_on FROM cases c JOIN households h ON h.id = c.household_id ORDER BY 1",
+    )
+    .fetch_all(t.database().pool())
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| (r.try_get(0).unwrap(), r.try_get(1).unwrap()))
+    .collect();
+    assert_eq!(
+        reviews,
+        vec![
+            ("H001".to_string(), Some("2027-01-15".to_string())),
+            ("H002".to_string(), None)
+        ]
+    );
     assert_eq!(
         (first.households, first.members, first.new_cases),
         (2, 4, 2)
@@ -254,5 +299,80 @@ async fn fifty_thousand_members_twice(backend: Backend) {
     assert_eq!(first.members, 50_001);
     import(&t, "big.csv", &file).await.unwrap();
     assert_eq!(counts(&t).await, (16_667, 50_001, 16_667), "one copy");
+    t.finish().await;
+}
+
+/// A re-import updates the members it names in place: incomes and the fields the roster
+/// does not carry, recorded in the register since, stay; a member the file no longer
+/// names leaves the household, with their incomes.
+async fn a_re_import_keeps_what_the_register_adds(backend: Backend) {
+    let t = TestApp::with_tree(backend).await;
+    import(&t, "roster.csv", &good_roster()).await.unwrap();
+    let pool = t.database().pool();
+    let member = |name: &'static str| async move {
+        sqlx::query("SELECT id FROM members WHERE name = $1")
+            .bind(name)
+            .fetch_one(pool)
+            .await
+            .unwrap()
+            .try_get::<i64, _>(0)
+            .unwrap()
+    };
+    let zhang = member("张伟").await;
+    let child = member("张小明").await;
+    for (id, amount) in [(zhang, 150_000), (child, 10_000)] {
+        sqlx::query(
+            "INSERT INTO member_incomes (member_id, kind, item, monthly, months) VALUES ($1, 'wage', '工资', $2, 12)",
+        )
+        .bind(id)
+        .bind(amount)
+        .execute(pool)
+        .await
+        .unwrap();
+    }
+    sqlx::query("UPDATE members SET hukou = 'urban', serious_illness = 1 WHERE id = $1")
+        .bind(zhang)
+        .execute(pool)
+        .await
+        .unwrap();
+    // The same file with 张小明 gone and 张伟's name corrected.
+    let file: String = good_roster()
+        .lines()
+        .filter(|l| !l.contains("张小明"))
+        .map(|l| l.replace("张伟", "张玮") + "\n")
+        .collect();
+    let again = import(&t, "roster.csv", &file).await.unwrap();
+    assert_eq!((again.members, again.new_cases), (3, 0));
+    assert_eq!(counts(&t).await, (2, 3, 2));
+    let row = sqlx::query("SELECT id, name, hukou, serious_illness FROM members WHERE id = $1")
+        .bind(zhang)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        row.try_get::<String, _>("name").unwrap(),
+        "张玮",
+        "updated from the file"
+    );
+    assert_eq!(
+        row.try_get::<Option<String>, _>("hukou")
+            .unwrap()
+            .as_deref(),
+        Some("urban")
+    );
+    assert_eq!(row.try_get::<i64, _>("serious_illness").unwrap(), 1);
+    let incomes: Vec<(i64, i64)> =
+        sqlx::query("SELECT member_id, monthly FROM member_incomes ORDER BY 1")
+            .fetch_all(pool)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| (r.try_get(0).unwrap(), r.try_get(1).unwrap()))
+            .collect();
+    assert_eq!(
+        incomes,
+        vec![(zhang, 150_000)],
+        "张小明's income went with him"
+    );
     t.finish().await;
 }
