@@ -13,9 +13,16 @@ DATA=bench/data
 mkdir -p "$DATA"
 command -v sqlite3 >/dev/null || { echo "needs sqlite3 (apt-get install sqlite3)"; exit 1; }
 
-cargo build --release --quiet
-BIN=target/release/minzheng
-python3 bench/gen_roster.py --members "$MEMBERS" --regions "$DATA/regions.csv" --out "$DATA/roster.csv"
+# BIN=path runs a binary built before (e.g. a copy, so the tree can change meanwhile).
+if [ -z "${BIN:-}" ]; then
+  cargo build --release --quiet
+  BIN=target/release/minzheng
+fi
+# The generator is deterministic: a file made for the same size is reused.
+if [ "$(cat "$DATA/roster.members" 2>/dev/null)" != "$MEMBERS" ] || [ ! -f "$DATA/roster.csv" ]; then
+  python3 bench/gen_roster.py --members "$MEMBERS" --regions "$DATA/regions.csv" --out "$DATA/roster.csv"
+  echo "$MEMBERS" > "$DATA/roster.members"
+fi
 
 now() { date +%s.%N; }
 since() { echo "$(now) - $1" | bc; }

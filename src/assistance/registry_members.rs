@@ -36,6 +36,8 @@ pub fn routes() -> Routes {
 #[derive(Deserialize)]
 pub struct MemberForm {
     #[serde(default)]
+    version: Option<i64>,
+    #[serde(default)]
     work_capacity: String,
     #[serde(default)]
     disability_grade: String,
@@ -139,6 +141,7 @@ async fn member_update(
         &state,
         &ctx,
         id,
+        f.version,
         tx,
         affected,
         "household.member_update",
@@ -150,6 +153,8 @@ async fn member_update(
 
 #[derive(Deserialize)]
 pub struct NewMemberForm {
+    #[serde(default)]
+    version: Option<i64>,
     #[serde(default)]
     name: String,
     #[serde(default)]
@@ -243,6 +248,7 @@ async fn member_add(
         &state,
         &ctx,
         id,
+        f.version,
         tx,
         affected,
         "household.member_add",
@@ -254,6 +260,8 @@ async fn member_add(
 
 #[derive(Deserialize)]
 pub struct RemoveForm {
+    #[serde(default)]
+    version: Option<i64>,
     #[serde(default)]
     reason: String,
 }
@@ -296,6 +304,7 @@ async fn member_remove(
         &state,
         &ctx,
         id,
+        f.version,
         tx,
         affected,
         "household.member_remove",

@@ -211,24 +211,66 @@ pub(super) fn back(id: i64, done: &str) -> Response {
     .into_response()
 }
 
-/// Ends a change of one row: bumps the household's version, records the audit entry and
-/// commits — or refuses when the row was not there (another user removed it).
+/// The version of the household a form was filled from (its hidden `version` field).
+#[derive(Deserialize)]
+pub struct Versioned {
+    pub version: Option<i64>,
+}
+
+/// Ends a change of one row: refuses it when the row was not there (another user removed
+/// it), when the household changed since the form was filled (`version`, optimistic
+/// locking as for cases), or when a case of the household is under the street's opinion
+/// or in public notice — those facts are what was put to the public, and approval must
+/// not rest on different ones; the case is first sent back to investigation. Otherwise
+/// bumps the household's version, records the audit entry and commits. A refusal drops
+/// the transaction: nothing of the change is stored.
+#[allow(clippy::too_many_arguments)]
 pub(super) async fn finish(
     state: &AppState,
     ctx: &Ctx,
     id: i64,
+    version: Option<i64>,
     mut tx: sqlx::Transaction<'static, sqlx::Any>,
     affected: u64,
     action: &str,
     details: serde_json::Value,
 ) -> AppResult<()> {
+    let version = version.ok_or_else(|| {
+        AppError::Invalid(
+            "版本号（version）：缺少该户登记信息的版本号，请刷新页面后重新提交。".to_string(),
+        )
+    })?;
     if affected != 1 {
         return Err(AppError::NotFound(format!("救助家庭 {id} 的这条记录")));
     }
-    sqlx::query("UPDATE households SET version = version + 1 WHERE id = $1")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+    let locked: Option<String> = sqlx::query(
+        "SELECT COALESCE(reference, CAST(id AS TEXT)) FROM cases WHERE household_id = $1 \
+         AND status IN ('reviewed', 'notice') ORDER BY id LIMIT 1",
+    )
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .map(|r| r.try_get(0))
+    .transpose()?;
+    if let Some(reference) = locked {
+        return Err(AppError::Conflict(format!(
+            "该户的救助申请 {reference} 已提出街道审核意见或正在公示，登记信息暂不能修改；\
+             如需更正，请先在案件页「退回重新调查」，更正后重新提出审核意见。"
+        )));
+    }
+    let bumped =
+        sqlx::query("UPDATE households SET version = version + 1 WHERE id = $1 AND version = $2")
+            .bind(id)
+            .bind(version)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+    if bumped != 1 {
+        return Err(AppError::Conflict(
+            "该户登记信息在您打开页面后已被他人修改，本次修改未保存；请刷新页面，核对后重新填写。"
+                .to_string(),
+        ));
+    }
     record(
         &mut tx,
         &AuditEvent::new(
@@ -248,6 +290,8 @@ pub(super) async fn finish(
 
 #[derive(Deserialize)]
 pub struct IncomeForm {
+    #[serde(default)]
+    version: Option<i64>,
     member_id: i64,
     #[serde(default)]
     kind: String,
@@ -317,6 +361,7 @@ async fn income_add(
         &state,
         &ctx,
         id,
+        f.version,
         tx,
         affected,
         "household.income_add",
@@ -330,6 +375,7 @@ async fn income_delete(
     State(state): State<AppState>,
     ctx: Ctx,
     Path((id, iid)): Path<(i64, i64)>,
+    Form(v): Form<Versioned>,
 ) -> AppResult<Response> {
     household_in_scope(&state, ctx.user()?, id).await?;
     let mut tx = state.db.begin().await?;
@@ -364,6 +410,7 @@ async fn income_delete(
         &state,
         &ctx,
         id,
+        v.version,
         tx,
         affected,
         "household.income_delete",
@@ -375,6 +422,8 @@ async fn income_delete(
 
 #[derive(Deserialize)]
 pub struct AssetForm {
+    #[serde(default)]
+    version: Option<i64>,
     #[serde(default)]
     kind: String,
     #[serde(default)]
@@ -434,6 +483,7 @@ async fn asset_add(
         &state,
         &ctx,
         id,
+        f.version,
         tx,
         affected,
         "household.asset_add",
@@ -447,6 +497,7 @@ async fn asset_delete(
     State(state): State<AppState>,
     ctx: Ctx,
     Path((id, aid)): Path<(i64, i64)>,
+    Form(v): Form<Versioned>,
 ) -> AppResult<Response> {
     household_in_scope(&state, ctx.user()?, id).await?;
     let mut tx = state.db.begin().await?;
@@ -476,6 +527,7 @@ async fn asset_delete(
         &state,
         &ctx,
         id,
+        v.version,
         tx,
         affected,
         "household.asset_delete",

@@ -205,6 +205,14 @@ pub async fn act(state: &AppState, ctx: &Ctx, id: i64, input: &ActInput) -> AppR
             c.exit_reason = Some(r.code().to_string());
             c.exited_on = Some(today.to_string());
         }
+        Action::Return => {
+            // The opinion and the notice were about facts now in doubt: both are given
+            // again after the new investigation (and a 近亲属 case reviewed again).
+            c.recommend = None;
+            c.notice_from = None;
+            c.notice_until = None;
+            c.district_reviewed = false;
+        }
         Action::Refuse | Action::Reject => {}
     }
     if let Some(d) = &decision {
@@ -372,7 +380,7 @@ fn transition_note(
                 .map(|r| r.label())
                 .unwrap_or("")
         )),
-        Action::Refuse | Action::Reject => {}
+        Action::Refuse | Action::Reject | Action::Return => {}
     }
     if let Some(d) = decision {
         parts.push(d.explanation.summary.clone());

@@ -370,6 +370,8 @@ pub struct TransitionView {
 #[derive(Serialize)]
 pub struct HouseholdView {
     id: i64,
+    /// Register edits send it back (optimistic locking).
+    version: i64,
     number: String,
     region_code: String,
     members: Vec<MemberView>,
@@ -378,7 +380,7 @@ pub struct HouseholdView {
 
 async fn household(state: &AppState, user: &CurrentUser, id: i64) -> AppResult<HouseholdView> {
     let what = || format!("救助家庭 {id}");
-    let row = sqlx::query("SELECT number, region_code FROM households WHERE id = $1")
+    let row = sqlx::query("SELECT number, region_code, version FROM households WHERE id = $1")
         .bind(id)
         .fetch_optional(state.db.pool())
         .await?
@@ -454,6 +456,7 @@ async fn household(state: &AppState, user: &CurrentUser, id: i64) -> AppResult<H
     }
     Ok(HouseholdView {
         id,
+        version: row.try_get("version")?,
         number: row.try_get("number")?,
         region_code,
         members,

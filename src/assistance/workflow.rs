@@ -102,9 +102,13 @@ pub enum Action {
     Reject,
     /// 停保, with a coded reason
     Exit,
+    /// 退回重新调查: the opinion and any notice are withdrawn and the household is
+    /// investigated again (a district review that does not pass, an objection found
+    /// true, a register error seen before approval), with reason.
+    Return,
 }
 
-pub const ACTIONS: [Action; 10] = [
+pub const ACTIONS: [Action; 11] = [
     Action::Accept,
     Action::Refuse,
     Action::Investigate,
@@ -114,6 +118,7 @@ pub const ACTIONS: [Action; 10] = [
     Action::Extend,
     Action::Approve,
     Action::Reject,
+    Action::Return,
     Action::Exit,
 ];
 
@@ -130,6 +135,7 @@ impl Action {
             Action::Approve => "approve",
             Action::Reject => "reject",
             Action::Exit => "exit",
+            Action::Return => "return",
         }
     }
     pub fn from_code(s: &str) -> Option<Action> {
@@ -147,6 +153,7 @@ impl Action {
             Action::Approve => "审批确认",
             Action::Reject => "不予批准",
             Action::Exit => "停保",
+            Action::Return => "退回重新调查",
         }
     }
     /// The permission a user's role must hold (scope is checked separately).
@@ -158,13 +165,14 @@ impl Action {
             Action::DistrictReview => "assistance:case:district_review",
             Action::Approve | Action::Reject => "assistance:case:approve",
             Action::Exit => "assistance:case:exit",
+            Action::Return => "assistance:case:return",
         }
     }
     /// A reason must be written for these.
     pub fn needs_reason(self) -> bool {
         matches!(
             self,
-            Action::Refuse | Action::Reject | Action::Extend | Action::Exit
+            Action::Refuse | Action::Reject | Action::Extend | Action::Exit | Action::Return
         )
     }
     /// Whether the action starts from this state at all (other conditions aside).
@@ -183,6 +191,7 @@ impl Action {
             Action::Approve => &[Status::Notice],
             Action::Reject => &[Status::Reviewed, Status::Notice],
             Action::Exit => &[Status::Active],
+            Action::Return => &[Status::Reviewed, Status::Notice],
         }
     }
 }
@@ -268,6 +277,7 @@ pub fn next_status(action: Action, facts: &CaseFacts, today: NaiveDate) -> Resul
             Ok(Status::Active)
         }
         Action::Reject => Ok(Status::Rejected),
+        Action::Return => Ok(Status::Investigating),
         Action::Exit => Ok(Status::Exited),
     }
 }
@@ -454,6 +464,22 @@ mod tests {
             assert_eq!(next_status(action, &f, today), Ok(to), "{action:?}");
             f.status = to;
         }
+    }
+
+    #[test]
+    fn a_case_under_opinion_or_in_notice_can_be_sent_back_to_investigation() {
+        let today = d("2026-11-30");
+        for from in [Status::Reviewed, Status::Notice] {
+            assert_eq!(
+                next_status(Action::Return, &facts(from), today),
+                Ok(Status::Investigating)
+            );
+        }
+        for from in [Status::Submitted, Status::Investigating, Status::Active] {
+            assert!(next_status(Action::Return, &facts(from), today).is_err());
+        }
+        assert!(Action::Return.needs_reason());
+        assert_eq!(Action::from_code("return"), Some(Action::Return));
     }
 
     #[test]

@@ -115,6 +115,7 @@ impl Role {
                     "assistance:case:accept",
                     "assistance:case:investigate",
                     "assistance:case:review",
+                    "assistance:case:return",
                     "assistance:case:recheck",
                     "assistance:case:exit",
                     "assistance:objection:record",
@@ -129,6 +130,7 @@ impl Role {
                     "person:sensitive:reveal",
                     "assistance:ledger:import",
                     "assistance:case:district_review",
+                    "assistance:case:return",
                     "assistance:objection:resolve",
                 ]);
             }
@@ -138,6 +140,7 @@ impl Role {
                     "person:sensitive:reveal",
                     "assistance:ledger:import",
                     "assistance:case:approve",
+                    "assistance:case:return",
                     "assistance:case:recheck",
                     "assistance:case:exit",
                     "assistance:temporary:grant",

@@ -28,6 +28,7 @@ on_both_backends!(
     city_sets_policy_parameters_and_exclusions,
     marginal_and_close_relative_lists,
     concurrent_approvals_keep_one_household_per_person,
+    register_locked_in_notice_until_sent_back,
 );
 
 const COMMUNITY: &str = "369902001001";
@@ -1136,6 +1137,26 @@ async fn member_id(t: &TestApp, household: i64, name: &str) -> String {
         .unwrap()
 }
 
+/// A register edit, sent with the household's current version as the page's forms do.
+async fn register_post(
+    t: &TestApp,
+    s: &Session,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> crate::common::TestResponse {
+    let h: i64 = path.split('/').nth(3).unwrap().parse().unwrap();
+    let version: String = sqlx::query("SELECT CAST(version AS TEXT) FROM households WHERE id = $1")
+        .bind(h)
+        .fetch_one(t.database().pool())
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap();
+    let mut with: Vec<(&str, &str)> = fields.to_vec();
+    with.push(("version", &version));
+    t.post_as(s, path, &with).await
+}
+
 async fn add_income(
     t: &TestApp,
     s: &Session,
@@ -1144,7 +1165,8 @@ async fn add_income(
     item: &str,
     monthly: &str,
 ) -> crate::common::TestResponse {
-    t.post_as(
+    register_post(
+        t,
         s,
         &format!("/assistance/households/{h}/incomes"),
         &[
@@ -1233,13 +1255,13 @@ async fn register_edits_feed_the_rules(backend: Backend) {
         .unwrap();
     assert_eq!(incomes, 2);
     // Deposits of 100,000 for 3 persons: 33,333.33 each > 24,000 → ineligible.
-    let r = t
-        .post_as(
-            &s.street,
-            &format!("/assistance/households/{h}/assets"),
-            &[("kind", "financial"), ("value", "100000")],
-        )
-        .await;
+    let r = register_post(
+        &t,
+        &s.street,
+        &format!("/assistance/households/{h}/assets"),
+        &[("kind", "financial"), ("value", "100000")],
+    )
+    .await;
     assert_eq!(r.status, 303, "{}", r.body);
     assert_eq!(preview(&t, &s.street, case).await, "不符合低保条件");
     let asset: String =
@@ -1250,32 +1272,32 @@ async fn register_edits_feed_the_rules(backend: Backend) {
             .unwrap()
             .try_get(0)
             .unwrap();
-    let r = t
-        .post_as(
-            &s.street,
-            &format!("/assistance/households/{h}/assets/{asset}/delete"),
-            &[],
-        )
-        .await;
+    let r = register_post(
+        &t,
+        &s.street,
+        &format!("/assistance/households/{h}/assets/{asset}/delete"),
+        &[],
+    )
+    .await;
     assert_eq!(r.status, 303);
     assert_eq!(
         preview(&t, &s.street, case).await,
         "符合低保条件，月保障金 1,600.00 元"
     );
     // Member facts: the spouse turns 1st-grade disabled → +30% add-on (300 > child's 100).
-    let r = t
-        .post_as(
-            &s.street,
-            &format!("/assistance/households/{h}/members/{spouse}"),
-            &[
-                ("work_capacity", "lost"),
-                ("self_care", "partial"),
-                ("disability_grade", "1"),
-                ("disability_kind", "physical"),
-                ("covered", "1"),
-            ],
-        )
-        .await;
+    let r = register_post(
+        &t,
+        &s.street,
+        &format!("/assistance/households/{h}/members/{spouse}"),
+        &[
+            ("work_capacity", "lost"),
+            ("self_care", "partial"),
+            ("disability_grade", "1"),
+            ("disability_kind", "physical"),
+            ("covered", "1"),
+        ],
+    )
+    .await;
     assert_eq!(r.status, 303, "{}", r.body);
     assert_eq!(
         preview(&t, &s.street, case).await,
@@ -1306,19 +1328,19 @@ async fn register_edits_feed_the_rules(backend: Backend) {
     assert_eq!(details["after"]["work_capacity"], "lost", "{details}");
     // A newborn is added, then moves out with the mother's family: members change.
     let baby = id("2026-10-01", 55);
-    let r = t
-        .post_as(
-            &s.street,
-            &format!("/assistance/households/{h}/members"),
-            &[
-                ("name", "王小宝"),
-                ("id_number", &baby),
-                ("relation", "子女"),
-                ("hukou", "urban"),
-                ("work_capacity", "full"),
-            ],
-        )
-        .await;
+    let r = register_post(
+        &t,
+        &s.street,
+        &format!("/assistance/households/{h}/members"),
+        &[
+            ("name", "王小宝"),
+            ("id_number", &baby),
+            ("relation", "子女"),
+            ("hukou", "urban"),
+            ("work_capacity", "full"),
+        ],
+    )
+    .await;
     assert_eq!(r.status, 303, "{}", r.body);
     // 4 persons now: (1,000 − 1,500 / 4) × 4 = 2,500, + 300 (spouse, grade 1) + 100 (child)
     // + 100 (baby) → 3,000.
@@ -1326,45 +1348,45 @@ async fn register_edits_feed_the_rules(backend: Backend) {
         preview(&t, &s.street, case).await,
         "符合低保条件，月保障金 3,000.00 元"
     );
-    let r = t
-        .post_as(
-            &s.street,
-            &format!("/assistance/households/{h}/members"),
-            &[
-                ("name", "王小宝"),
-                ("id_number", &baby),
-                ("relation", "子女"),
-                ("hukou", "urban"),
-                ("work_capacity", "full"),
-            ],
-        )
-        .await;
+    let r = register_post(
+        &t,
+        &s.street,
+        &format!("/assistance/households/{h}/members"),
+        &[
+            ("name", "王小宝"),
+            ("id_number", &baby),
+            ("relation", "子女"),
+            ("hukou", "urban"),
+            ("work_capacity", "full"),
+        ],
+    )
+    .await;
     assert_eq!(r.status, 409, "already a member");
     let applicant = member_id(&t, h, "王建国").await;
-    let r = t
-        .post_as(
-            &s.street,
-            &format!("/assistance/households/{h}/members/{applicant}/remove"),
-            &[("reason", "迁出")],
-        )
-        .await;
+    let r = register_post(
+        &t,
+        &s.street,
+        &format!("/assistance/households/{h}/members/{applicant}/remove"),
+        &[("reason", "迁出")],
+    )
+    .await;
     assert_eq!(r.status, 409, "the applicant stays");
     let baby_id = member_id(&t, h, "王小宝").await;
-    let r = t
-        .post_as(
-            &s.street,
-            &format!("/assistance/households/{h}/members/{baby_id}/remove"),
-            &[("reason", "")],
-        )
-        .await;
+    let r = register_post(
+        &t,
+        &s.street,
+        &format!("/assistance/households/{h}/members/{baby_id}/remove"),
+        &[("reason", "")],
+    )
+    .await;
     assert_eq!(r.status, 422, "a reason is required");
-    let r = t
-        .post_as(
-            &s.street,
-            &format!("/assistance/households/{h}/members/{baby_id}/remove"),
-            &[("reason", "随母迁出")],
-        )
-        .await;
+    let r = register_post(
+        &t,
+        &s.street,
+        &format!("/assistance/households/{h}/members/{baby_id}/remove"),
+        &[("reason", "随母迁出")],
+    )
+    .await;
     assert_eq!(r.status, 303, "{}", r.body);
     assert_eq!(
         preview(&t, &s.street, case).await,
@@ -1372,33 +1394,33 @@ async fn register_edits_feed_the_rules(backend: Backend) {
     );
     // Outside the scope: 404; without the permission: 403.
     let other = t.signed_in(Role::StreetCaseworker, "369921001").await;
-    let r = t
-        .post_as(
-            &other,
-            &format!("/assistance/households/{h}/incomes"),
-            &[
-                ("member_id", &spouse),
-                ("kind", "wage"),
-                ("item", "工资"),
-                ("monthly", "1"),
-                ("months", "1"),
-            ],
-        )
-        .await;
+    let r = register_post(
+        &t,
+        &other,
+        &format!("/assistance/households/{h}/incomes"),
+        &[
+            ("member_id", &spouse),
+            ("kind", "wage"),
+            ("item", "工资"),
+            ("monthly", "1"),
+            ("months", "1"),
+        ],
+    )
+    .await;
     assert_eq!(r.status, 404);
-    let r = t
-        .post_as(
-            &s.approver,
-            &format!("/assistance/households/{h}/incomes"),
-            &[
-                ("member_id", &spouse),
-                ("kind", "wage"),
-                ("item", "工资"),
-                ("monthly", "1"),
-                ("months", "1"),
-            ],
-        )
-        .await;
+    let r = register_post(
+        &t,
+        &s.approver,
+        &format!("/assistance/households/{h}/incomes"),
+        &[
+            ("member_id", &spouse),
+            ("kind", "wage"),
+            ("item", "工资"),
+            ("monthly", "1"),
+            ("months", "1"),
+        ],
+    )
+    .await;
     assert_eq!(r.status, 403);
     t.finish().await;
 }
@@ -1733,5 +1755,114 @@ async fn concurrent_approvals_keep_one_household_per_person(backend: Backend) {
         .try_get(0)
         .unwrap();
     assert_eq!(active, 1);
+    t.finish().await;
+}
+
+async fn income_count(t: &TestApp, h: i64) -> i64 {
+    sqlx::query(
+        "SELECT COUNT(*) FROM member_incomes WHERE member_id IN (SELECT id FROM members WHERE household_id = $1)",
+    )
+    .bind(h)
+    .fetch_one(t.database().pool())
+    .await
+    .unwrap()
+    .try_get(0)
+    .unwrap()
+}
+
+/// Once the street has given its opinion the register is what was put to the public: it
+/// stays as it is until the case is sent back to investigation (with reason); a form filled
+/// from an older version of the household is refused, and nothing of it is stored.
+async fn register_locked_in_notice_until_sent_back(backend: Backend) {
+    let t = TestApp::with_tree(backend).await;
+    let s = staff(&t).await;
+    let case = apply_online(&t, &family_form()).await;
+    to_notice(&t, &s, case).await;
+    let h = household_of(&t, case).await;
+    let spouse = member_id(&t, h, "李秀英").await;
+    let before = income_count(&t, h).await;
+    let r = add_income(&t, &s.street, h, &spouse, "零工", "800").await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(r.body.contains("退回重新调查"), "{}", r.body);
+    assert_eq!(income_count(&t, h).await, before, "nothing stored");
+    // The community cannot send a case back; a reason is required.
+    assert_eq!(
+        act(&t, &s.community, case, "return", &[("reason", "x")]).await,
+        403
+    );
+    assert_eq!(act(&t, &s.reviewer, case, "return", &[]).await, 422);
+    assert_eq!(
+        act(
+            &t,
+            &s.reviewer,
+            case,
+            "return",
+            &[("reason", "公示期间群众反映配偶有零工收入")]
+        )
+        .await,
+        303
+    );
+    assert_eq!(
+        case_field(&t, case, "status").await.as_deref(),
+        Some("investigating")
+    );
+    assert_eq!(case_field(&t, case, "recommend").await, None);
+    assert_eq!(case_field(&t, case, "notice_until").await, None);
+    // Now the register can be corrected.
+    let r = add_income(&t, &s.street, h, &spouse, "零工", "800").await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(income_count(&t, h).await, before + 1);
+    // A form from before that change carries the old version: refused, nothing stored.
+    let version: i64 = sqlx::query("SELECT version FROM households WHERE id = $1")
+        .bind(h)
+        .fetch_one(t.database().pool())
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap();
+    let old = (version - 1).to_string();
+    let r = t
+        .post_as(
+            &s.street,
+            &format!("/assistance/households/{h}/incomes"),
+            &[
+                ("member_id", spouse.as_str()),
+                ("kind", "wage"),
+                ("item", "工资"),
+                ("monthly", "100"),
+                ("months", "12"),
+                ("version", old.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(r.body.contains("已被他人修改"), "{}", r.body);
+    assert_eq!(income_count(&t, h).await, before + 1);
+    // Without a version at all: told what is missing.
+    let r = t
+        .post_as(
+            &s.street,
+            &format!("/assistance/households/{h}/incomes"),
+            &[
+                ("member_id", spouse.as_str()),
+                ("kind", "wage"),
+                ("item", "工资"),
+                ("monthly", "100"),
+                ("months", "12"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("版本号"), "{}", r.body);
+    // The opinion is given again on the corrected facts, and published again.
+    assert_eq!(
+        act(&t, &s.street, case, "opinion", &[("recommend", "yes")]).await,
+        303
+    );
+    assert_eq!(act(&t, &s.street, case, "publish", &[]).await, 303);
+    assert_eq!(
+        case_field(&t, case, "status").await.as_deref(),
+        Some("notice")
+    );
     t.finish().await;
 }
