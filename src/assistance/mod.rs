@@ -20,6 +20,7 @@ pub mod rules;
 pub mod standards;
 pub mod store;
 pub mod temporary;
+pub mod temporary_requests;
 pub mod temporary_web;
 pub mod transitions;
 pub mod upload;

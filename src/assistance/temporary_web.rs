@@ -42,6 +42,73 @@ pub fn level_permission(level: ApprovalLevel) -> &'static str {
     }
 }
 
+/// A grant to record: at the counter, or a request sent up and now approved.
+pub(super) struct NewGrant<'a> {
+    pub sealed: &'a crate::protect::Sealed,
+    pub name: &'a str,
+    pub community: &'a str,
+    pub emergency: bool,
+    pub date: chrono::NaiveDate,
+    pub amount: Fen,
+    pub size: i64,
+    pub advance: bool,
+    pub due_on: Option<String>,
+}
+
+/// A grant above the requester's level, to be sent up.
+pub(super) struct NewRequest<'a> {
+    pub sealed: &'a crate::protect::Sealed,
+    pub name: &'a str,
+    pub community: &'a str,
+    pub emergency: bool,
+    pub size: i64,
+    pub months: i64,
+    pub amount: Fen,
+    /// "district" or "city".
+    pub level: &'static str,
+}
+
+/// Stores a grant in the caller's transaction; `None` when the same person already has a
+/// grant of the same amount on that day (entered twice).
+pub(super) async fn insert_grant(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    g: &NewGrant<'_>,
+    now: &str,
+) -> Result<Option<i64>, sqlx::Error> {
+    let duplicate = sqlx::query(
+        "SELECT 1 FROM temporary_grants WHERE id_number_index = $1 AND grant_date = $2 AND amount = $3",
+    )
+    .bind(g.sealed.index.as_str())
+    .bind(g.date.to_string())
+    .bind(g.amount.0)
+    .fetch_optional(&mut **tx)
+    .await?
+    .is_some();
+    if duplicate {
+        return Ok(None);
+    }
+    let id: i64 = sqlx::query(
+        "INSERT INTO temporary_grants (id_number_sealed, id_number_index, name, region_code, kind, grant_date, \
+         amount, household_size, advance, status, created_at, due_on) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'valid', $10, $11) RETURNING id",
+    )
+    .bind(g.sealed.sealed.as_str())
+    .bind(g.sealed.index.as_str())
+    .bind(g.name)
+    .bind(g.community)
+    .bind(if g.emergency { "emergency" } else { "expenditure" })
+    .bind(g.date.to_string())
+    .bind(g.amount.0)
+    .bind(g.size)
+    .bind(crate::db::flag(g.advance))
+    .bind(now)
+    .bind(g.due_on.clone())
+    .fetch_one(&mut **tx)
+    .await?
+    .try_get(0)?;
+    Ok(Some(id))
+}
+
 #[derive(Deserialize, Default, Clone)]
 pub struct GrantForm {
     #[serde(default)]
@@ -265,77 +332,74 @@ async fn submit(
         )
         .await;
     }
+    let sealed = state.keyring.seal(SensitiveKind::IdNumber, g.id.as_str());
     if !user.can(level_permission(grant.level)) {
-        let who = match grant.level {
-            ApprovalLevel::Street => "街道（乡镇）",
-            ApprovalLevel::District => "区县民政部门",
-            ApprovalLevel::City => "市级（一事一议）",
+        // Above the user's level: sent up (报批) to an approver of that level.
+        let level = match grant.level {
+            ApprovalLevel::City => "city",
+            _ => "district",
         };
-        return refused(
-            &state,
-            &user,
-            &f,
-            vec![format!(
-                "审批权限：{}，须由{}审批；请按程序报批。",
-                grant
-                    .checks
-                    .first()
-                    .map(|c| c.detail.clone())
-                    .unwrap_or_default(),
-                who
-            )],
-        )
-        .await;
+        let detail = grant
+            .checks
+            .first()
+            .map(|c| c.detail.clone())
+            .unwrap_or_default();
+        let request = NewRequest {
+            sealed: &sealed,
+            name: f.name.trim(),
+            community: g.community.as_str(),
+            emergency: g.emergency,
+            size: g.size,
+            months: g.months,
+            amount: grant.amount,
+            level,
+        };
+        let id = super::temporary_requests::send_up(&state, &ctx, &request).await?;
+        let done = format!(
+            "已报{}审批（报批编号 {id}）：临时救助 {} 元（{detail}）。批准后计入发放，可在「临时救助报批」中查看进度。",
+            super::temporary_requests::level_label(level),
+            grant.amount
+        );
+        return Ok(Redirect::to(&format!(
+            "/assistance/temporary/new?done={}",
+            crate::web::encode_query(&done)
+        ))
+        .into_response());
     }
     let deadlines = cases::deadlines_on(&state.db, today).await?;
     let cal = crate::calendar::store::load_calendar(&state.db).await?;
     let due = g
         .advance
         .then(|| deadlines.advance_due(&cal, today).to_string());
-    let sealed = state.keyring.seal(SensitiveKind::IdNumber, g.id.as_str());
     let now = state.clock.now_local();
     let mut tx = state.db.begin().await?;
-    let duplicate = sqlx::query(
-        "SELECT 1 FROM temporary_grants WHERE id_number_index = $1 AND grant_date = $2 AND amount = $3",
-    )
-    .bind(sealed.index.clone())
-    .bind(today.to_string())
-    .bind(grant.amount.0)
-    .fetch_optional(&mut *tx)
-    .await?
-    .is_some();
-    if duplicate {
-        return refused(
-            &state,
-            &user,
-            &f,
-            vec![format!(
-                "重复登记：{} 今天已有一笔 {} 元的临时救助。",
-                f.name.trim(),
-                grant.amount
-            )],
-        )
-        .await;
-    }
-    let id: i64 = sqlx::query(
-        "INSERT INTO temporary_grants (id_number_sealed, id_number_index, name, region_code, kind, grant_date, \
-         amount, household_size, advance, status, created_at, due_on) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'valid', $10, $11) RETURNING id",
-    )
-    .bind(sealed.sealed)
-    .bind(sealed.index)
-    .bind(f.name.trim())
-    .bind(g.community.as_str())
-    .bind(if g.emergency { "emergency" } else { "expenditure" })
-    .bind(today.to_string())
-    .bind(grant.amount.0)
-    .bind(g.size)
-    .bind(crate::db::flag(g.advance))
-    .bind(now.to_rfc3339())
-    .bind(due.clone())
-    .fetch_one(&mut *tx)
-    .await?
-    .try_get(0)?;
+    let new = NewGrant {
+        sealed: &sealed,
+        name: f.name.trim(),
+        community: g.community.as_str(),
+        emergency: g.emergency,
+        date: today,
+        amount: grant.amount,
+        size: g.size,
+        advance: g.advance,
+        due_on: due.clone(),
+    };
+    let id = match insert_grant(&mut tx, &new, &now.to_rfc3339()).await? {
+        Some(id) => id,
+        None => {
+            return refused(
+                &state,
+                &user,
+                &f,
+                vec![format!(
+                    "重复登记：{} 今天已有一笔 {} 元的临时救助。",
+                    f.name.trim(),
+                    grant.amount
+                )],
+            )
+            .await;
+        }
+    };
     record(
         &mut tx,
         &AuditEvent::new(

@@ -77,6 +77,8 @@ pub struct Workbench {
     reviews_due: Vec<CaseLine>,
     gradual_ended: Vec<CaseLine>,
     advances: Vec<AdvanceLine>,
+    /// 临时救助报批 waiting for this user's decision (district or city level).
+    temporary_requests: i64,
     can_create: bool,
     can_complete: bool,
 }
@@ -224,8 +226,8 @@ pub async fn workbench(state: &AppState, user: &CurrentUser, q: &str) -> AppResu
         "SELECT id, name, grant_date, due_on, amount FROM temporary_grants WHERE advance = 1 AND completed_on IS NULL \
          AND status = 'valid' AND region_code >= $1 AND region_code < $2 ORDER BY grant_date LIMIT 500",
     )
-    .bind(low)
-    .bind(high)
+    .bind(low.clone())
+    .bind(high.clone())
     .fetch_all(state.db.pool())
     .await?
     {
@@ -243,6 +245,33 @@ pub async fn workbench(state: &AppState, user: &CurrentUser, q: &str) -> AppResu
             amount: Fen(r.try_get("amount")?).to_display(),
         });
     }
+    let levels: Vec<&str> = [
+        ("district", "assistance:temporary:approve_district"),
+        ("city", "assistance:temporary:approve_city"),
+    ]
+    .into_iter()
+    .filter(|(_, p)| user.can(p))
+    .map(|(l, _)| l)
+    .collect();
+    let temporary_requests = if levels.is_empty() {
+        0
+    } else {
+        let sql = format!(
+            "SELECT COUNT(*) FROM temporary_requests WHERE status = 'pending' AND region_code >= $1 \
+             AND region_code < $2 AND level IN ({})",
+            // Numbered like the rest of the statement (SQLite's driver does not mix
+            // numbered and anonymous placeholders).
+            (3..3 + levels.len())
+                .map(|n| format!("${n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let mut q = sqlx::query(&sql).bind(low).bind(high);
+        for l in &levels {
+            q = q.bind(*l);
+        }
+        q.fetch_one(state.db.pool()).await?.try_get(0)?
+    };
     Ok(Workbench {
         q,
         found,
@@ -251,6 +280,7 @@ pub async fn workbench(state: &AppState, user: &CurrentUser, q: &str) -> AppResu
         reviews_due,
         gradual_ended,
         advances,
+        temporary_requests,
         can_create: user.can("assistance:case:create"),
         can_complete: user.can("assistance:temporary:complete"),
     })

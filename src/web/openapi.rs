@@ -43,7 +43,7 @@ const SUMMARIES: &[(&str, &str, &str)] = &[
     (
         "POST",
         "/api/v1/cases/{id}/actions",
-        "办理案件（受理、调查、审核意见、公示、区县审核、延期、审批、不予批准、停保），按版本号乐观锁",
+        "办理案件（受理、调查、审核意见、公示、区县审核、延期、审批、不予批准、退回重新调查、停保），按版本号乐观锁",
     ),
     (
         "GET",
@@ -75,6 +75,16 @@ const SUMMARIES: &[(&str, &str, &str)] = &[
         "/api/v1/cases/{id}/objections",
         "登记公示异议（content、received_on）",
     ),
+    (
+        "GET",
+        "/api/v1/temporary-requests",
+        "临时救助报批：本辖区待审批的（最早的在前）和最近 30 笔已审批的；can_decide 表示本人可审批",
+    ),
+    (
+        "POST",
+        "/api/v1/temporary-requests/{id}/decision",
+        "审批一笔临时救助报批（{\"decision\": \"approve\"|\"reject\", \"reason\": …}，不予批准须写原因）；批准即登记为当日发放",
+    ),
     ("GET", "/api/v1/openapi.json", "本文档"),
 ];
 
@@ -85,7 +95,15 @@ fn tag_of(path: &str) -> &'static str {
         "users" => "admin",
         "audit" => "audit",
         "regions" => "regions",
-        "households" | "cases" | "workbench" | "assistance-lists" | "applications" => "assistance",
+        "households"
+        | "cases"
+        | "workbench"
+        | "assistance-lists"
+        | "applications"
+        | "temporary-requests"
+        | "temporary-grants"
+        | "assistance-standards"
+        | "assistance-parameters" => "assistance",
         _ => "meta",
     }
 }

@@ -1472,15 +1472,92 @@ async fn temporary_grants_levels_and_advance_completion(backend: Backend) {
         "{}",
         r.header("location")
     );
-    // 5 months → 20,000 元 needs the district: the street is refused, the district grants.
+    // 5 months → 20,000 元 needs the district: the street's entry is sent up (报批), no
+    // grant yet; the district approver sees it on the workbench and approves it.
     let r = grant(&t, &s.street, "5", false).await;
-    assert_eq!(r.status, 422);
+    assert_eq!(r.status, 303, "{}", r.body);
+    let done = r.header("location");
     assert!(
-        r.body.contains("20,000.00") && r.body.contains("区县"),
-        "{}",
-        r.body
+        done.contains("20%2C000.00") || done.contains("20,000.00"),
+        "{done}"
     );
-    assert_eq!(grant(&t, &s.approver, "5", false).await.status, 303);
+    assert_eq!(amounts().await.len(), 1, "sent up, not granted");
+    let requests = t
+        .get_as(&s.street, "/api/v1/temporary-requests")
+        .await
+        .json();
+    assert_eq!(requests[0]["status"], "pending", "{requests}");
+    assert_eq!(requests[0]["level"], "district");
+    assert_eq!(
+        requests[0]["can_decide"], false,
+        "the street cannot approve it"
+    );
+    let request = requests[0]["id"].as_i64().unwrap();
+    let w = t.get_as(&s.approver, "/api/v1/workbench").await.json();
+    assert_eq!(w["temporary_requests"], 1, "{w}");
+    let r = t
+        .post_as(
+            &s.street,
+            &format!("/assistance/temporary/requests/{request}/decide"),
+            &[("decision", "approve")],
+        )
+        .await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    let page = t
+        .get_as(&s.approver, "/assistance/temporary/requests")
+        .await;
+    assert!(
+        page.body.contains("赵大海") && page.body.contains("批准"),
+        "{}",
+        page.body
+    );
+    let r = t
+        .post_as(
+            &s.approver,
+            &format!("/assistance/temporary/requests/{request}/decide"),
+            &[("decision", "approve")],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    // Deciding twice is refused.
+    let r = t
+        .post_as(
+            &s.approver,
+            &format!("/assistance/temporary/requests/{request}/decide"),
+            &[("decision", "reject"), ("reason", "x")],
+        )
+        .await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    // The district grants 6 months itself; 7 months (28,000 元) is the city's, case by
+    // case: sent up again, and the city rejects it through the API with a reason.
+    assert_eq!(grant(&t, &s.approver, "6", false).await.status, 303);
+    assert_eq!(grant(&t, &s.approver, "7", false).await.status, 303);
+    let city = t.signed_in(Role::CityAdmin, "369900").await;
+    let requests = t.get_as(&city, "/api/v1/temporary-requests").await.json();
+    let pending = &requests[0];
+    assert_eq!(
+        (pending["level"].as_str(), pending["can_decide"].as_bool()),
+        (Some("city"), Some(true)),
+        "{requests}"
+    );
+    let city_request = pending["id"].as_i64().unwrap();
+    let r = t
+        .post_json_as(
+            &city,
+            &format!("/api/v1/temporary-requests/{city_request}/decision"),
+            &serde_json::json!({"decision": "reject"}),
+        )
+        .await;
+    assert_eq!(r.status, 422, "a rejection needs its reason: {}", r.body);
+    let r = t
+        .post_json_as(
+            &city,
+            &format!("/api/v1/temporary-requests/{city_request}/decision"),
+            &serde_json::json!({"decision": "reject", "reason": "已由医疗救助解决大部分费用"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["status"], "rejected");
     // 先行救助: at most 1 month → 4,000 元 at once, file due in 5 working days.
     let r = grant(&t, &s.street, "2", true).await;
     assert_eq!(r.status, 422);
@@ -1492,6 +1569,7 @@ async fn temporary_grants_levels_and_advance_completion(backend: Backend) {
         vec![
             (1_200_000, 0, None),
             (2_000_000, 0, None),
+            (2_400_000, 0, None),
             // Granted Sunday 2026-11-29: 5 working days → Friday 2026-12-04.
             (400_000, 1, Some("2026-12-04".to_string())),
         ]
@@ -1538,7 +1616,7 @@ async fn temporary_grants_levels_and_advance_completion(backend: Backend) {
         "{}",
         r.body
     );
-    assert_eq!(amounts().await.len(), 3);
+    assert_eq!(amounts().await.len(), 4);
     t.finish().await;
 }
 

@@ -457,6 +457,24 @@ impl TestApp {
         self.post_form(path, &fields, Some(&s.cookie)).await
     }
 
+    /// Posts a JSON body as the session, with its CSRF token in the header.
+    pub async fn post_json_as(
+        &self,
+        s: &Session,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> TestResponse {
+        self.request(
+            Request::post(path)
+                .header("content-type", "application/json")
+                .header("cookie", &s.cookie)
+                .header("x-csrf-token", &s.csrf)
+                .body(Body::from(body.to_string()))
+                .unwrap(),
+        )
+        .await
+    }
+
     /// Posts a form exactly as given (no token added).
     pub async fn post_form(
         &self,
