@@ -2,7 +2,6 @@
 //! date, history kept) and the list of income items not counted, set by the city
 //! administrator on the standards page.
 
-use axum::Form;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -13,6 +12,7 @@ use crate::AppState;
 use crate::audit::{AuditEvent, store::record};
 use crate::auth::{Access, Ctx, Routes};
 use crate::error::{AppError, AppResult};
+use crate::web::extract::FormOrJson;
 
 const UPDATE: Access = Access::Perm("assistance:standard:update");
 
@@ -21,6 +21,68 @@ pub fn routes() -> Routes {
         .post("/assistance/parameters", UPDATE, parameter_set)
         .post("/assistance/exclusions", UPDATE, exclusion_add)
         .post("/assistance/exclusions/delete", UPDATE, exclusion_delete)
+        .get(
+            "/api/v1/assistance-standards",
+            Access::Perm("assistance:standard:read"),
+            policy_api,
+        )
+        .post("/api/v1/assistance-parameters", UPDATE, parameter_set)
+        .post("/api/v1/assistance-exclusions", UPDATE, exclusion_add)
+        .post(
+            "/api/v1/assistance-exclusions/delete",
+            UPDATE,
+            exclusion_delete,
+        )
+}
+
+/// The whole policy in force today and its history: 低保 standards by district and area,
+/// the city's parameters with their ranges, and the income items not counted.
+async fn policy_api(State(state): State<AppState>) -> AppResult<axum::Json<serde_json::Value>> {
+    let today = state.clock.today();
+    let standards: Vec<serde_json::Value> = standards::all(&state.db)
+        .await?
+        .into_iter()
+        .map(|s| {
+            json!({
+                "district_code": s.district_code,
+                "area": s.area.code(),
+                "effective_from": s.effective_from.to_string(),
+                "dibao_standard": s.dibao_standard.to_yuan_string(),
+            })
+        })
+        .collect();
+    let parameters: Vec<serde_json::Value> = standards::parameters_on(&state.db, today)
+        .await?
+        .into_iter()
+        .map(|(p, current, history)| {
+            json!({
+                "key": p.key,
+                "label": p.label,
+                "value": current,
+                "min": p.min,
+                "max": p.max,
+                "history": history
+                    .into_iter()
+                    .map(|(from, v)| json!({ "effective_from": from, "value": v }))
+                    .collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let exclusions = super::cases::income_exclusions(&state.db).await?;
+    Ok(axum::Json(json!({
+        "on": today.to_string(),
+        "standards": standards,
+        "parameters": parameters,
+        "income_exclusions": exclusions,
+    })))
+}
+
+/// The answer to a policy change: the standards page, or JSON for the API.
+fn reply(json: bool, done: &str) -> Response {
+    if json {
+        return axum::Json(json!({ "message": done })).into_response();
+    }
+    back(done)
 }
 
 fn back(done: &str) -> Response {
@@ -69,7 +131,7 @@ pub struct ParameterForm {
 async fn parameter_set(
     State(state): State<AppState>,
     ctx: Ctx,
-    Form(f): Form<ParameterForm>,
+    FormOrJson { value: f, json }: FormOrJson<ParameterForm>,
 ) -> AppResult<Response> {
     let p = PARAMETERS
         .iter()
@@ -114,7 +176,7 @@ async fn parameter_set(
         json!({ "effective_from": from.to_string(), "before": before, "after": value }),
     )
     .await?;
-    Ok(back(&format!("{} 自 {from} 起为 {value}", p.label)))
+    Ok(reply(json, &format!("{} 自 {from} 起为 {value}", p.label)))
 }
 
 #[derive(Deserialize)]
@@ -126,7 +188,7 @@ pub struct ExclusionForm {
 async fn exclusion_add(
     State(state): State<AppState>,
     ctx: Ctx,
-    Form(f): Form<ExclusionForm>,
+    FormOrJson { value: f, json }: FormOrJson<ExclusionForm>,
 ) -> AppResult<Response> {
     let item = f.item.trim().to_string();
     if item.is_empty() || item.chars().count() > 30 {
@@ -158,13 +220,13 @@ async fn exclusion_add(
         json!({ "item": item }),
     )
     .await?;
-    Ok(back(&format!("「{item}」不再计入家庭收入")))
+    Ok(reply(json, &format!("「{item}」不再计入家庭收入")))
 }
 
 async fn exclusion_delete(
     State(state): State<AppState>,
     ctx: Ctx,
-    Form(f): Form<ExclusionForm>,
+    FormOrJson { value: f, json }: FormOrJson<ExclusionForm>,
 ) -> AppResult<Response> {
     let item = f.item.trim().to_string();
     let mut tx = state.db.begin().await?;
@@ -185,5 +247,5 @@ async fn exclusion_delete(
         json!({ "item": item }),
     )
     .await?;
-    Ok(back(&format!("「{item}」恢复计入家庭收入")))
+    Ok(reply(json, &format!("「{item}」恢复计入家庭收入")))
 }

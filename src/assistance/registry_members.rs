@@ -2,7 +2,6 @@
 //! illness, self-care, schooling, employment, covered or not), and members joining or
 //! leaving (birth, marriage, death, moving), each change audited.
 
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use serde::Deserialize;
@@ -10,11 +9,12 @@ use serde_json::json;
 use sqlx::Row;
 
 use super::model::{DisabilityKind, SelfCare, WorkCapacity};
-use super::registry_web::{back, finish, household_in_scope};
+use super::registry_web::{finish, household_in_scope, reply};
 use crate::AppState;
 use crate::auth::{Access, Ctx, Routes};
 use crate::db::{flag, is_set};
 use crate::error::{AppError, AppResult};
+use crate::web::extract::FormOrJson;
 
 const UPDATE: Access = Access::Perm("assistance:household:update");
 
@@ -28,6 +28,17 @@ pub fn routes() -> Routes {
         )
         .post(
             "/assistance/households/{id}/members/{mid}",
+            UPDATE,
+            member_update,
+        )
+        .post("/api/v1/households/{id}/members", UPDATE, member_add)
+        .post(
+            "/api/v1/households/{id}/members/{mid}/remove",
+            UPDATE,
+            member_remove,
+        )
+        .post(
+            "/api/v1/households/{id}/members/{mid}",
             UPDATE,
             member_update,
         )
@@ -59,7 +70,7 @@ async fn member_update(
     State(state): State<AppState>,
     ctx: Ctx,
     Path((id, mid)): Path<(i64, i64)>,
-    Form(f): Form<MemberForm>,
+    FormOrJson { value: f, json }: FormOrJson<MemberForm>,
 ) -> AppResult<Response> {
     household_in_scope(&state, ctx.user()?, id).await?;
     let work = WorkCapacity::from_code(&f.work_capacity)
@@ -137,7 +148,7 @@ async fn member_update(
     .execute(&mut *tx)
     .await?
     .rows_affected();
-    finish(
+    let version = finish(
         &state,
         &ctx,
         id,
@@ -148,7 +159,7 @@ async fn member_update(
         details,
     )
     .await?;
-    Ok(back(id, "更新成员情况"))
+    Ok(reply(json, id, version, "更新成员情况"))
 }
 
 #[derive(Deserialize)]
@@ -173,7 +184,7 @@ async fn member_add(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<i64>,
-    Form(f): Form<NewMemberForm>,
+    FormOrJson { value: f, json }: FormOrJson<NewMemberForm>,
 ) -> AppResult<Response> {
     household_in_scope(&state, ctx.user()?, id).await?;
     let name = f.name.trim().to_string();
@@ -244,7 +255,7 @@ async fn member_add(
     .execute(&mut *tx)
     .await?
     .rows_affected();
-    finish(
+    let version = finish(
         &state,
         &ctx,
         id,
@@ -255,7 +266,7 @@ async fn member_add(
         json!({ "name": name, "relation": relation.label(), "id_number": person.masked() }),
     )
     .await?;
-    Ok(back(id, "增加成员"))
+    Ok(reply(json, id, version, "增加成员"))
 }
 
 #[derive(Deserialize)]
@@ -272,7 +283,7 @@ async fn member_remove(
     State(state): State<AppState>,
     ctx: Ctx,
     Path((id, mid)): Path<(i64, i64)>,
-    Form(f): Form<RemoveForm>,
+    FormOrJson { value: f, json }: FormOrJson<RemoveForm>,
 ) -> AppResult<Response> {
     household_in_scope(&state, ctx.user()?, id).await?;
     let reason = f.reason.trim().to_string();
@@ -300,7 +311,7 @@ async fn member_remove(
         .execute(&mut *tx)
         .await?
         .rows_affected();
-    finish(
+    let version = finish(
         &state,
         &ctx,
         id,
@@ -311,5 +322,5 @@ async fn member_remove(
         json!({ "member": mid, "name": name, "reason": reason }),
     )
     .await?;
-    Ok(back(id, "减少成员"))
+    Ok(reply(json, id, version, "减少成员"))
 }

@@ -3,7 +3,6 @@
 //! Reviews and opinions run the rules on what is recorded here, so every change is
 //! audited with its before and after.
 
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
@@ -17,6 +16,7 @@ use crate::auth::{Access, Ctx, CurrentUser, Routes};
 use crate::db::{flag, is_set};
 use crate::error::{AppError, AppResult};
 use crate::money::Fen;
+use crate::web::extract::FormOrJson;
 
 const UPDATE: Access = Access::Perm("assistance:household:update");
 
@@ -34,6 +34,54 @@ pub fn routes() -> Routes {
             UPDATE,
             asset_delete,
         )
+        .get(
+            "/api/v1/households/{id}/registry",
+            Access::Perm("assistance:household:read"),
+            registry_api,
+        )
+        .post("/api/v1/households/{id}/incomes", UPDATE, income_add)
+        .post(
+            "/api/v1/households/{id}/incomes/{iid}/delete",
+            UPDATE,
+            income_delete,
+        )
+        .post("/api/v1/households/{id}/assets", UPDATE, asset_add)
+        .post(
+            "/api/v1/households/{id}/assets/{aid}/delete",
+            UPDATE,
+            asset_delete,
+        )
+}
+
+/// The register's facts of a household with its version (send it back with each change).
+async fn registry_api(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> AppResult<axum::Json<serde_json::Value>> {
+    household_in_scope(&state, &user, id).await?;
+    let view = registry(&state, id).await?;
+    let version: i64 = sqlx::query("SELECT version FROM households WHERE id = $1")
+        .bind(id)
+        .fetch_one(state.db.pool())
+        .await?
+        .try_get(0)?;
+    Ok(axum::Json(json!({
+        "household_id": id,
+        "version": version,
+        "members": view.members,
+        "assets": view.assets,
+    })))
+}
+
+/// The answer to a register change: back to the household page, or for the API the
+/// household's new version.
+pub(super) fn reply(json: bool, id: i64, version: i64, done: &str) -> Response {
+    if json {
+        return axum::Json(json!({ "household_id": id, "version": version, "message": done }))
+            .into_response();
+    }
+    back(id, done)
 }
 
 #[derive(Serialize)]
@@ -234,7 +282,7 @@ pub(super) async fn finish(
     affected: u64,
     action: &str,
     details: serde_json::Value,
-) -> AppResult<()> {
+) -> AppResult<i64> {
     let version = version.ok_or_else(|| {
         AppError::Invalid(
             "版本号（version）：缺少该户登记信息的版本号，请刷新页面后重新提交。".to_string(),
@@ -285,7 +333,7 @@ pub(super) async fn finish(
     .await
     .map_err(AppError::audit)?;
     tx.commit().await?;
-    Ok(())
+    Ok(version + 1)
 }
 
 #[derive(Deserialize)]
@@ -307,7 +355,7 @@ async fn income_add(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<i64>,
-    Form(f): Form<IncomeForm>,
+    FormOrJson { value: f, json }: FormOrJson<IncomeForm>,
 ) -> AppResult<Response> {
     household_in_scope(&state, ctx.user()?, id).await?;
     let kind = IncomeKind::from_code(&f.kind)
@@ -357,7 +405,7 @@ async fn income_add(
     .execute(&mut *tx)
     .await?
     .rows_affected();
-    finish(
+    let version = finish(
         &state,
         &ctx,
         id,
@@ -368,14 +416,14 @@ async fn income_add(
         details,
     )
     .await?;
-    Ok(back(id, "登记收入"))
+    Ok(reply(json, id, version, "登记收入"))
 }
 
 async fn income_delete(
     State(state): State<AppState>,
     ctx: Ctx,
     Path((id, iid)): Path<(i64, i64)>,
-    Form(v): Form<Versioned>,
+    FormOrJson { value: v, json }: FormOrJson<Versioned>,
 ) -> AppResult<Response> {
     household_in_scope(&state, ctx.user()?, id).await?;
     let mut tx = state.db.begin().await?;
@@ -406,7 +454,7 @@ async fn income_delete(
     .execute(&mut *tx)
     .await?
     .rows_affected();
-    finish(
+    let version = finish(
         &state,
         &ctx,
         id,
@@ -417,7 +465,7 @@ async fn income_delete(
         json!({ "income": iid, "before": before }),
     )
     .await?;
-    Ok(back(id, "删除收入"))
+    Ok(reply(json, id, version, "删除收入"))
 }
 
 #[derive(Deserialize)]
@@ -438,7 +486,7 @@ async fn asset_add(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<i64>,
-    Form(f): Form<AssetForm>,
+    FormOrJson { value: f, json }: FormOrJson<AssetForm>,
 ) -> AppResult<Response> {
     household_in_scope(&state, ctx.user()?, id).await?;
     let kind = match f.kind.as_str() {
@@ -479,7 +527,7 @@ async fn asset_add(
         .bind(value.0)
         .bind(flag(operating))
         .execute(&mut *tx).await?.rows_affected();
-    finish(
+    let version = finish(
         &state,
         &ctx,
         id,
@@ -490,14 +538,14 @@ async fn asset_add(
         details,
     )
     .await?;
-    Ok(back(id, "登记财产"))
+    Ok(reply(json, id, version, "登记财产"))
 }
 
 async fn asset_delete(
     State(state): State<AppState>,
     ctx: Ctx,
     Path((id, aid)): Path<(i64, i64)>,
-    Form(v): Form<Versioned>,
+    FormOrJson { value: v, json }: FormOrJson<Versioned>,
 ) -> AppResult<Response> {
     household_in_scope(&state, ctx.user()?, id).await?;
     let mut tx = state.db.begin().await?;
@@ -523,7 +571,7 @@ async fn asset_delete(
         .execute(&mut *tx)
         .await?
         .rows_affected();
-    finish(
+    let version = finish(
         &state,
         &ctx,
         id,
@@ -534,5 +582,5 @@ async fn asset_delete(
         json!({ "asset": aid, "before": before }),
     )
     .await?;
-    Ok(back(id, "删除财产"))
+    Ok(reply(json, id, version, "删除财产"))
 }

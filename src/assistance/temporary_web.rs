@@ -3,7 +3,6 @@
 //! be completed within 5 working days (the workbench shows it until then).
 
 use askama::Template;
-use axum::Form;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -22,6 +21,7 @@ use crate::ids::IdNumber;
 use crate::money::Fen;
 use crate::protect::SensitiveKind;
 use crate::region::{Level, RegionCode};
+use crate::web::extract::FormOrJson;
 use crate::web::layout::{Crumb, PageCtx, render};
 
 const GRANT: Access = Access::Perm("assistance:temporary:grant");
@@ -30,6 +30,7 @@ pub fn routes() -> Routes {
     Routes::new()
         .get("/assistance/temporary/new", GRANT, form_page)
         .post("/assistance/temporary", GRANT, submit)
+        .post("/api/v1/temporary-grants", GRANT, submit)
 }
 
 /// The permission a grant of this level needs (DOMAIN.md §2: street up to 3 months,
@@ -299,7 +300,15 @@ async fn refused(
     user: &CurrentUser,
     f: &GrantForm,
     errors: Vec<String>,
+    json: bool,
 ) -> AppResult<Response> {
+    if json {
+        return Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            axum::Json(json!({ "errors": errors })),
+        )
+            .into_response());
+    }
     let html = page(state, user, f.clone(), errors, String::new()).await?;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
 }
@@ -307,13 +316,13 @@ async fn refused(
 async fn submit(
     State(state): State<AppState>,
     ctx: Ctx,
-    Form(f): Form<GrantForm>,
+    FormOrJson { value: f, json }: FormOrJson<GrantForm>,
 ) -> AppResult<Response> {
     let user = ctx.user()?.clone();
     let today = state.clock.today();
     let g = match check(&f, &user, today) {
         Ok(g) => g,
-        Err(errors) => return refused(&state, &user, &f, errors).await,
+        Err(errors) => return refused(&state, &user, &f, errors, json).await,
     };
     let area = cases::area_of(&state.db, g.community.as_str()).await?;
     let district = &g.community.as_str()[..6];
@@ -329,6 +338,7 @@ async fn submit(
                 "先行救助：最多先行发放 {} 个月（{} 元），其余待材料补齐后按程序审批。",
                 policy.temp_advance_months, limit
             )],
+            json,
         )
         .await;
     }
@@ -355,6 +365,15 @@ async fn submit(
             level,
         };
         let id = super::temporary_requests::send_up(&state, &ctx, &request).await?;
+        if json {
+            return Ok(axum::Json(json!({
+                "request_id": id,
+                "level": level,
+                "amount": grant.amount.to_yuan_string(),
+                "status": "pending",
+            }))
+            .into_response());
+        }
         let done = format!(
             "已报{}审批（报批编号 {id}）：临时救助 {} 元（{detail}）。批准后计入发放，可在「临时救助报批」中查看进度。",
             super::temporary_requests::level_label(level),
@@ -396,6 +415,7 @@ async fn submit(
                     f.name.trim(),
                     grant.amount
                 )],
+                json,
             )
             .await;
         }
@@ -421,6 +441,15 @@ async fn submit(
     .await
     .map_err(AppError::audit)?;
     tx.commit().await?;
+    if json {
+        return Ok(axum::Json(json!({
+            "grant_id": id,
+            "amount": grant.amount.to_yuan_string(),
+            "advance": g.advance,
+            "due_on": due,
+        }))
+        .into_response());
+    }
     let done = match &due {
         Some(d) => format!(
             "已登记先行救助 {} 元（{}），请于 {d} 前补齐材料。",

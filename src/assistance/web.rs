@@ -2,9 +2,9 @@
 //! its members and cases, and the standards page of the city administrator.
 
 use askama::Template;
+use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::response::Html;
-use axum::{Form, Json};
+use axum::response::{Html, IntoResponse, Response};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -37,6 +37,11 @@ pub fn routes() -> Routes {
         )
         .post(
             "/assistance/standards",
+            Access::Perm("assistance:standard:update"),
+            standards_submit,
+        )
+        .post(
+            "/api/v1/assistance-standards",
             Access::Perm("assistance:standard:update"),
             standards_submit,
         )
@@ -658,8 +663,10 @@ pub struct StandardForm {
 async fn standards_submit(
     State(state): State<AppState>,
     ctx: Ctx,
-    Form(form): Form<StandardForm>,
-) -> AppResult<Html<String>> {
+    crate::web::extract::FormOrJson { value: form, json }: crate::web::extract::FormOrJson<
+        StandardForm,
+    >,
+) -> AppResult<Response> {
     let user = ctx.user()?.clone();
     let district = RegionCode::parse(&form.district_code)
         .ok()
@@ -715,18 +722,24 @@ async fn standards_submit(
     .await
     .map_err(AppError::audit)?;
     tx.commit().await?;
-    standards_view(
-        &state,
-        &user,
-        format!(
-            "已设置：{district} {}低保标准 {} 元，自 {from} 起执行。",
-            if area == UrbanRural::Urban {
-                "城市"
-            } else {
-                "农村"
-            },
-            amount
-        ),
-    )
-    .await
+    let done = format!(
+        "已设置：{district} {}低保标准 {} 元，自 {from} 起执行。",
+        if area == UrbanRural::Urban {
+            "城市"
+        } else {
+            "农村"
+        },
+        amount
+    );
+    if json {
+        return Ok(axum::Json(json!({
+            "district_code": district.to_string(),
+            "area": area.code(),
+            "effective_from": from.to_string(),
+            "dibao_standard": amount.to_yuan_string(),
+            "message": done,
+        }))
+        .into_response());
+    }
+    Ok(standards_view(&state, &user, done).await?.into_response())
 }

@@ -3,6 +3,7 @@
 
 mod assets;
 mod errors;
+pub mod extract;
 mod home;
 pub mod layout;
 pub mod openapi;

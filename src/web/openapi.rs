@@ -85,6 +85,76 @@ const SUMMARIES: &[(&str, &str, &str)] = &[
         "/api/v1/temporary-requests/{id}/decision",
         "审批一笔临时救助报批（{\"decision\": \"approve\"|\"reject\", \"reason\": …}，不予批准须写原因）；批准即登记为当日发放",
     ),
+    (
+        "GET",
+        "/api/v1/households/{id}/registry",
+        "一户的登记信息（成员情况、收入、财产）和版本号；修改时须带回版本号",
+    ),
+    (
+        "POST",
+        "/api/v1/households/{id}/incomes",
+        "登记成员收入（member_id、kind、item、monthly、months、version；金额和月数为字符串）",
+    ),
+    (
+        "POST",
+        "/api/v1/households/{id}/incomes/{iid}/delete",
+        "删除一项收入（version）",
+    ),
+    (
+        "POST",
+        "/api/v1/households/{id}/assets",
+        "登记家庭财产（kind、vehicle_kind、value、operating、version）",
+    ),
+    (
+        "POST",
+        "/api/v1/households/{id}/assets/{aid}/delete",
+        "删除一项财产（version）",
+    ),
+    (
+        "POST",
+        "/api/v1/households/{id}/members",
+        "增加家庭成员（name、id_number、relation、hukou、work_capacity、version）",
+    ),
+    (
+        "POST",
+        "/api/v1/households/{id}/members/{mid}",
+        "更新成员情况（劳动能力、残疾、重病、自理能力、在学、就业、是否保障对象；version）",
+    ),
+    (
+        "POST",
+        "/api/v1/households/{id}/members/{mid}/remove",
+        "减少家庭成员（reason、version）",
+    ),
+    (
+        "POST",
+        "/api/v1/temporary-grants",
+        "登记临时救助（字段同页面表单，值为字符串）；超出本级审批权限的自动报批，返回 request_id",
+    ),
+    (
+        "GET",
+        "/api/v1/assistance-standards",
+        "政策参数：各区县城乡低保标准（含历史）、市级参数（现行值、范围、历史）和不计入收入的项目",
+    ),
+    (
+        "POST",
+        "/api/v1/assistance-standards",
+        "设置一个区县的城市或农村低保标准（district_code、area、effective_from、standard）",
+    ),
+    (
+        "POST",
+        "/api/v1/assistance-parameters",
+        "设置市级政策参数（key、value、effective_from）",
+    ),
+    (
+        "POST",
+        "/api/v1/assistance-exclusions",
+        "增加不计入家庭收入的项目（item）",
+    ),
+    (
+        "POST",
+        "/api/v1/assistance-exclusions/delete",
+        "恢复计入家庭收入的项目（item）",
+    ),
     ("GET", "/api/v1/openapi.json", "本文档"),
 ];
 
@@ -103,7 +173,8 @@ fn tag_of(path: &str) -> &'static str {
         | "temporary-requests"
         | "temporary-grants"
         | "assistance-standards"
-        | "assistance-parameters" => "assistance",
+        | "assistance-parameters"
+        | "assistance-exclusions" => "assistance",
         _ => "meta",
     }
 }

@@ -5,6 +5,7 @@ mod common;
 
 mod access_control;
 mod api_document;
+mod assistance_api;
 mod assistance_pages;
 mod assistance_roster;
 mod assistance_temporary;
