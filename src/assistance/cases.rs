@@ -53,6 +53,10 @@ pub struct CaseRecord {
     /// The last decision found a marginal household (低保边缘).
     pub marginal: bool,
     pub explanation: Option<Explanation>,
+    /// 特困: "home" (分散供养) or "institution" (集中供养), set by the investigation.
+    pub support_mode: Option<String>,
+    /// 集中供养: the care institution.
+    pub support_facility: Option<String>,
     pub version: i64,
 }
 
@@ -60,7 +64,7 @@ pub const CASE_COLUMNS: &str = "c.id, c.household_id, h.number, c.program, c.sta
     c.reference, c.applied_on, c.accepted_on, c.due_on, c.extended, c.close_relative, c.close_relative_note, \
     c.district_reviewed, c.visit_record, c.verification_record, c.has_supporter, c.recommend, c.notice_from, \
     c.notice_until, c.approved_on, c.exited_on, c.exit_reason, c.monthly_amount, c.covered_persons, \
-    c.next_review_on, c.gradual_until, c.marginal, c.explanation, c.version";
+    c.next_review_on, c.gradual_until, c.marginal, c.explanation, c.support_mode, c.support_facility, c.version";
 
 fn case_from_row(r: &AnyRow) -> Result<CaseRecord, sqlx::Error> {
     let program: String = r.try_get("program")?;
@@ -97,6 +101,8 @@ fn case_from_row(r: &AnyRow) -> Result<CaseRecord, sqlx::Error> {
         gradual_until: r.try_get("gradual_until")?,
         marginal: is_set(r.try_get("marginal")?),
         explanation: explanation.and_then(|e| serde_json::from_str(&e).ok()),
+        support_mode: r.try_get("support_mode")?,
+        support_facility: r.try_get("support_facility")?,
         version: r.try_get("version")?,
     })
 }

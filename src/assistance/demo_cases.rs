@@ -1834,6 +1834,20 @@ async fn roster_incomes(ctx: &mut DemoContext<'_>, world: &World) -> Result<usiz
     Ok(items.len())
 }
 
+/// 特困 persons investigated in the demo: about one in four supported in an institution
+/// (集中供养), the others at home. Roster-imported 特困 cases keep no mode: the roster
+/// does not carry it.
+async fn support_modes(ctx: &mut DemoContext<'_>) -> Result<(), DemoError> {
+    sqlx::query(
+        "UPDATE cases SET support_mode = CASE WHEN id % 4 = 0 THEN 'institution' ELSE 'home' END, \
+         support_facility = CASE WHEN id % 4 = 0 THEN '街道敬老院' END \
+         WHERE program = 'tekun' AND visit_record IS NOT NULL AND support_mode IS NULL",
+    )
+    .execute(&mut *ctx.tx)
+    .await?;
+    Ok(())
+}
+
 /// Next review dates for active cases that have none: the review cycle (6 or 12 months,
 /// `workflow::review_interval_months`) counted from approval, the next one after today;
 /// a few reviews left overdue.
@@ -2037,6 +2051,7 @@ pub fn generate<'a>(ctx: &'a mut DemoContext<'_>) -> DemoFuture<'a> {
         insert_objections(ctx, &objections).await?;
         let incomes = roster_incomes(ctx, &world).await?;
         let (reviews, reviews_overdue) = review_dates(ctx, &mut rng).await?;
+        support_modes(ctx).await?;
         let advances = advance_grants(ctx, &mut rng, &mut world, (total / 40).max(4)).await?;
         let spread = workflow::STATUSES
             .iter()

@@ -40,6 +40,12 @@ pub struct ActInput {
     pub close_relative: String,
     #[serde(default)]
     pub close_relative_note: String,
+    /// 特困, at the investigation: "home" (分散供养) or "institution" (集中供养).
+    #[serde(default)]
+    pub support_mode: String,
+    /// 集中供养: the care institution's name.
+    #[serde(default)]
+    pub support_facility: String,
 }
 
 /// What the action did, for the page's message.
@@ -160,6 +166,11 @@ pub async fn act(state: &AppState, ctx: &Ctx, id: i64, input: &ActInput) -> AppR
             c.visit_record = Some(visit.to_string());
             c.verification_record = Some(verification.to_string());
             c.has_supporter = input.has_supporter == "1";
+            if case.program == super::model::Program::Tekun {
+                let (mode, facility) = support_mode(&input.support_mode, &input.support_facility)?;
+                c.support_mode = Some(mode.to_string());
+                c.support_facility = facility;
+            }
         }
         Action::Opinion => {
             let recommend = match input.recommend.as_str() {
@@ -252,7 +263,7 @@ pub async fn act(state: &AppState, ctx: &Ctx, id: i64, input: &ActInput) -> AppR
          verification_record = $6, has_supporter = $7, recommend = $8, notice_from = $9, notice_until = $10, \
          district_reviewed = $11, approved_on = $12, exited_on = $13, exit_reason = $14, monthly_amount = $15, \
          covered_persons = $16, explanation = $17, next_review_on = $18, marginal = $19, close_relative = $20, close_relative_note = $21, \
-         version = version + 1 WHERE id = $22 AND version = $23",
+         support_mode = $22, support_facility = $23, version = version + 1 WHERE id = $24 AND version = $25",
     )
     .bind(c.status.code())
     .bind(c.accepted_on.clone())
@@ -279,6 +290,8 @@ pub async fn act(state: &AppState, ctx: &Ctx, id: i64, input: &ActInput) -> AppR
     .bind(flag(c.marginal))
     .bind(flag(c.close_relative))
     .bind(c.close_relative_note.clone())
+    .bind(c.support_mode.clone())
+    .bind(c.support_facility.clone())
     .bind(id)
     .bind(case.version)
     .execute(&mut *tx)
@@ -328,6 +341,27 @@ pub async fn act(state: &AppState, ctx: &Ctx, id: i64, input: &ActInput) -> AppR
         status: c.status.label(),
         monthly_amount: crate::money::Fen(c.monthly_amount).to_display(),
     })
+}
+
+/// The support mode of a 特困 person as the investigation records it: at home, or in a
+/// named care institution.
+fn support_mode(mode: &str, facility: &str) -> AppResult<(&'static str, Option<String>)> {
+    match mode {
+        "home" => Ok(("home", None)),
+        "institution" => {
+            let name = facility.trim();
+            if name.is_empty() || name.chars().count() > 50 {
+                return Err(AppError::Invalid(
+                    "供养机构：集中供养请填写供养服务机构（敬老院、福利院等）的名称，50 字以内。"
+                        .to_string(),
+                ));
+            }
+            Ok(("institution", Some(name.to_string())))
+        }
+        _ => Err(AppError::Invalid(
+            "供养方式：特困人员请选择分散供养（在家）或集中供养（在供养服务机构）。".to_string(),
+        )),
+    }
 }
 
 fn next(action: Action, facts: &CaseFacts, today: NaiveDate) -> AppResult<Status> {

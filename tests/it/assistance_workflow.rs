@@ -29,6 +29,7 @@ on_both_backends!(
     marginal_and_close_relative_lists,
     concurrent_approvals_keep_one_household_per_person,
     register_locked_in_notice_until_sent_back,
+    tekun_support_mode_recorded_at_investigation,
 );
 
 const COMMUNITY: &str = "369902001001";
@@ -1941,6 +1942,78 @@ async fn register_locked_in_notice_until_sent_back(backend: Backend) {
     assert_eq!(
         case_field(&t, case, "status").await.as_deref(),
         Some("notice")
+    );
+    t.finish().await;
+}
+
+/// 特困: the investigation records how the person is supported — at home or in a named
+/// institution — and the approved amount follows the 特困 rules (urban standard 1,000:
+/// 1.3 × 1,000 + 30% × 2,000 for 半失能 = 1,900 元).
+async fn tekun_support_mode_recorded_at_investigation(backend: Backend) {
+    let t = TestApp::with_tree(backend).await;
+    let s = staff(&t).await;
+    let mut form: Vec<(String, String)> = [
+        ("community", COMMUNITY),
+        ("program", "tekun"),
+        ("m0_name", "孙德胜"),
+        ("m0_relation", "本人"),
+        ("m0_hukou", "urban"),
+        ("m0_work", "lost"),
+        ("m0_self_care", "partial"),
+        ("reason", "独居老人，无收入，无赡养人"),
+        ("declaration", "1"),
+        ("consent", "1"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    form.push(("m0_id".into(), id("1955-02-02", 71)));
+    let case = apply_online(&t, &form).await;
+    assert_eq!(act(&t, &s.street, case, "accept", &[]).await, 303);
+    let visit = [
+        ("visit_record", "入户：独居"),
+        ("verification_record", "核对无异常"),
+    ];
+    assert_eq!(
+        act(&t, &s.community, case, "investigate", &visit).await,
+        422,
+        "the support mode is required for 特困"
+    );
+    let mut with_mode = visit.to_vec();
+    with_mode.push(("support_mode", "institution"));
+    assert_eq!(
+        act(&t, &s.community, case, "investigate", &with_mode).await,
+        422,
+        "集中供养 names the institution"
+    );
+    with_mode.push(("support_facility", "幸福街道敬老院"));
+    assert_eq!(
+        act(&t, &s.community, case, "investigate", &with_mode).await,
+        303
+    );
+    assert_eq!(
+        case_field(&t, case, "support_mode").await.as_deref(),
+        Some("institution")
+    );
+    let page = t
+        .get_as(&s.street, &format!("/assistance/cases/{case}"))
+        .await;
+    assert!(
+        page.body.contains("集中供养：幸福街道敬老院"),
+        "{}",
+        page.body
+    );
+    assert_eq!(
+        act(&t, &s.street, case, "opinion", &[("recommend", "yes")]).await,
+        303
+    );
+    assert_eq!(act(&t, &s.street, case, "publish", &[]).await, 303);
+    t.clock.set(t.clock.now() + chrono::Duration::days(8));
+    let s = s.relogin(&t).await;
+    assert_eq!(act(&t, &s.approver, case, "approve", &[]).await, 303);
+    assert_eq!(
+        case_field(&t, case, "monthly_amount").await.as_deref(),
+        Some("190000")
     );
     t.finish().await;
 }
