@@ -154,8 +154,13 @@ pub async fn import_roster(
         };
         let outcome = async {
             let mut tx = writer.begin(db.backend()).await?;
-            // A first load into an empty register builds its indexes at the end.
-            let deferred = match store::register_is_empty(&mut tx).await? {
+            // A first load into an empty SQLite register builds its indexes at the end
+            // (BEGIN IMMEDIATE holds the write lock: nothing is added meanwhile). Not on
+            // PostgreSQL: dropping an index locks its table against readers until the
+            // import commits, and every assistance page and /apply would wait.
+            let bulk = db.backend() == crate::db::Backend::Sqlite
+                && store::register_is_empty(&mut tx).await?;
+            let deferred = match bulk {
                 true => Some(
                     DeferredIndexes::drop(&mut tx, db.backend(), BULK_TABLES, BULK_KEEP).await?,
                 ),
@@ -309,6 +314,14 @@ async fn run(
     if !errors.is_empty() {
         return Err(ImportError::Rejected(errors));
     }
+    for &slot in writer.locked() {
+        conflicts.push(RowError::new(
+            checker.first_row(slot),
+            "户编号",
+            checker.number(slot),
+            "该户的救助申请已提出街道审核意见或正在公示，登记信息暂不能修改；请先在案件页退回重新调查，或从文件中去掉该户",
+        ));
+    }
     if !conflicts.is_empty() {
         conflicts.sort_by_key(|e| e.row);
         return Err(ImportError::Rejected(conflicts));
@@ -336,6 +349,8 @@ async fn run(
         "households": stored.households,
         "members": stored.members,
         "new_cases": stored.new_cases,
+        "changed_cases": stored.changed_cases,
+        "removed_members": stored.removed_members,
     }));
     crate::audit::record(tx, &event).await?;
     tracing::info!(

@@ -259,6 +259,46 @@ pub(super) fn back(id: i64, done: &str) -> Response {
     .into_response()
 }
 
+/// The case (its 受理编号) that holds a household's register as it was put to the public:
+/// one under the street's opinion or in notice.
+pub const LOCKING_CASE: &str = "SELECT COALESCE(reference, CAST(id AS TEXT)) FROM cases WHERE household_id = $1 \
+     AND status IN ('reviewed', 'notice') ORDER BY id LIMIT 1";
+
+/// The household's version now (register edits bump it).
+pub async fn household_version(db: &crate::db::Db, id: i64) -> AppResult<i64> {
+    Ok(sqlx::query("SELECT version FROM households WHERE id = $1")
+        .bind(id)
+        .fetch_one(db.pool())
+        .await?
+        .try_get(0)?)
+}
+
+/// Inside a transaction that acts on what the rules made of a household's register:
+/// serialises it with register edits of that household (on PostgreSQL; SQLite has one
+/// writer at a time anyway) and refuses when the register changed since `seen` — the
+/// version read before the rules ran — so an amount is never decided on facts already
+/// replaced.
+pub async fn hold_register(
+    state: &AppState,
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    id: i64,
+    seen: i64,
+) -> AppResult<()> {
+    state.db.lock_keys(tx, &[format!("household:{id}")]).await?;
+    let now: i64 = sqlx::query("SELECT version FROM households WHERE id = $1")
+        .bind(id)
+        .fetch_one(&mut **tx)
+        .await?
+        .try_get(0)?;
+    if now != seen {
+        return Err(AppError::Conflict(
+            "该户的登记信息刚刚被修改，本次办理未保存；请刷新页面，按最新的登记情况重新办理。"
+                .to_string(),
+        ));
+    }
+    Ok(())
+}
+
 /// The version of the household a form was filled from (its hidden `version` field).
 #[derive(Deserialize)]
 pub struct Versioned {
@@ -291,15 +331,17 @@ pub(super) async fn finish(
     if affected != 1 {
         return Err(AppError::NotFound(format!("救助家庭 {id} 的这条记录")));
     }
-    let locked: Option<String> = sqlx::query(
-        "SELECT COALESCE(reference, CAST(id AS TEXT)) FROM cases WHERE household_id = $1 \
-         AND status IN ('reviewed', 'notice') ORDER BY id LIMIT 1",
-    )
-    .bind(id)
-    .fetch_optional(&mut *tx)
-    .await?
-    .map(|r| r.try_get(0))
-    .transpose()?;
+    // Serialised with opinions, approvals and reviews of this household (`hold_register`).
+    state
+        .db
+        .lock_keys(&mut tx, &[format!("household:{id}")])
+        .await?;
+    let locked: Option<String> = sqlx::query(LOCKING_CASE)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .map(|r| r.try_get(0))
+        .transpose()?;
     if let Some(reference) = locked {
         return Err(AppError::Conflict(format!(
             "该户的救助申请 {reference} 已提出街道审核意见或正在公示，登记信息暂不能修改；\

@@ -128,12 +128,18 @@ pub async fn review(
             "救助案件 {id} 已被其他人处理，您看到的是旧版本。请刷新页面后再复核。"
         )));
     }
+    // A review is a visit and a check, not a click: what was verified is written down
+    // (and the register updated before, which the rules re-run on).
     let note = input.note.trim();
-    if note.chars().count() > 500 {
-        return Err(AppError::Invalid("复核说明：最多 500 个字。".to_string()));
+    if note.is_empty() || note.chars().count() > 500 {
+        return Err(AppError::Invalid(
+            "复核情况：请写明本次复核核实的情况（如入户日期、家庭人口、收入和财产的核对结果），最多 500 个字。"
+                .to_string(),
+        ));
     }
     let today = state.clock.today();
     let deadlines = cases::deadlines_on(&state.db, today).await?;
+    let register = super::registry_web::household_version(&state.db, case.household_id).await?;
     let decision = cases::decide(&state.db, &case, today).await?;
     let in_gradual = case.gradual_until.is_some();
     // 渐退 only for a household above the line because of work: its assets still pass.
@@ -191,6 +197,7 @@ pub async fn review(
     let explanation = serde_json::to_string(&decision.explanation).unwrap_or_default();
     let now = state.clock.now_local();
     let mut tx = state.db.begin().await?;
+    super::registry_web::hold_register(state, &mut tx, case.household_id, register).await?;
     let updated = sqlx::query(
         "UPDATE cases SET status = $1, monthly_amount = $2, covered_persons = $3, exit_reason = $4, exited_on = $5, \
          gradual_until = $6, next_review_on = $7, explanation = $8, marginal = $9, version = version + 1 \

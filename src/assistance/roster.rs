@@ -439,6 +439,14 @@ impl<'c> RosterChecker<'c> {
         ))
     }
 
+    /// The first good row of the household in a slot (where its errors are reported).
+    pub fn first_row(&self, slot: usize) -> usize {
+        self.households[slot]
+            .fields
+            .as_ref()
+            .map_or(0, |(_, row)| *row)
+    }
+
     /// The number of the household in a slot.
     pub fn number(&self, slot: usize) -> &str {
         &self.households[slot].number

@@ -79,6 +79,10 @@ pub struct Stored {
     pub households: usize,
     pub members: usize,
     pub new_cases: usize,
+    /// Members the file no longer names, removed from their households (re-import).
+    pub removed_members: usize,
+    /// Stored cases whose status, amount or exit the file changed.
+    pub changed_cases: usize,
 }
 
 const MEMBER_COLUMNS: &str = "household_id, name, relation, id_number_sealed, id_number_index, birth_date, \
@@ -193,6 +197,8 @@ pub(crate) struct RosterWriter {
     /// Stored household id by slot.
     ids: Vec<Option<i64>>,
     stored: Stored,
+    /// Slots of households the import may not change (a case in opinion or notice).
+    locked: Vec<usize>,
     /// Members stored before this import in the households it has written, by household
     /// and blind index, until the file names them again.
     stale: HashMap<i64, HashMap<String, i64>>,
@@ -208,9 +214,15 @@ impl RosterWriter {
             today,
             ids: Vec::new(),
             stale: HashMap::new(),
+            locked: Vec::new(),
             stored: Stored::default(),
             members_sql: members_sql(backend, MEMBER_ROWS),
         }
+    }
+
+    /// Households of the file the register keeps as they are (see `write_households`).
+    pub fn locked(&self) -> &[usize] {
+        &self.locked
     }
 
     /// Whether the household in this slot has been written.
@@ -235,7 +247,10 @@ impl RosterWriter {
                 "INSERT INTO households (number, region_code, created_at)",
                 chunk.len(),
                 3,
-                " ON CONFLICT (number) DO UPDATE SET region_code = excluded.region_code RETURNING id, number",
+                // A household written again is a change of the register like any other:
+                // its version moves, so a form filled before the import is refused.
+                " ON CONFLICT (number) DO UPDATE SET region_code = excluded.region_code, \
+                 version = households.version + 1 RETURNING id, number",
             );
             let mut q = sqlx::query(&sql);
             for (_, number, community) in chunk {
@@ -255,6 +270,24 @@ impl RosterWriter {
                 }
             }
             self.stored.households += chunk.len();
+            // A household whose case is under the street's opinion or in notice keeps
+            // the facts put to the public (as for edits on the page): the import is
+            // refused for it.
+            let sql = format!(
+                "SELECT DISTINCT household_id FROM cases WHERE status IN ('reviewed', 'notice') \
+                 AND household_id IN ({})",
+                param_list(self.backend, 1, ids.len())
+            );
+            let mut q = sqlx::query(&sql);
+            for id in &ids {
+                q = q.bind(*id);
+            }
+            for row in q.fetch_all(&mut **tx).await? {
+                let id: i64 = row.try_get(0)?;
+                if let Some(slot) = self.ids.iter().position(|s| *s == Some(id)) {
+                    self.locked.push(slot);
+                }
+            }
             // The file's list of members replaces the stored one. A member still in the
             // file is updated in place (`write_members`), keeping what the register adds
             // to the roster (incomes, hukou, illness, …); the others are removed once every
@@ -284,6 +317,7 @@ impl RosterWriter {
             .drain()
             .flat_map(|(_, members)| members.into_values())
             .collect();
+        self.stored.removed_members += ids.len();
         for chunk in ids.chunks(PROBE_BATCH) {
             let sql = format!(
                 "DELETE FROM members WHERE id IN ({})",
@@ -414,9 +448,31 @@ impl RosterWriter {
             match existing.get(&key) {
                 Some(c) if c.state == wanted => {}
                 Some(c) => {
+                    self.stored.changed_cases += 1;
+                    if c.state.0 != wanted.0 {
+                        // A status the file changes is a step of the case's history.
+                        let at = match &wanted.1 {
+                            Some(exited) if wanted.0 == "exited" => exited.clone(),
+                            _ => self.today.to_string(),
+                        };
+                        sqlx::query(
+                            "INSERT INTO case_transitions (case_id, from_status, to_status, at, username, reason, action) \
+                             VALUES ($1, $2, $3, $4, 'import', $5, 'import')",
+                        )
+                        .bind(c.id)
+                        .bind(c.state.0.clone())
+                        .bind(wanted.0.clone())
+                        .bind(at)
+                        .bind(match h.exit_reason {
+                            Some(r) if !h.active => format!("花名册导入：{}", r.label()),
+                            _ => "花名册导入".to_string(),
+                        })
+                        .execute(&mut **tx)
+                        .await?;
+                    }
                     sqlx::query(
                         "UPDATE cases SET status = $2, region_code = $3, exited_on = $4, exit_reason = $5, \
-                         monthly_amount = $6, covered_persons = $7 WHERE id = $1",
+                         monthly_amount = $6, covered_persons = $7, version = version + 1 WHERE id = $1",
                     )
                     .bind(c.id)
                     .bind(wanted.0)
@@ -534,7 +590,13 @@ fn members_sql(backend: Backend, rows: usize) -> String {
         .split(',')
         .map(str::trim)
         .filter(|c| !matches!(*c, "household_id" | "id_number_index"))
-        .map(|c| format!("{c} = excluded.{c}"))
+        .map(|c| match c {
+            // Optional in the roster: a blank cell (or a file without the column) keeps
+            // what the register holds; it is cleared on the household page.
+            "work_capacity" | "disability_grade" | "self_care" | "phone_sealed" | "phone_index"
+            | "bank_sealed" | "bank_index" => format!("{c} = COALESCE(excluded.{c}, members.{c})"),
+            _ => format!("{c} = excluded.{c}"),
+        })
         .collect();
     insert_rows(
         backend,

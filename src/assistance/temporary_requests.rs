@@ -18,6 +18,7 @@ use crate::auth::{Access, Ctx, CurrentUser, Routes};
 use crate::error::{AppError, AppResult};
 use crate::money::Fen;
 use crate::protect::Sealed;
+use crate::web::extract::FormOrJson;
 use crate::web::layout::{Crumb, PageCtx, render};
 
 const GRANT: Access = Access::Perm("assistance:temporary:grant");
@@ -57,6 +58,27 @@ pub(super) async fn send_up(state: &AppState, ctx: &Ctx, r: &NewRequest<'_>) -> 
     let user = ctx.user()?;
     let now = state.clock.now_local();
     let mut tx = state.db.begin().await?;
+    // The same request twice (a double submit, or entered again while the first waits)
+    // would be paid twice once both are approved on different days.
+    state
+        .db
+        .lock_keys(&mut tx, &[format!("temporary:{}", r.sealed.index)])
+        .await?;
+    let waiting: Option<i64> = sqlx::query(
+        "SELECT id FROM temporary_requests WHERE id_number_index = $1 AND amount = $2 AND status = 'pending'",
+    )
+    .bind(r.sealed.index.as_str())
+    .bind(r.amount.0)
+    .fetch_optional(&mut *tx)
+    .await?
+    .map(|row| row.try_get(0))
+    .transpose()?;
+    if let Some(other) = waiting {
+        return Err(AppError::Conflict(format!(
+            "重复报批：此人已有一笔 {} 元的临时救助报批（编号 {other}）在等待审批，请勿重复提交。",
+            r.amount
+        )));
+    }
     let id: i64 = sqlx::query(
         "INSERT INTO temporary_requests (id_number_sealed, id_number_index, name, region_code, kind, \
          household_size, months, amount, level, status, requested_by, requested_at) \
@@ -342,10 +364,11 @@ async fn decide(state: &AppState, ctx: &Ctx, id: i64, d: &Decision) -> AppResult
     .await
     .map_err(AppError::audit)?;
     tx.commit().await?;
+    // The message travels in the redirect's address: the request's number, never a name.
     let message = if approve {
-        format!("已批准 {name} 的临时救助 {amount}，计入今日发放。")
+        format!("已批准报批 {id}：临时救助 {amount} 元，计入今日发放。")
     } else {
-        format!("已不予批准 {name} 的临时救助 {amount}。")
+        format!("已不予批准报批 {id}（临时救助 {amount} 元）。")
     };
     Ok(Decided {
         request_id: id,
@@ -380,7 +403,7 @@ async fn decide_api(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<i64>,
-    Json(d): Json<Decision>,
+    FormOrJson { value: d, .. }: FormOrJson<Decision>,
 ) -> AppResult<Json<Decided>> {
     Ok(Json(decide(&state, &ctx, id, &d).await?))
 }

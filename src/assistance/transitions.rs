@@ -108,6 +108,8 @@ pub async fn act(state: &AppState, ctx: &Ctx, id: i64, input: &ActInput) -> AppR
         return Err(AppError::Invalid("原因：最多 500 个字。".to_string()));
     }
     let today = state.clock.today();
+    // The register as the rules will read it, checked again before the result is stored.
+    let register = super::registry_web::household_version(&state.db, case.household_id).await?;
     let mut decision: Option<Decision> = None;
     let mut c = case.clone();
     let facts = CaseFacts {
@@ -223,6 +225,11 @@ pub async fn act(state: &AppState, ctx: &Ctx, id: i64, input: &ActInput) -> AppR
             c.notice_from = None;
             c.notice_until = None;
             c.district_reviewed = false;
+            // The result worked out for the opinion no longer stands: the case page
+            // shows a preview on the current register until the new opinion.
+            c.explanation = None;
+            c.monthly_amount = 0;
+            c.covered_persons = 0;
         }
         Action::Refuse | Action::Reject => {}
     }
@@ -233,6 +240,9 @@ pub async fn act(state: &AppState, ctx: &Ctx, id: i64, input: &ActInput) -> AppR
         c.explanation = Some(d.explanation.clone());
     }
     let mut tx = state.db.begin().await?;
+    if decision.is_some() {
+        super::registry_web::hold_register(state, &mut tx, case.household_id, register).await?;
+    }
     if action == Action::Approve {
         // One active assistance household per person, city-wide, and never 低保 and 特困
         // at once: checked again inside the transaction that activates the case.

@@ -476,6 +476,8 @@ struct DetailPage {
     h: HouseholdView,
     r: super::registry_web::RegistryView,
     can_edit: bool,
+    /// The case holding the register (opinion given or in notice): edits wait.
+    locked_by: String,
     message: String,
 }
 
@@ -509,11 +511,19 @@ async fn detail_page(
     } else {
         format!("已完成「{}」。", q.done)
     };
+    let locked_by: String = sqlx::query(super::registry_web::LOCKING_CASE)
+        .bind(id)
+        .fetch_optional(state.db.pool())
+        .await?
+        .map(|r| r.try_get(0))
+        .transpose()?
+        .unwrap_or_default();
     render(DetailPage {
         page,
         h,
         r,
-        can_edit: user.can("assistance:household:update"),
+        can_edit: user.can("assistance:household:update") && locked_by.is_empty(),
+        locked_by,
         message,
     })
 }

@@ -68,7 +68,7 @@ const SUMMARIES: &[(&str, &str, &str)] = &[
     (
         "POST",
         "/api/v1/cases/{id}/review",
-        "复核在保案件：按当日情况和政策重新核算，维持、提高、降低、渐退或停保",
+        "复核在保案件（version、note 复核情况必填、found_work、exit_reason）：按当日情况和政策重新核算，维持、提高、降低、渐退或停保",
     ),
     (
         "POST",

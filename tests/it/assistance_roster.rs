@@ -374,5 +374,40 @@ async fn a_re_import_keeps_what_the_register_adds(backend: Backend) {
         vec![(zhang, 150_000)],
         "张小明's income went with him"
     );
+    // The file stops H001's benefit: a step of the case's history, and a new version.
+    let stopped = file.replace("在保,,", "停保,2026-11-20,收入超标");
+    import(&t, "roster.csv", &stopped).await.unwrap();
+    let step = sqlx::query(
+        "SELECT t.from_status, t.to_status, t.at, c.version FROM case_transitions t JOIN cases c ON c.id = t.case_id \
+         JOIN households h ON h.id = c.household_id WHERE h.number = 'H001' ORDER BY t.id DESC",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        step.try_get::<Option<String>, _>(0).unwrap().as_deref(),
+        Some("active")
+    );
+    assert_eq!(step.try_get::<String, _>(1).unwrap(), "exited");
+    assert_eq!(step.try_get::<String, _>(2).unwrap(), "2026-11-20");
+    assert!(step.try_get::<i64, _>(3).unwrap() > 1);
+    // A household whose case is in public notice keeps its register: the import is
+    // refused for it, naming the household, and nothing is stored.
+    sqlx::query(
+        "UPDATE cases SET status = 'notice' WHERE household_id = (SELECT id FROM households WHERE number = 'H002')",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+    let Err(ImportError::Rejected(errors)) = import(&t, "roster.csv", &good_roster()).await else {
+        panic!("expected a refusal");
+    };
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert_eq!(
+        (errors[0].column.as_str(), errors[0].value.as_str()),
+        ("户编号", "H002")
+    );
+    assert!(errors[0].reason.contains("公示"), "{errors:#?}");
+    assert_eq!(counts(&t).await, (2, 3, 2), "nothing stored");
     t.finish().await;
 }

@@ -849,6 +849,9 @@ async fn set_wage(t: &TestApp, case: i64, monthly_fen: i64) {
 async fn review(t: &TestApp, s: &Session, case: i64, extra: &[(&str, &str)]) -> u16 {
     let v = version(t, case).await;
     let mut form = vec![("version", v.as_str())];
+    if !extra.iter().any(|(k, _)| *k == "note") {
+        form.push(("note", "入户复核，收入和财产已核对"));
+    }
     form.extend_from_slice(extra);
     let r = t
         .post_as(s, &format!("/assistance/cases/{case}/review"), &form)
@@ -879,6 +882,10 @@ async fn reviews_keep_change_gradual_and_stop(backend: Backend) {
             .any(|c| c["id"] == case),
         "{w}"
     );
+    // A review records what was verified: without it, refused and nothing changes.
+    let before = version(&t, case).await;
+    assert_eq!(review(&t, &s.street, case, &[("note", " ")]).await, 422);
+    assert_eq!(version(&t, case).await, before);
     // Same facts: kept.
     assert_eq!(review(&t, &s.street, case, &[]).await, 303);
     // Wage 2,000 → counted 1,600, per-capita 533.33, (1,000 − 533.33) × 3 = 1,400.01, + 100 → 1,501.
@@ -1887,6 +1894,11 @@ async fn register_locked_in_notice_until_sent_back(backend: Backend) {
     );
     assert_eq!(case_field(&t, case, "recommend").await, None);
     assert_eq!(case_field(&t, case, "notice_until").await, None);
+    assert_eq!(
+        case_field(&t, case, "monthly_amount").await.as_deref(),
+        Some("0"),
+        "the opinion's result no longer stands"
+    );
     // Now the register can be corrected.
     let r = add_income(&t, &s.street, h, &spouse, "零工", "800").await;
     assert_eq!(r.status, 303, "{}", r.body);
