@@ -29,6 +29,8 @@ pub fn routes() -> Routes {
         .get("/assistance/households/{id}", READ, detail_page)
         .get("/assistance/households/export", READ, export_list)
         .get("/api/v1/households", READ, api_list)
+        .post("/api/v1/households/search", READ, api_search)
+        .post("/assistance/households/search", READ, search_page)
         .get("/api/v1/households/{id}", READ, api_detail)
         .get(
             "/assistance/standards",
@@ -57,10 +59,53 @@ pub struct ListQuery {
     status: String,
     #[serde(default)]
     region: String,
-    /// A member's name, or its beginning.
+    /// A member's name (or its beginning), sealed: names never travel in addresses. The
+    /// list form is posted to `…/search`, which answers with this list's address.
+    #[serde(default)]
+    nt: String,
+    page: Option<i64>,
+}
+
+/// The list's filters as a search form or JSON body, with the name in clear.
+#[derive(Deserialize, Clone, Default)]
+pub struct ListSearch {
+    #[serde(default)]
+    program: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    region: String,
     #[serde(default)]
     name: String,
     page: Option<i64>,
+}
+
+impl ListSearch {
+    fn query(&self, state: &AppState) -> ListQuery {
+        let name = self.name.trim();
+        ListQuery {
+            program: self.program.clone(),
+            status: self.status.clone(),
+            region: self.region.clone(),
+            nt: if name.is_empty() {
+                String::new()
+            } else {
+                state.keyring.seal(SensitiveKind::SearchName, name).sealed
+            },
+            page: self.page,
+        }
+    }
+}
+
+/// The name a list's address carries, opened (a token that does not open filters nothing).
+fn searched_name(state: &AppState, q: &ListQuery) -> String {
+    if q.nt.is_empty() {
+        return String::new();
+    }
+    state
+        .keyring
+        .open(SensitiveKind::SearchName, &q.nt)
+        .unwrap_or_default()
 }
 
 #[derive(Serialize, Clone)]
@@ -88,6 +133,7 @@ async fn households(
     state: &AppState,
     user: &CurrentUser,
     q: &ListQuery,
+    name: &str,
 ) -> AppResult<(Vec<HouseholdRow>, i64)> {
     let bounds = match q.region.trim() {
         "" => user.scope_bounds(),
@@ -117,7 +163,7 @@ async fn households(
         binds.push(q.status.trim().to_string());
         clauses.push(format!("c.status = ${}", binds.len()));
     }
-    let name = q.name.trim();
+    let name = name.trim();
     if !name.is_empty() {
         // Prefix match: a caseworker types the surname or the start of the name.
         let escaped: String = name
@@ -192,6 +238,8 @@ async fn households(
 struct ListPage {
     page: PageCtx,
     q: ListQuery,
+    /// The name searched for, shown in the form (the page body, not the address).
+    name: String,
     rows: Vec<HouseholdRow>,
     total: i64,
     page_no: i64,
@@ -215,7 +263,8 @@ async fn list_page(
     user: CurrentUser,
     Query(q): Query<ListQuery>,
 ) -> AppResult<Html<String>> {
-    let (rows, total) = households(&state, &user, &q).await?;
+    let name = searched_name(&state, &q);
+    let (rows, total) = households(&state, &user, &q, &name).await?;
     let page_no = q.page.unwrap_or(1).max(1);
     let page = PageCtx::load(
         &state,
@@ -238,6 +287,7 @@ async fn list_page(
             )
         },
         q,
+        name,
         rows,
         total,
         page_no,
@@ -254,12 +304,13 @@ async fn export_list(
     use axum::http::{HeaderValue, header};
     use axum::response::IntoResponse;
     let user = ctx.user()?.clone();
+    let name = searched_name(&state, &q);
     let mut all = Vec::new();
     let mut page = 1;
     loop {
         let mut paged = q.clone();
         paged.page = Some(page);
-        let (rows, total) = households(&state, &user, &paged).await?;
+        let (rows, total) = households(&state, &user, &paged, &name).await?;
         let done = rows.is_empty() || (page * PAGE_SIZE) >= total;
         all.extend(rows);
         if done || all.len() >= 100_000 {
@@ -305,7 +356,10 @@ async fn export_list(
             "household_list",
             "query",
         )
-        .with(json!({"filters": q, "rows": rows.len()})),
+        .with(json!({
+            "program": q.program, "status": q.status, "region": q.region,
+            "name": name, "rows": rows.len(),
+        })),
     )
     .await
     .map_err(AppError::audit)?;
@@ -334,8 +388,28 @@ async fn api_list(
     user: CurrentUser,
     Query(q): Query<ListQuery>,
 ) -> AppResult<Json<ListAnswer>> {
-    let (households, total) = households(&state, &user, &q).await?;
+    let name = searched_name(&state, &q);
+    let (households, total) = households(&state, &user, &q, &name).await?;
     Ok(Json(ListAnswer { total, households }))
+}
+
+/// The list filtered by a member's name: the name in the body, never in the address.
+async fn api_search(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Json(f): Json<ListSearch>,
+) -> AppResult<Json<ListAnswer>> {
+    let q = f.query(&state);
+    let (households, total) = households(&state, &user, &q, f.name.trim()).await?;
+    Ok(Json(ListAnswer { total, households }))
+}
+
+/// The list form: answers with the list's address, the name sealed in it.
+async fn search_page(
+    State(state): State<AppState>,
+    axum::Form(f): axum::Form<ListSearch>,
+) -> Response {
+    axum::response::Redirect::to(&link(&f.query(&state), 1)).into_response()
 }
 
 #[derive(Serialize)]

@@ -11,6 +11,9 @@ pub enum SensitiveKind {
     BankAccount,
     /// A second-factor secret: sealed like personal data, never shown again.
     Totp,
+    /// A name searched for, carried sealed in list links so that it never appears in an
+    /// address (pager and export links of a filtered list).
+    SearchName,
 }
 
 impl SensitiveKind {
@@ -20,6 +23,7 @@ impl SensitiveKind {
             SensitiveKind::Phone => "phone",
             SensitiveKind::BankAccount => "bank_account",
             SensitiveKind::Totp => "totp_secret",
+            SensitiveKind::SearchName => "search_name",
         }
     }
     pub fn label(self) -> &'static str {
@@ -28,6 +32,7 @@ impl SensitiveKind {
             SensitiveKind::Phone => "联系电话",
             SensitiveKind::BankAccount => "银行账号",
             SensitiveKind::Totp => "动态验证码密钥",
+            SensitiveKind::SearchName => "查询姓名",
         }
     }
     pub fn mask(self, value: &str) -> String {
@@ -35,7 +40,7 @@ impl SensitiveKind {
             SensitiveKind::IdNumber => mask::id_number(value),
             SensitiveKind::Phone => mask::phone(value),
             SensitiveKind::BankAccount => mask::bank_account(value),
-            SensitiveKind::Totp => "******".to_string(),
+            SensitiveKind::Totp | SensitiveKind::SearchName => "******".to_string(),
         }
     }
 }

@@ -31,6 +31,11 @@ const SUMMARIES: &[(&str, &str, &str)] = &[
         "救助家庭列表（按区划、项目、状态筛选，分页）",
     ),
     (
+        "POST",
+        "/api/v1/households/search",
+        "按成员姓名（或姓）查找救助家庭（{\"name\", \"program\", \"status\", \"region\", \"page\"}，姓名不放在地址里）",
+    ),
+    (
         "GET",
         "/api/v1/households/{id}",
         "救助家庭、成员（证件号脱敏）和案件",
@@ -83,7 +88,7 @@ const SUMMARIES: &[(&str, &str, &str)] = &[
     (
         "POST",
         "/api/v1/temporary-requests/{id}/decision",
-        "审批一笔临时救助报批（{\"decision\": \"approve\"|\"reject\", \"reason\": …}，不予批准须写原因）；批准即登记为当日发放",
+        "审批一笔临时救助报批（另须 assistance:temporary:approve_district 或 approve_city，按报批层级；{\"decision\": \"approve\"|\"reject\", \"reason\": …}，不予批准须写原因）；批准即登记为当日发放",
     ),
     (
         "GET",

@@ -1209,16 +1209,49 @@ async fn register_edits_feed_the_rules(backend: Backend) {
     let spouse = member_id(&t, h, "李秀英").await;
     // The register finds the household by the start of a member's name.
     let l = t
-        .get_as(&s.street, "/api/v1/households?name=%E6%9D%8E%E7%A7%80")
+        .post_json_as(
+            &s.street,
+            "/api/v1/households/search",
+            &serde_json::json!({"name": "李秀"}),
+        )
         .await
         .json();
     assert_eq!(l["total"], 1, "{l}");
     assert_eq!(l["households"][0]["status"], "已申请", "{l}");
     let l = t
-        .get_as(&s.street, "/api/v1/households?name=%E5%BC%A0")
+        .post_json_as(
+            &s.street,
+            "/api/v1/households/search",
+            &serde_json::json!({"name": "张"}),
+        )
         .await
         .json();
     assert_eq!(l["total"], 0, "{l}");
+    // The page's search answers with the list's address: the name sealed, not in clear.
+    let r = t
+        .post_as(
+            &s.street,
+            "/assistance/households/search",
+            &[("name", "李秀"), ("program", "dibao")],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let location = r.header("location").to_string();
+    assert!(
+        location.contains("nt=") && location.contains("program=dibao"),
+        "{location}"
+    );
+    let encoded: String = serde_urlencoded::to_string([("n", "李秀")]).unwrap();
+    assert!(
+        !location.contains(&encoded[2..]) && !location.contains("李秀"),
+        "{location}"
+    );
+    let page = t.get_as(&s.street, &location).await;
+    assert!(page.body.contains("共 1 户"), "{}", page.body);
+    assert!(
+        page.body.contains("value=\"李秀\""),
+        "the form shows what was searched"
+    );
     // A not-counted item changes nothing; a counted pension does.
     assert_eq!(
         add_income(&t, &s.street, h, &spouse, "高龄津贴", "300")
