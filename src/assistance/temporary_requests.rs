@@ -81,8 +81,8 @@ pub(super) async fn send_up(state: &AppState, ctx: &Ctx, r: &NewRequest<'_>) -> 
     }
     let id: i64 = sqlx::query(
         "INSERT INTO temporary_requests (id_number_sealed, id_number_index, name, region_code, kind, \
-         household_size, months, amount, level, status, requested_by, requested_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', $10, $11) RETURNING id",
+         household_size, months, amount, level, status, requested_by, requested_at, reason) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', $10, $11, $12) RETURNING id",
     )
     .bind(r.sealed.sealed.as_str())
     .bind(r.sealed.index.as_str())
@@ -95,6 +95,7 @@ pub(super) async fn send_up(state: &AppState, ctx: &Ctx, r: &NewRequest<'_>) -> 
     .bind(r.level)
     .bind(user.username.as_str())
     .bind(now.to_rfc3339())
+    .bind(r.reason)
     .fetch_one(&mut *tx)
     .await?
     .try_get(0)?;
@@ -126,7 +127,11 @@ pub struct RequestRow {
     pub id: i64,
     pub name: String,
     pub region_code: String,
+    /// The community's name.
+    pub community: String,
     pub kind: String,
+    /// 事由.
+    pub reason: Option<String>,
     pub household_size: i64,
     pub months: i64,
     pub amount: String,
@@ -151,9 +156,10 @@ async fn rows(state: &AppState, user: &CurrentUser) -> AppResult<Vec<RequestRow>
         ("status <> 'pending'", "id DESC LIMIT 30"),
     ] {
         let sql = format!(
-            "SELECT id, name, region_code, kind, household_size, months, amount, level, status, requested_by, \
-             requested_at, decided_by, decided_at, decision_note, grant_id FROM temporary_requests \
-             WHERE region_code >= $1 AND region_code < $2 AND {filter} ORDER BY {order}"
+            "SELECT t.id, t.name, t.region_code, r.name AS community, t.kind, t.reason, t.household_size, t.months, \
+             t.amount, t.level, t.status, t.requested_by, t.requested_at, t.decided_by, t.decided_at, t.decision_note, \
+             t.grant_id FROM temporary_requests t JOIN regions r ON r.code = t.region_code \
+             WHERE t.region_code >= $1 AND t.region_code < $2 AND t.{filter} ORDER BY t.{order}"
         );
         for r in sqlx::query(&sql)
             .bind(low.clone())
@@ -167,7 +173,9 @@ async fn rows(state: &AppState, user: &CurrentUser) -> AppResult<Vec<RequestRow>
                 id: r.try_get("id")?,
                 name: r.try_get("name")?,
                 region_code: r.try_get("region_code")?,
+                community: r.try_get("community")?,
                 kind: r.try_get("kind")?,
+                reason: r.try_get("reason")?,
                 household_size: r.try_get("household_size")?,
                 months: r.try_get("months")?,
                 amount: Fen(r.try_get("amount")?).to_display(),
@@ -209,7 +217,7 @@ async fn list_page(
     let page = PageCtx::load(
         &state,
         Some(&user),
-        "workbench",
+        "temporary_requests",
         "临时救助报批",
         vec![
             Crumb::link("救助工作台", "/assistance/workbench"),
@@ -267,8 +275,8 @@ async fn decide(state: &AppState, ctx: &Ctx, id: i64, d: &Decision) -> AppResult
     let what = || format!("临时救助报批 {id}");
     let mut tx = state.db.begin().await?;
     let r = sqlx::query(
-        "SELECT id_number_sealed, id_number_index, name, region_code, kind, household_size, amount, level, status \
-         FROM temporary_requests WHERE id = $1",
+        "SELECT id_number_sealed, id_number_index, name, region_code, kind, household_size, amount, level, status, \
+         reason FROM temporary_requests WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(&mut *tx)
@@ -293,6 +301,7 @@ async fn decide(state: &AppState, ctx: &Ctx, id: i64, d: &Decision) -> AppResult
     let today = state.clock.today();
     let amount = Fen(r.try_get("amount")?);
     let name: String = r.try_get("name")?;
+    let request_reason: Option<String> = r.try_get("reason")?;
     let grant_id = if approve {
         let sealed = Sealed {
             sealed: r.try_get("id_number_sealed")?,
@@ -308,6 +317,7 @@ async fn decide(state: &AppState, ctx: &Ctx, id: i64, d: &Decision) -> AppResult
             size: r.try_get("household_size")?,
             advance: false,
             due_on: None,
+            reason: request_reason.as_deref(),
         };
         Some(
             insert_grant(&mut tx, &grant, &now.to_rfc3339())

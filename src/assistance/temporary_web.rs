@@ -54,6 +54,8 @@ pub(super) struct NewGrant<'a> {
     pub size: i64,
     pub advance: bool,
     pub due_on: Option<String>,
+    /// 事由.
+    pub reason: Option<&'a str>,
 }
 
 /// A grant above the requester's level, to be sent up.
@@ -67,6 +69,8 @@ pub(super) struct NewRequest<'a> {
     pub amount: Fen,
     /// "district" or "city".
     pub level: &'static str,
+    /// 事由.
+    pub reason: &'a str,
 }
 
 /// Stores a grant in the caller's transaction; `None` when the same person already has a
@@ -90,8 +94,8 @@ pub(super) async fn insert_grant(
     }
     let id: i64 = sqlx::query(
         "INSERT INTO temporary_grants (id_number_sealed, id_number_index, name, region_code, kind, grant_date, \
-         amount, household_size, advance, status, created_at, due_on) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'valid', $10, $11) RETURNING id",
+         amount, household_size, advance, status, created_at, due_on, reason) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'valid', $10, $11, $12) RETURNING id",
     )
     .bind(g.sealed.sealed.as_str())
     .bind(g.sealed.index.as_str())
@@ -104,6 +108,7 @@ pub(super) async fn insert_grant(
     .bind(crate::db::flag(g.advance))
     .bind(now)
     .bind(g.due_on.clone())
+    .bind(g.reason)
     .fetch_one(&mut **tx)
     .await?
     .try_get(0)?;
@@ -126,6 +131,9 @@ pub struct GrantForm {
     months: String,
     #[serde(default)]
     advance: String,
+    /// 事由: what happened.
+    #[serde(default)]
+    reason: String,
 }
 
 pub struct RecentGrant {
@@ -188,7 +196,7 @@ async fn page(
     let page = PageCtx::load(
         state,
         Some(user),
-        "workbench",
+        "temporary",
         "临时救助",
         vec![
             Crumb::link("救助工作台", "/assistance/workbench"),
@@ -228,6 +236,7 @@ struct Checked {
     size: i64,
     months: i64,
     advance: bool,
+    reason: String,
 }
 
 fn check(
@@ -281,6 +290,12 @@ fn check(
             f.months
         ));
     }
+    let reason = f.reason.trim();
+    if reason.chars().count() < 2 || reason.chars().count() > 200 {
+        errors.push(
+            "救助事由：请写明事由（如 住房失火、车祸受伤、重病住院），2 到 200 个字。".to_string(),
+        );
+    }
     match (id, community, size, months) {
         (Some(id), Some(community), Some(size), Some(months)) if errors.is_empty() => Ok(Checked {
             id,
@@ -289,6 +304,7 @@ fn check(
             size,
             months,
             advance: f.advance == "1",
+            reason: reason.to_string(),
         }),
         _ => Err(errors),
     }
@@ -363,6 +379,7 @@ async fn submit(
             months: g.months,
             amount: grant.amount,
             level,
+            reason: &g.reason,
         };
         let id = super::temporary_requests::send_up(&state, &ctx, &request).await?;
         if json {
@@ -402,6 +419,7 @@ async fn submit(
         size: g.size,
         advance: g.advance,
         due_on: due.clone(),
+        reason: Some(&g.reason),
     };
     let id = match insert_grant(&mut tx, &new, &now.to_rfc3339()).await? {
         Some(id) => id,

@@ -49,6 +49,18 @@ pub const NAV: &[NavGroup] = &[
                 permission: Some("assistance:household:read"),
             },
             NavItem {
+                key: "temporary",
+                label: "临时救助",
+                href: "/assistance/temporary/new",
+                permission: Some("assistance:temporary:grant"),
+            },
+            NavItem {
+                key: "temporary_requests",
+                label: "临时救助报批",
+                href: "/assistance/temporary/requests",
+                permission: Some("assistance:temporary:grant"),
+            },
+            NavItem {
                 key: "notices",
                 label: "公示",
                 href: "/assistance/notices",
@@ -65,6 +77,12 @@ pub const NAV: &[NavGroup] = &[
                 label: "救助家庭",
                 href: "/assistance/households",
                 permission: Some("assistance:household:read"),
+            },
+            NavItem {
+                key: "ledgers",
+                label: "台账导入",
+                href: "/ledgers",
+                permission: Some("assistance:ledger:import"),
             },
             NavItem {
                 key: "standards",

@@ -129,7 +129,7 @@ async fn temporary_grants_through_the_api(backend: Backend) {
     let grant = |months: &str| {
         json!({
             "name": "赵大海", "id_number": id(44, 1975), "community": COMMUNITY,
-            "kind": "emergency", "household_size": "4", "months": months,
+            "kind": "emergency", "household_size": "4", "months": months, "reason": "住房失火",
         })
     };
     let r = t
@@ -156,7 +156,11 @@ async fn temporary_grants_through_the_api(backend: Backend) {
         .await;
     assert_eq!(r.status, 422, "{}", r.body);
     let errors = r.json()["errors"].as_array().unwrap().len();
-    assert_eq!(errors, 3, "{}", r.body);
+    assert_eq!(
+        errors, 4,
+        "name, ID number, household size, reason: {}",
+        r.body
+    );
     let grants: i64 = sqlx::query("SELECT COUNT(*) FROM temporary_grants")
         .fetch_one(t.database().pool())
         .await

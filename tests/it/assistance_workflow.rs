@@ -1480,6 +1480,7 @@ async fn grant(
         ("kind", "emergency"),
         ("household_size", "4"),
         ("months", months),
+        ("reason", "住房失火"),
     ];
     if advance {
         form.push(("advance", "1"));
@@ -1523,6 +1524,10 @@ async fn temporary_grants_levels_and_advance_completion(backend: Backend) {
         "{done}"
     );
     assert_eq!(amounts().await.len(), 1, "sent up, not granted");
+    // Submitted again while the first waits: refused, or the family would be paid twice.
+    let again = grant(&t, &s.street, "5", false).await;
+    assert_eq!(again.status, 409, "{}", again.body);
+    assert!(again.body.contains("重复报批"), "{}", again.body);
     let requests = t
         .get_as(&s.street, "/api/v1/temporary-requests")
         .await
@@ -1548,8 +1553,10 @@ async fn temporary_grants_levels_and_advance_completion(backend: Backend) {
         .get_as(&s.approver, "/assistance/temporary/requests")
         .await;
     assert!(
-        page.body.contains("赵大海") && page.body.contains("批准"),
-        "{}",
+        page.body.contains("赵大海")
+            && page.body.contains("住房失火")
+            && page.body.contains("幸福社区"),
+        "the approver sees who, why and where: {}",
         page.body
     );
     let r = t
