@@ -56,10 +56,11 @@ pub fn routes() -> Routes {
 /// The register's facts of a household with its version (send it back with each change).
 async fn registry_api(
     State(state): State<AppState>,
-    user: CurrentUser,
+    ctx: Ctx,
     Path(id): Path<i64>,
 ) -> AppResult<axum::Json<serde_json::Value>> {
-    household_in_scope(&state, &user, id).await?;
+    household_in_scope(&state, ctx.user()?, id).await?;
+    super::web::audit_view(&state, &ctx, id).await?;
     let view = registry(&state, id).await?;
     let version: i64 = sqlx::query("SELECT version FROM households WHERE id = $1")
         .bind(id)

@@ -337,3 +337,57 @@ fn tekun_conditions() {
         "an able supporter exists"
     );
 }
+
+/// The boundaries the first table did not reach: approval levels at 4 and 6 months,
+/// the 特困 age groups at 59/60 and 15/16, the elderly add-on at 79/80, and a car at the
+/// city's vehicle limit.
+#[test]
+fn age_level_and_vehicle_boundaries() {
+    let p = Policy::defaults(UrbanRural::Urban);
+    assert_eq!(temporary_grant(4, 1, &p).level, ApprovalLevel::District);
+    assert_eq!(temporary_grant(6, 1, &p).level, ApprovalLevel::District);
+    assert_eq!(temporary_grant(6, 1, &p).amount, Fen::from_yuan(6_000));
+    // 特困: 60 is old enough, 59 is not (without a disability); under 16 is a minor.
+    let tekun_at = |age: u32| {
+        let mut person = member("何", Relation::Applicant, age);
+        person.work_capacity = WorkCapacity::Lost;
+        let h = household(UrbanRural::Urban, vec![person.clone()]);
+        tekun(&h, &person, false, &p).eligible
+    };
+    assert!(tekun_at(60));
+    assert!(!tekun_at(59));
+    assert!(tekun_at(15));
+    assert!(!tekun_at(16));
+    // The add-on for the elderly: 10% from 60 to 79, 20% from 80 (one person, no income:
+    // base 1,000 + add-on).
+    let single_at = |age: u32| {
+        dibao(
+            &household(
+                UrbanRural::Urban,
+                vec![member("许", Relation::Applicant, age)],
+            ),
+            &p,
+        )
+        .monthly
+    };
+    assert_eq!(single_at(59), Fen::from_yuan(1_000));
+    assert_eq!(single_at(60), Fen::from_yuan(1_100));
+    assert_eq!(single_at(79), Fen::from_yuan(1_100));
+    assert_eq!(single_at(80), Fen::from_yuan(1_200));
+    // A city that keeps cars under 50,000 元: 49,999.99 passes, 50,000 does not.
+    let mut city = Policy::defaults(UrbanRural::Urban);
+    city.vehicle_value_limit = Fen::from_yuan(50_000);
+    let with_car = |value: Fen| {
+        let mut h = household(
+            UrbanRural::Urban,
+            vec![member("吕", Relation::Applicant, 50)],
+        );
+        h.assets.vehicles.push(Vehicle {
+            kind: VehicleKind::Car,
+            value,
+        });
+        dibao(&h, &city).outcome
+    };
+    assert_eq!(with_car(Fen(4_999_999)), DibaoOutcome::Eligible);
+    assert_eq!(with_car(Fen::from_yuan(50_000)), DibaoOutcome::Ineligible);
+}

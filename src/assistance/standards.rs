@@ -88,7 +88,7 @@ pub async fn policy_on(
 }
 
 /// A policy number the city may set: its key, label, national default, and the range a
-/// value must be in. `minimum_wage` is entered in yuan and kept in fen.
+/// value must be in. Money parameters (`YUAN`) are entered in yuan and kept in fen.
 pub struct Parameter {
     pub key: &'static str,
     pub label: &'static str,
@@ -113,7 +113,18 @@ const fn param(
     }
 }
 
-pub const PARAMETERS: [Parameter; 11] = [
+/// Parameters entered in yuan and kept in fen.
+const YUAN: &[&str] = &[
+    "minimum_wage",
+    "vehicle_value_limit",
+    "business_capital_limit",
+];
+
+pub fn in_yuan(key: &str) -> bool {
+    YUAN.contains(&key)
+}
+
+pub const PARAMETERS: &[Parameter] = &[
     param(
         "wage_deduction_pct",
         "工资性收入扣减就业成本比例（%）",
@@ -161,6 +172,92 @@ pub const PARAMETERS: [Parameter; 11] = [
         30,
     ),
     param("gradual_months", "渐退期（月）", 6, 0, 6),
+    param(
+        "vehicle_value_limit",
+        "可保留的车辆价值上限（元，0 为有车即不符合）",
+        0,
+        0,
+        200_000,
+    ),
+    param(
+        "business_capital_limit",
+        "经营性资产（注册资本）上限（元）",
+        100_000,
+        0,
+        10_000_000,
+    ),
+    param(
+        "addon_aged_60_79_pct",
+        "分类施保：60–79 岁老年人（%）",
+        10,
+        0,
+        100,
+    ),
+    param(
+        "addon_aged_80_pct",
+        "分类施保：80 岁以上老年人（%）",
+        20,
+        0,
+        100,
+    ),
+    param(
+        "addon_disability_1_2_pct",
+        "分类施保：一、二级残疾人（%）",
+        30,
+        0,
+        100,
+    ),
+    param(
+        "addon_disability_3_4_pct",
+        "分类施保：三、四级残疾人（%）",
+        15,
+        0,
+        100,
+    ),
+    param("addon_minor_pct", "分类施保：未成年人（%）", 10, 0, 100),
+    param(
+        "addon_serious_illness_pct",
+        "分类施保：重病患者（%）",
+        20,
+        0,
+        100,
+    ),
+    param(
+        "care_full_pct",
+        "特困照料护理补贴：全自理（最低工资的 %）",
+        5,
+        0,
+        100,
+    ),
+    param(
+        "care_partial_pct",
+        "特困照料护理补贴：半失能（最低工资的 %）",
+        30,
+        0,
+        100,
+    ),
+    param(
+        "care_none_pct",
+        "特困照料护理补贴：全失能（最低工资的 %）",
+        60,
+        0,
+        100,
+    ),
+    param(
+        "temp_street_months",
+        "临时救助：街道（乡镇）可审批的月数",
+        3,
+        1,
+        24,
+    ),
+    param(
+        "temp_district_months",
+        "临时救助：区县可审批的月数",
+        6,
+        1,
+        24,
+    ),
+    param("temp_advance_months", "临时救助：先行救助最多月数", 1, 1, 6),
 ];
 
 /// Each parameter with the value in force on `on` (the default when never set), and
@@ -175,12 +272,12 @@ pub async fn parameters_on(
     .fetch_all(db.pool())
     .await?;
     let mut out = Vec::new();
-    for p in &PARAMETERS {
+    for p in PARAMETERS {
         let mut history = Vec::new();
         for r in &rows {
             if r.try_get::<String, _>("key")? == p.key {
                 let mut value: i64 = r.try_get("value")?;
-                if p.key == "minimum_wage" {
+                if in_yuan(p.key) {
                     value /= 100;
                 }
                 history.push((r.try_get::<String, _>("effective_from")?, value));
@@ -205,11 +302,7 @@ pub async fn set_parameter_value(
     value: i64,
     now: &str,
 ) -> Result<(), sqlx::Error> {
-    let stored = if key == "minimum_wage" {
-        value * 100
-    } else {
-        value
-    };
+    let stored = if in_yuan(key) { value * 100 } else { value };
     sqlx::query(
         "INSERT INTO assistance_parameters (key, effective_from, value, created_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (key, effective_from) DO UPDATE SET value = excluded.value",
@@ -231,6 +324,20 @@ fn set_parameter(p: &mut Policy, key: &str, value: i64) {
         "marginal_pct" => p.marginal_pct = value,
         "tekun_pct" => p.tekun_pct = value,
         "minimum_wage" => p.minimum_wage = Fen(value),
+        "vehicle_value_limit" => p.vehicle_value_limit = Fen(value),
+        "business_capital_limit" => p.business_capital_limit = Fen(value),
+        "addon_aged_60_79_pct" => p.addon_aged_60_79_pct = value,
+        "addon_aged_80_pct" => p.addon_aged_80_pct = value,
+        "addon_disability_1_2_pct" => p.addon_disability_1_2_pct = value,
+        "addon_disability_3_4_pct" => p.addon_disability_3_4_pct = value,
+        "addon_minor_pct" => p.addon_minor_pct = value,
+        "addon_serious_illness_pct" => p.addon_serious_illness_pct = value,
+        "care_full_pct" => p.care_full_pct = value,
+        "care_partial_pct" => p.care_partial_pct = value,
+        "care_none_pct" => p.care_none_pct = value,
+        "temp_street_months" => p.temp_street_months = value,
+        "temp_district_months" => p.temp_district_months = value,
+        "temp_advance_months" => p.temp_advance_months = value,
         _ => {}
     }
 }

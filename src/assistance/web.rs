@@ -563,11 +563,13 @@ pub struct DetailQuery {
 
 async fn detail_page(
     State(state): State<AppState>,
-    user: CurrentUser,
+    ctx: Ctx,
     Path(id): Path<i64>,
     Query(q): Query<DetailQuery>,
 ) -> AppResult<Html<String>> {
+    let user = ctx.user()?.clone();
     let h = household(&state, &user, id).await?;
+    audit_view(&state, &ctx, id).await?;
     let page = PageCtx::load(
         &state,
         Some(&user),
@@ -600,6 +602,24 @@ async fn detail_page(
         locked_by,
         message,
     })
+}
+
+/// The household page shows incomes, health and disability: the view is audited (DOMAIN.md
+/// §8), as a case's is.
+pub(super) async fn audit_view(state: &AppState, ctx: &Ctx, id: i64) -> AppResult<()> {
+    crate::audit::store::record_alone(
+        &state.db,
+        &AuditEvent::new(
+            state.clock.now_local(),
+            &ctx.actor(),
+            "household.view",
+            "household",
+            id.to_string(),
+        ),
+    )
+    .await
+    .map_err(AppError::audit)?;
+    Ok(())
 }
 
 async fn api_detail(

@@ -64,6 +64,17 @@ async fn register_changes_through_the_api(backend: Backend) {
     assert_eq!(r.status, 200, "{}", r.body);
     let reg = r.json();
     let version = reg["version"].as_i64().unwrap();
+    // Incomes and disabilities were shown: the view is audited.
+    let views: i64 = sqlx::query(
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'household.view' AND object_id = $1",
+    )
+    .bind(h.to_string())
+    .fetch_one(t.database().pool())
+    .await
+    .unwrap()
+    .try_get(0)
+    .unwrap();
+    assert_eq!(views, 1);
     let spouse = reg["members"]
         .as_array()
         .unwrap()
@@ -234,8 +245,46 @@ async fn policy_through_the_api(backend: Backend) {
             .iter()
             .any(|i| i == "见义勇为奖金")
     );
-    // A street caseworker may read the policy but not set it.
+    // Every policy number is a parameter: the city lets streets grant up to 5 months of
+    // 临时救助 from today, and a 5-month grant at the street is then granted, not sent up.
+    let r = t
+        .post_json_as(
+            &city,
+            "/api/v1/assistance-parameters",
+            &json!({"key": "temp_street_months", "value": "5", "effective_from": "2026-11-29"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
     let street = t.signed_in(Role::StreetCaseworker, "369902001").await;
+    let r = t
+        .post_json_as(
+            &street,
+            "/api/v1/temporary-grants",
+            &json!({"name": "赵大海", "id_number": id(44, 1975), "community": COMMUNITY,
+                    "kind": "emergency", "household_size": "4", "months": "5", "reason": "住房失火"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.json()["grant_id"].as_i64().is_some(), "{}", r.body);
+    assert_eq!(r.json()["amount"], "20000.00");
+    // Money parameters are entered in yuan.
+    let r = t
+        .post_json_as(
+            &city,
+            "/api/v1/assistance-parameters",
+            &json!({"key": "vehicle_value_limit", "value": "50000", "effective_from": "2026-12-01"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let p = t.get_as(&city, "/api/v1/assistance-standards").await.json();
+    let vehicle = p["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["key"] == "vehicle_value_limit")
+        .unwrap();
+    assert_eq!(vehicle["history"][0]["value"], 50000, "{vehicle}");
+    // A street caseworker may read the policy but not set it.
     let r = t
         .post_json_as(
             &street,

@@ -1345,7 +1345,8 @@ async fn register_edits_feed_the_rules(backend: Backend) {
         "符合低保条件，月保障金 1,900.00 元"
     );
     let audited: i64 = sqlx::query(
-        "SELECT COUNT(*) FROM audit_log WHERE object_type = 'household' AND object_id = $1 AND action LIKE 'household.%'",
+        "SELECT COUNT(*) FROM audit_log WHERE object_type = 'household' AND object_id = $1 AND action LIKE 'household.%' \
+         AND action <> 'household.view'",
     )
     .bind(h.to_string())
     .fetch_one(t.database().pool())
