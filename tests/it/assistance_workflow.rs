@@ -1940,6 +1940,16 @@ async fn register_locked_in_notice_until_sent_back(backend: Backend) {
         Some("0"),
         "the opinion's result no longer stands"
     );
+    // The new investigation starts from the last one's records, not from blank.
+    let page = t
+        .get_as(&s.street, &format!("/assistance/cases/{case}"))
+        .await;
+    assert!(
+        page.body
+            .contains(">2026-11-30 入户，家中无贵重物品</textarea>"),
+        "{}",
+        page.body
+    );
     // Now the register can be corrected.
     let r = add_income(&t, &s.street, h, &spouse, "零工", "800").await;
     assert_eq!(r.status, 303, "{}", r.body);
