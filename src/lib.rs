@@ -14,6 +14,7 @@ pub mod ledger;
 pub mod money;
 pub mod protect;
 pub mod region;
+pub mod report;
 pub mod web;
 
 use std::sync::Arc;

@@ -103,6 +103,27 @@ enum Command {
         #[command(subcommand)]
         command: AccountsCommand,
     },
+    /// Reports (报表)
+    Report {
+        #[command(subcommand)]
+        command: ReportCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReportCommand {
+    /// The quarterly figures of METRICS.md (every X of the speech)
+    Quarterly {
+        /// e.g. 2026Q3
+        #[arg(long)]
+        quarter: String,
+        /// A region's subtree (default: the whole city)
+        #[arg(long)]
+        region: Option<String>,
+        /// json, or text (section 一 of the speech with the figures filled in)
+        #[arg(long, default_value = "json")]
+        format: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -418,6 +439,26 @@ async fn run(cli: Cli) -> Result<(), String> {
                 .map_err(text)?;
             for line in lines {
                 println!("{line}");
+            }
+            Ok(())
+        }
+        Command::Report {
+            command:
+                ReportCommand::Quarterly {
+                    quarter,
+                    region,
+                    format,
+                },
+        } => {
+            if !matches!(format.as_str(), "json" | "text") {
+                return Err(format!("--format：应为 json 或 text，现为「{format}」"));
+            }
+            let app = open_app(&url, key_file, Settings::default()).await?;
+            let report =
+                minzheng::report::quarterly_for(&app.state.db, &quarter, region.as_deref()).await?;
+            match format.as_str() {
+                "json" => println!("{}", serde_json::to_string_pretty(&report).map_err(text)?),
+                _ => print!("{}", minzheng::report::text(&report)),
             }
             Ok(())
         }

@@ -90,11 +90,11 @@ const MEMBER_COLUMNS: &str = "household_id, name, relation, id_number_sealed, id
 const MEMBER_WIDTH: usize = 15;
 /// Rows per multi-row INSERT, as many as SQLite's limit of 32,766 parameters allows
 /// (PostgreSQL's is 65,535): members 2,000 (15 parameters each), households and cases
-/// 2,700 (3 and 12 each). Larger statements mean fewer round trips, and fewer copies of
+/// 2,500 (3 and 13 each). Larger statements mean fewer round trips, and fewer copies of
 /// index pages into SQLite's statement journal (a page is copied once per statement that
 /// changes it, and rows with random index keys change a different page each).
 const MEMBER_ROWS: usize = 2000;
-const HOUSEHOLD_ROWS: usize = 2700;
+const HOUSEHOLD_ROWS: usize = 2500;
 /// Blind indexes looked up per query.
 const PROBE_BATCH: usize = 1000;
 
@@ -555,9 +555,9 @@ impl RosterWriter {
         let sql = insert_rows(
             self.backend,
             "INSERT INTO cases (household_id, program, status, region_code, applied_on, approved_on, exited_on, \
-             exit_reason, monthly_amount, covered_persons, source, next_review_on)",
+             exit_reason, monthly_amount, covered_persons, source, next_review_on, approved_persons)",
             new_cases.len(),
-            12,
+            13,
             "",
         );
         let mut q = sqlx::query(&sql);
@@ -577,7 +577,8 @@ impl RosterWriter {
                 .bind(h.active.then(|| {
                     let months = workflow::review_interval_months(h.program, h.all_stable);
                     workflow::next_review_after(h.approved_on, months, self.today).to_string()
-                }));
+                }))
+                .bind(h.covered);
         }
         q.execute(&mut **tx).await?;
         Ok(())

@@ -310,6 +310,13 @@ pub async fn act(state: &AppState, ctx: &Ctx, id: i64, input: &ActInput) -> AppR
     if updated != 1 {
         return Err(stale(&case));
     }
+    if action == Action::Approve {
+        // The quarterly report counts persons at approval; reviews change the current count.
+        sqlx::query("UPDATE cases SET approved_persons = covered_persons WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+    }
     let note = transition_note(action, &c, &reason, decision.as_ref());
     let now = state.clock.now_local();
     sqlx::query(

@@ -163,6 +163,86 @@ fn demo_command_builds_the_city() {
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("示范市（369900），5 个区县"), "{stdout}");
+    // The quarterly report on the demo city: every METRICS.md key, the assistance ones
+    // as numbers, the others null with their reason.
+    let url = sqlite_url(dir.path());
+    let out = minzheng(
+        &url,
+        &[
+            "report",
+            "quarterly",
+            "--quarter",
+            "2026Q3",
+            "--format",
+            "json",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let figures = report["figures"].as_object().unwrap();
+    let keys: Vec<&str> = minzheng::report::KEYS.iter().map(|(k, _)| *k).collect();
+    let mut sorted = keys.clone();
+    sorted.sort_unstable();
+    assert_eq!(
+        figures.keys().map(String::as_str).collect::<Vec<_>>(),
+        sorted
+    );
+    // In the speech's order in the printed JSON.
+    let printed = String::from_utf8_lossy(&out.stdout);
+    let block = &printed[printed.find("\"figures\"").unwrap()..];
+    let at: Vec<usize> = keys
+        .iter()
+        .map(|k| block.find(&format!("\"{k}\"")).unwrap())
+        .collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "{printed}");
+    for key in [
+        "dibao_new_households",
+        "dibao_removed_persons",
+        "temp_assistance_amount_wan_yuan",
+    ] {
+        assert!(figures[key].is_number(), "{key}: {report}");
+    }
+    assert!(figures["marriages"].is_null());
+    assert!(
+        report["missing"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["key"] == "marriages")
+    );
+    let out = minzheng(
+        &url,
+        &[
+            "report",
+            "quarterly",
+            "--quarter",
+            "2026Q3",
+            "--format",
+            "text",
+        ],
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("新增低保") && !text.contains("新增低保X户"),
+        "{text}"
+    );
+    let out = minzheng(
+        &url,
+        &[
+            "report",
+            "quarterly",
+            "--quarter",
+            "2026Q3",
+            "--format",
+            "xml",
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--format"));
 }
 
 on_both_backends!(serve_with_demo_answers_over_http);

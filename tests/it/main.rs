@@ -20,5 +20,6 @@ mod cli;
 mod demo;
 mod personal_data;
 mod regions;
+mod report;
 mod storage;
 mod web_shell;

@@ -293,6 +293,7 @@ pub fn generate<'a>(ctx: &'a mut DemoContext<'_>) -> DemoFuture<'a> {
         let incomes = roster_incomes(ctx, &world).await?;
         let (reviews, reviews_overdue) = review_dates(ctx, &mut rng).await?;
         support_modes(ctx).await?;
+        approved_persons(ctx).await?;
         let advances = advance_grants(ctx, &mut rng, &mut world, (total / 40).max(4)).await?;
         let spread = workflow::STATUSES
             .iter()

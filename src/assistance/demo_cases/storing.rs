@@ -292,6 +292,17 @@ pub(super) async fn support_modes(ctx: &mut DemoContext<'_>) -> Result<(), DemoE
     Ok(())
 }
 
+/// The persons each demo approval covered, as `transitions::act` records them at approval
+/// (the quarterly report counts persons at approval).
+pub(super) async fn approved_persons(ctx: &mut DemoContext<'_>) -> Result<(), DemoError> {
+    sqlx::query(
+        "UPDATE cases SET approved_persons = covered_persons WHERE approved_on IS NOT NULL AND approved_persons IS NULL",
+    )
+    .execute(&mut *ctx.tx)
+    .await?;
+    Ok(())
+}
+
 /// Next review dates for active cases that have none: the review cycle (6 or 12 months,
 /// `workflow::review_interval_months`) counted from approval, the next one after today;
 /// a few reviews left overdue.

@@ -1,0 +1,143 @@
+//! The social-assistance figures of the quarter (METRICS.md): new 低保 households and
+//! persons, 清退 households and persons, temporary-assistance grants and their sum.
+
+use sqlx::Row;
+
+use super::{Area, Quarter, Value};
+use crate::assistance::model::EXIT_REASONS;
+use crate::db::Db;
+
+/// Counts by urban/rural of one figure group.
+#[derive(Default)]
+struct Split {
+    urban: (i64, i64),
+    rural: (i64, i64),
+}
+
+impl Split {
+    fn get(&self, area: Area) -> (i64, i64) {
+        match area {
+            Area::All => (self.urban.0 + self.rural.0, self.urban.1 + self.rural.1),
+            Area::Urban => self.urban,
+            Area::Rural => self.rural,
+        }
+    }
+}
+
+pub(super) struct Counted {
+    dibao_new: Split,
+    dibao_removed: Split,
+    temporary: Split,
+}
+
+impl Counted {
+    pub(super) fn value(&self, key: &str, area: Area) -> Option<Value> {
+        let v = match key {
+            "dibao_new_households" => Value::Count(self.dibao_new.get(area).0),
+            "dibao_new_persons" => Value::Count(self.dibao_new.get(area).1),
+            "dibao_removed_households" => Value::Count(self.dibao_removed.get(area).0),
+            "dibao_removed_persons" => Value::Count(self.dibao_removed.get(area).1),
+            "temp_assistance_cases" => Value::Count(self.temporary.get(area).0),
+            // Fen are hundredths of a yuan.
+            "temp_assistance_amount_yuan" => Value::Hundredths(self.temporary.get(area).1),
+            // 万元 with 2 decimals, half up: hundredths of 万元 are units of 10,000 fen.
+            "temp_assistance_amount_wan_yuan" => {
+                let fen = self.temporary.get(area).1;
+                Value::Hundredths((fen + 5_000).div_euclid(10_000))
+            }
+            _ => return None,
+        };
+        Some(v)
+    }
+}
+
+/// Runs `sql` (binds: first day, last day, region bounds, then `extra`) whose rows are
+/// (urban_rural, count, sum) and splits them.
+async fn split(
+    db: &Db,
+    sql: &str,
+    q: Quarter,
+    bounds: &(String, String),
+    extra: &[&str],
+) -> Result<Split, sqlx::Error> {
+    let mut query = sqlx::query(sql)
+        .bind(q.first_day().to_string())
+        .bind(q.last_day().to_string())
+        .bind(bounds.0.clone())
+        .bind(bounds.1.clone());
+    for e in extra {
+        query = query.bind(*e);
+    }
+    let mut out = Split::default();
+    for r in query.fetch_all(db.pool()).await? {
+        let area: Option<String> = r.try_get(0)?;
+        let counts = (
+            r.try_get::<i64, _>(1)?,
+            r.try_get::<Option<i64>, _>(2)?.unwrap_or(0),
+        );
+        match area.as_deref() {
+            Some("rural") => out.rural = counts,
+            _ => out.urban = counts,
+        }
+    }
+    Ok(out)
+}
+
+pub(super) async fn figures(
+    db: &Db,
+    q: Quarter,
+    bounds: &(String, String),
+) -> Result<Counted, sqlx::Error> {
+    // Persons at approval: the count the approval fixed (a later review may change the
+    // case's current count); cases approved before that was kept have it as their count.
+    let dibao_new = split(
+        db,
+        "SELECT r.urban_rural, COUNT(*), CAST(SUM(COALESCE(c.approved_persons, c.covered_persons)) AS BIGINT) \
+         FROM cases c JOIN regions r ON r.code = c.region_code \
+         WHERE c.program = 'dibao' AND c.approved_on >= $1 AND c.approved_on <= $2 \
+         AND c.region_code >= $3 AND c.region_code < $4 GROUP BY r.urban_rural",
+        q,
+        bounds,
+        &[],
+    )
+    .await?;
+    let removal: Vec<&str> = EXIT_REASONS
+        .iter()
+        .filter(|r| r.is_removal())
+        .map(|r| r.code())
+        .collect();
+    let list = (5..5 + removal.len())
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    // Persons at exit: an exited case's count does not change after its exit.
+    let dibao_removed = split(
+        db,
+        &format!(
+            "SELECT r.urban_rural, COUNT(*), CAST(SUM(c.covered_persons) AS BIGINT) \
+             FROM cases c JOIN regions r ON r.code = c.region_code \
+             WHERE c.program = 'dibao' AND c.status = 'exited' AND c.exited_on >= $1 AND c.exited_on <= $2 \
+             AND c.region_code >= $3 AND c.region_code < $4 AND c.exit_reason IN ({list}) GROUP BY r.urban_rural"
+        ),
+        q,
+        bounds,
+        &removal,
+    )
+    .await?;
+    let temporary = split(
+        db,
+        "SELECT r.urban_rural, COUNT(*), CAST(SUM(g.amount) AS BIGINT) \
+         FROM temporary_grants g JOIN regions r ON r.code = g.region_code \
+         WHERE g.status = 'valid' AND g.grant_date >= $1 AND g.grant_date <= $2 \
+         AND g.region_code >= $3 AND g.region_code < $4 GROUP BY r.urban_rural",
+        q,
+        bounds,
+        &[],
+    )
+    .await?;
+    Ok(Counted {
+        dibao_new,
+        dibao_removed,
+        temporary,
+    })
+}

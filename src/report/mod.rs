@@ -1,0 +1,239 @@
+//! The quarterly report (METRICS.md): every `X` of the director's speech as a figure
+//! computed from the records, for a quarter and a region's subtree, split urban/rural.
+//! Each business module fills its own figures; a figure whose module does not exist yet
+//! is `null` with the reason in `missing` — never 0.
+
+mod assistance;
+pub mod quarter;
+pub mod speech;
+
+use serde::Serialize;
+use serde::ser::SerializeMap;
+
+use crate::db::Db;
+use crate::region::RegionCode;
+pub use quarter::Quarter;
+
+/// Where a figure comes from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Assistance,
+    /// Not built yet: the reason shown in `missing`.
+    Missing(&'static str),
+}
+
+const ELDERLY: Source = Source::Missing("养老服务模块（机构、床位、检查、培训）尚未建立");
+const COMMUNITY: Source = Source::Missing("社区治理与社会组织模块尚未建立");
+const FUNERAL: Source = Source::Missing("殡葬管理模块尚未建立");
+const MARRIAGE: Source = Source::Missing("婚姻登记模块尚未建立");
+
+/// Every key of METRICS.md, in the order of the speech, with its source.
+pub const KEYS: &[(&str, Source)] = &[
+    ("dibao_new_households", Source::Assistance),
+    ("dibao_new_persons", Source::Assistance),
+    ("dibao_removed_households", Source::Assistance),
+    ("dibao_removed_persons", Source::Assistance),
+    ("temp_assistance_cases", Source::Assistance),
+    ("temp_assistance_amount_yuan", Source::Assistance),
+    ("temp_assistance_amount_wan_yuan", Source::Assistance),
+    ("daycare_centres_new", ELDERLY),
+    ("happiness_homes_new", ELDERLY),
+    ("care_beds_new", ELDERLY),
+    ("institutions_inspected", ELDERLY),
+    ("caregiver_trainees", ELDERLY),
+    ("consultations", COMMUNITY),
+    ("consultation_participants", COMMUNITY),
+    ("socialorg_activities", COMMUNITY),
+    ("socialorg_beneficiaries", COMMUNITY),
+    ("public_cemeteries_new", FUNERAL),
+    ("grave_plots_new", FUNERAL),
+    ("marriages", MARRIAGE),
+    ("divorces", MARRIAGE),
+    ("registration_compliance_rate", MARRIAGE),
+];
+
+/// A figure's value: a count, or an amount in hundredths (yuan or 万元, 2 decimals).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Value {
+    Count(i64),
+    Hundredths(i64),
+}
+
+impl Value {
+    /// As the written report prints it: counts whole, amounts with two decimals.
+    pub fn text(self) -> String {
+        match self {
+            Value::Count(n) => n.to_string(),
+            Value::Hundredths(h) => {
+                let sign = if h < 0 { "-" } else { "" };
+                format!("{sign}{}.{:02}", h.abs() / 100, h.abs() % 100)
+            }
+        }
+    }
+}
+
+impl Serialize for Value {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Value::Count(n) => s.serialize_i64(*n),
+            // Exact below 2^53 hundredths; JSON prints the shortest decimal (1234.5).
+            Value::Hundredths(h) => s.serialize_f64(*h as f64 / 100.0),
+        }
+    }
+}
+
+/// The figures of one area (all, urban or rural), in the order of `KEYS`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Figures(pub Vec<(&'static str, Option<Value>)>);
+
+impl Figures {
+    pub fn get(&self, key: &str) -> Option<Value> {
+        self.0.iter().find(|(k, _)| *k == key).and_then(|(_, v)| *v)
+    }
+}
+
+impl Serialize for Figures {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Missing {
+    pub key: &'static str,
+    pub reason: &'static str,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct QuarterlyReport {
+    pub quarter: String,
+    pub from: String,
+    pub to: String,
+    pub region: String,
+    pub region_name: String,
+    pub figures: Figures,
+    pub urban: Figures,
+    pub rural: Figures,
+    pub missing: Vec<Missing>,
+}
+
+/// An area of the urban/rural split: `None` for both.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Area {
+    All,
+    Urban,
+    Rural,
+}
+
+/// The report for `quarter` over `region`'s subtree.
+pub async fn quarterly(
+    db: &Db,
+    quarter: Quarter,
+    region: &RegionCode,
+    region_name: &str,
+) -> Result<QuarterlyReport, sqlx::Error> {
+    let bounds = region.scope().sql_bounds();
+    let counted = assistance::figures(db, quarter, &bounds).await?;
+    let area = |a: Area| {
+        Figures(
+            KEYS.iter()
+                .map(|(key, source)| match source {
+                    Source::Assistance => (*key, counted.value(key, a)),
+                    Source::Missing(_) => (*key, None),
+                })
+                .collect(),
+        )
+    };
+    Ok(QuarterlyReport {
+        quarter: quarter.to_string(),
+        from: quarter.first_day().to_string(),
+        to: quarter.last_day().to_string(),
+        region: region.to_string(),
+        region_name: region_name.to_string(),
+        figures: area(Area::All),
+        urban: area(Area::Urban),
+        rural: area(Area::Rural),
+        missing: KEYS
+            .iter()
+            .filter_map(|(key, source)| match source {
+                Source::Missing(reason) => Some(Missing { key, reason }),
+                Source::Assistance => None,
+            })
+            .collect(),
+    })
+}
+
+/// The report as `minzheng report quarterly` takes it: a quarter like `2026Q3` and a
+/// region code (the whole city when none). Errors are sentences for the user.
+pub async fn quarterly_for(
+    db: &Db,
+    quarter: &str,
+    region: Option<&str>,
+) -> Result<QuarterlyReport, String> {
+    let quarter: Quarter = quarter.parse()?;
+    let node = match region {
+        Some(code) => {
+            let code = RegionCode::parse(code).map_err(|e| format!("区划代码 {code}：{e}"))?;
+            crate::region::store::get(db, code.as_str())
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| format!("区划 {code} 不存在"))?
+        }
+        None => crate::region::store::city(db)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| "还没有导入行政区划".to_string())?,
+    };
+    quarterly(db, quarter, &node.code, &node.name)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// The text view: section 一 of the speech with the figures, then the figures still
+/// missing and why.
+pub fn text(report: &QuarterlyReport) -> String {
+    let (body, left) = speech::fill(&report.figures);
+    let mut out = format!(
+        "{}（{} 至 {}）· {}\n\n{body}\n",
+        report.quarter, report.from, report.to, report.region_name
+    );
+    if !left.is_empty() {
+        out.push_str("\n尚无数据、仍为 X 的数字：\n");
+        for (key, reason) in left {
+            out.push_str(&format!("  {key}：{reason}\n"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_metrics_key_is_listed_once_in_the_speech_order() {
+        let metrics = include_str!("../../docs/METRICS.md");
+        let in_doc: Vec<&str> = metrics
+            .lines()
+            .filter_map(|l| l.strip_prefix("| `"))
+            .filter_map(|l| l.split('`').next())
+            .collect();
+        let ours: Vec<&str> = KEYS.iter().map(|(k, _)| *k).collect();
+        assert_eq!(ours, in_doc);
+    }
+
+    #[test]
+    fn values_print_as_the_written_report_does() {
+        assert_eq!(Value::Count(42).text(), "42");
+        assert_eq!(Value::Hundredths(123_456).text(), "1234.56");
+        assert_eq!(Value::Hundredths(5).text(), "0.05");
+        assert_eq!(
+            serde_json::to_string(&Value::Hundredths(123_456)).unwrap(),
+            "1234.56"
+        );
+    }
+}

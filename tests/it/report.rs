@@ -1,0 +1,340 @@
+//! The quarterly report (METRICS.md) against hand counts: the quarter's first and last
+//! days, re-approval after an exit, 清退 vs other exits, cancelled grants, region
+//! subtrees and the urban/rural split; every key present, missing ones null with reasons.
+
+use minzheng::audit::Actor;
+use minzheng::calendar::Clock;
+use minzheng::demo::{self, DemoOptions};
+use minzheng::report::{self, KEYS, Value};
+use sqlx::Row;
+
+use crate::common::{Backend, TestApp};
+use crate::on_both_backends;
+
+on_both_backends!(
+    assistance_figures_match_a_hand_count,
+    demo_city_figures_match_a_hand_count,
+);
+
+/// A household in a community with one case: one row of the hand-built table, its
+/// columns in the order the test writes them.
+#[allow(clippy::too_many_arguments)]
+async fn case(
+    t: &TestApp,
+    number: &str,
+    community: &str,
+    program: &str,
+    status: &str,
+    approved: Option<&str>,
+    exited: Option<(&str, &str)>,
+    covered: i64,
+    approved_persons: i64,
+) {
+    let pool = t.database().pool();
+    let household: i64 = match sqlx::query("SELECT id FROM households WHERE number = $1")
+        .bind(number)
+        .fetch_optional(pool)
+        .await
+        .unwrap()
+    {
+        Some(r) => r.try_get(0).unwrap(),
+        None => sqlx::query(
+            "INSERT INTO households (number, region_code, created_at) VALUES ($1, $2, '2026-01-01') RETURNING id",
+        )
+        .bind(number)
+        .bind(community)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap(),
+    };
+    sqlx::query(
+        "INSERT INTO cases (household_id, program, status, region_code, applied_on, approved_on, exited_on, \
+         exit_reason, monthly_amount, covered_persons, source, approved_persons) \
+         VALUES ($1, $2, $3, $4, '2026-01-05', $5, $6, $7, 100000, $8, 'counter', $9)",
+    )
+    .bind(household)
+    .bind(program)
+    .bind(status)
+    .bind(community)
+    .bind(approved)
+    .bind(exited.map(|e| e.0))
+    .bind(exited.map(|e| e.1))
+    .bind(covered)
+    .bind(approved.map(|_| approved_persons))
+    .execute(pool)
+    .await
+    .unwrap();
+}
+
+async fn grant(t: &TestApp, seq: i64, community: &str, date: &str, fen: i64, status: &str) {
+    sqlx::query(
+        "INSERT INTO temporary_grants (id_number_sealed, id_number_index, name, region_code, kind, grant_date, \
+         amount, household_size, advance, status, created_at) \
+         VALUES ('x', $1, '某', $2, 'emergency', $3, $4, 1, 0, $5, '2026-10-02')",
+    )
+    .bind(format!("index-{seq}"))
+    .bind(community)
+    .bind(date)
+    .bind(fen)
+    .bind(status)
+    .execute(t.database().pool())
+    .await
+    .unwrap();
+}
+
+const URBAN: &str = "369902001001";
+const URBAN_2: &str = "369902001002";
+const RURAL: &str = "369921001001";
+
+async fn assistance_figures_match_a_hand_count(backend: Backend) {
+    let t = TestApp::with_tree(backend).await;
+    // New 低保: approved on the first and the last day of 2026Q3 count; the day before
+    // and the day after do not; 特困 is not 低保; a household approved again after an exit
+    // counts again. Persons are those of the approval (H2 was later reviewed down to 1).
+    case(
+        &t,
+        "H1",
+        URBAN,
+        "dibao",
+        "active",
+        Some("2026-07-01"),
+        None,
+        3,
+        3,
+    )
+    .await;
+    case(
+        &t,
+        "H2",
+        RURAL,
+        "dibao",
+        "active",
+        Some("2026-09-30"),
+        None,
+        1,
+        2,
+    )
+    .await;
+    case(
+        &t,
+        "H3",
+        URBAN_2,
+        "dibao",
+        "exited",
+        Some("2026-06-30"),
+        Some(("2026-08-15", "income_above")),
+        4,
+        4,
+    )
+    .await;
+    case(
+        &t,
+        "H3",
+        URBAN_2,
+        "dibao",
+        "active",
+        Some("2026-09-01"),
+        None,
+        3,
+        3,
+    )
+    .await;
+    case(
+        &t,
+        "H4",
+        URBAN,
+        "dibao",
+        "active",
+        Some("2026-10-01"),
+        None,
+        2,
+        2,
+    )
+    .await;
+    case(
+        &t,
+        "H4b",
+        URBAN,
+        "tekun",
+        "active",
+        Some("2026-08-01"),
+        None,
+        1,
+        1,
+    )
+    .await;
+    // Exits: 清退 reasons count (H3 above, H6 on the first day); death does not.
+    case(
+        &t,
+        "H5",
+        RURAL,
+        "dibao",
+        "exited",
+        Some("2025-01-10"),
+        Some(("2026-09-30", "death")),
+        1,
+        1,
+    )
+    .await;
+    case(
+        &t,
+        "H6",
+        RURAL,
+        "dibao",
+        "exited",
+        Some("2025-02-10"),
+        Some(("2026-07-01", "verification")),
+        2,
+        2,
+    )
+    .await;
+    case(&t, "H7", URBAN, "dibao", "rejected", None, None, 0, 0).await;
+    // Grants: the first and last day count, a cancelled one and one in June do not.
+    grant(&t, 1, URBAN, "2026-07-01", 1_200_000, "valid").await;
+    grant(&t, 2, RURAL, "2026-09-30", 400_050, "valid").await;
+    grant(&t, 3, URBAN, "2026-08-10", 500_000, "cancelled").await;
+    grant(&t, 4, URBAN, "2026-06-30", 300_000, "valid").await;
+
+    let r = report::quarterly_for(t.database(), "2026Q3", None)
+        .await
+        .unwrap();
+    assert_eq!(
+        (r.from.as_str(), r.to.as_str()),
+        ("2026-07-01", "2026-09-30")
+    );
+    let f = |key: &str| r.figures.get(key);
+    assert_eq!(f("dibao_new_households"), Some(Value::Count(3)));
+    assert_eq!(f("dibao_new_persons"), Some(Value::Count(3 + 2 + 3)));
+    assert_eq!(f("dibao_removed_households"), Some(Value::Count(2)));
+    assert_eq!(f("dibao_removed_persons"), Some(Value::Count(4 + 2)));
+    assert_eq!(f("temp_assistance_cases"), Some(Value::Count(2)));
+    // 12,000.00 + 4,000.50 = 16,000.50 元 = 1.60 万元 (1.60005 rounds half up to 1.60).
+    assert_eq!(
+        f("temp_assistance_amount_yuan"),
+        Some(Value::Hundredths(1_600_050))
+    );
+    assert_eq!(
+        f("temp_assistance_amount_wan_yuan"),
+        Some(Value::Hundredths(160))
+    );
+    // Urban/rural split.
+    assert_eq!(r.urban.get("dibao_new_households"), Some(Value::Count(2)));
+    assert_eq!(r.rural.get("dibao_new_persons"), Some(Value::Count(2)));
+    assert_eq!(r.urban.get("dibao_removed_persons"), Some(Value::Count(4)));
+    assert_eq!(
+        r.rural.get("temp_assistance_amount_yuan"),
+        Some(Value::Hundredths(400_050))
+    );
+    // A district's subtree: only its (urban) communities.
+    let d = report::quarterly_for(t.database(), "2026Q3", Some("369902"))
+        .await
+        .unwrap();
+    assert_eq!(d.region_name, "东湖区");
+    assert_eq!(d.figures.get("dibao_new_households"), Some(Value::Count(2)));
+    assert_eq!(
+        d.figures.get("dibao_removed_households"),
+        Some(Value::Count(1))
+    );
+    assert_eq!(
+        d.figures.get("temp_assistance_amount_wan_yuan"),
+        Some(Value::Hundredths(120))
+    );
+    // Every key present; the ones without a module are null and listed with a reason.
+    let json = serde_json::to_value(&r).unwrap();
+    let figures = json["figures"].as_object().unwrap();
+    assert_eq!(figures.len(), KEYS.len());
+    assert_eq!(json["figures"]["marriages"], serde_json::Value::Null);
+    assert_eq!(json["figures"]["dibao_new_households"], 3);
+    assert_eq!(json["figures"]["temp_assistance_amount_yuan"], 16000.5);
+    let missing: Vec<&str> = json["missing"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["key"].as_str().unwrap())
+        .collect();
+    assert!(missing.contains(&"care_beds_new") && !missing.contains(&"temp_assistance_cases"));
+    // The text view: section 一 with the known figures, the rest left as X and listed.
+    let text = report::text(&r);
+    assert!(
+        text.contains("新增低保3户、8人,清退不符合条件的2户、6人"),
+        "{text}"
+    );
+    assert!(
+        text.contains("累计实施临时救助2人次,发放救助金1.60万元"),
+        "{text}"
+    );
+    assert!(text.contains("新建社区日间照料中心X个"), "{text}");
+    assert!(text.contains("marriages："), "{text}");
+    // A bad quarter is a sentence, not a crash.
+    let err = report::quarterly_for(t.database(), "2026Q5", None)
+        .await
+        .unwrap_err();
+    assert!(err.contains("2026Q3"), "{err}");
+    t.finish().await;
+}
+
+/// On the demo city, the report's assistance figures equal a count made here straight
+/// from the tables by the definitions of METRICS.md.
+async fn demo_city_figures_match_a_hand_count(backend: Backend) {
+    let t = TestApp::start(backend).await;
+    demo::build(
+        t.database(),
+        &t.app.state.keyring,
+        DemoOptions::default(),
+        t.clock.now(),
+        &Actor::cli(),
+    )
+    .await
+    .unwrap();
+    let pool = t.database().pool();
+    let one = |sql: &'static str| async move {
+        sqlx::query(sql)
+            .fetch_one(pool)
+            .await
+            .unwrap()
+            .try_get::<Option<i64>, _>(0)
+            .unwrap()
+            .unwrap_or(0)
+    };
+    // The demo's today is 2026-11-29: its last whole quarter is 2026Q3.
+    let new_households = one(
+        "SELECT COUNT(*) FROM cases WHERE program = 'dibao' AND approved_on BETWEEN '2026-07-01' AND '2026-09-30'",
+    )
+    .await;
+    let new_persons = one(
+        "SELECT CAST(SUM(approved_persons) AS BIGINT) FROM cases WHERE program = 'dibao' AND approved_on BETWEEN '2026-07-01' AND '2026-09-30'",
+    )
+    .await;
+    let removed = one(
+        "SELECT COUNT(*) FROM cases WHERE program = 'dibao' AND status = 'exited' AND exited_on BETWEEN '2026-07-01' AND '2026-09-30' \
+         AND exit_reason IN ('income_above', 'assets_above', 'verification', 'false_info', 'refusal')",
+    )
+    .await;
+    let grants = one(
+        "SELECT COUNT(*) FROM temporary_grants WHERE status = 'valid' AND grant_date BETWEEN '2026-07-01' AND '2026-09-30'",
+    )
+    .await;
+    let r = report::quarterly_for(t.database(), "2026Q3", None)
+        .await
+        .unwrap();
+    assert!(new_households > 0, "the demo approves households in 2026Q3");
+    assert_eq!(
+        r.figures.get("dibao_new_households"),
+        Some(Value::Count(new_households))
+    );
+    assert_eq!(
+        r.figures.get("dibao_new_persons"),
+        Some(Value::Count(new_persons))
+    );
+    assert_eq!(
+        r.figures.get("dibao_removed_households"),
+        Some(Value::Count(removed))
+    );
+    assert_eq!(
+        r.figures.get("temp_assistance_cases"),
+        Some(Value::Count(grants))
+    );
+    t.finish().await;
+}
