@@ -122,6 +122,7 @@ impl Role {
                     "assistance:objection:resolve",
                     "assistance:temporary:grant",
                     "assistance:temporary:complete",
+                    "report:quarterly:read",
                 ]);
             }
             Role::DistrictReviewer => {
@@ -132,6 +133,7 @@ impl Role {
                     "assistance:case:district_review",
                     "assistance:case:return",
                     "assistance:objection:resolve",
+                    "report:quarterly:read",
                 ]);
             }
             Role::DistrictApprover => {
@@ -145,6 +147,7 @@ impl Role {
                     "assistance:case:exit",
                     "assistance:temporary:grant",
                     "assistance:temporary:approve_district",
+                    "report:quarterly:read",
                 ]);
             }
             Role::CityAdmin => {
@@ -156,6 +159,7 @@ impl Role {
                     "assistance:temporary:grant",
                     "assistance:temporary:approve_district",
                     "assistance:temporary:approve_city",
+                    "report:quarterly:read",
                 ]);
             }
             Role::Auditor => {

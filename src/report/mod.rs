@@ -6,6 +6,8 @@
 mod assistance;
 pub mod quarter;
 pub mod speech;
+pub mod web;
+mod workbook;
 
 use serde::Serialize;
 use serde::ser::SerializeMap;
@@ -50,6 +52,80 @@ pub const KEYS: &[(&str, Source)] = &[
     ("marriages", MARRIAGE),
     ("divorces", MARRIAGE),
     ("registration_compliance_rate", MARRIAGE),
+];
+
+/// Each key as the bureau's tables head it.
+pub fn label(key: &str) -> &'static str {
+    match key {
+        "dibao_new_households" => "新增低保户数（户）",
+        "dibao_new_persons" => "新增低保人数（人）",
+        "dibao_removed_households" => "清退低保户数（户）",
+        "dibao_removed_persons" => "清退低保人数（人）",
+        "temp_assistance_cases" => "临时救助（人次）",
+        "temp_assistance_amount_yuan" => "临时救助金额（元）",
+        "temp_assistance_amount_wan_yuan" => "临时救助金额（万元）",
+        "daycare_centres_new" => "新建社区日间照料中心（个）",
+        "happiness_homes_new" => "新建农村幸福院（个）",
+        "care_beds_new" => "新增养老床位（张）",
+        "institutions_inspected" => "检查养老机构（家）",
+        "caregiver_trainees" => "养老服务人员培训（人次）",
+        "consultations" => "社区协商活动（次）",
+        "consultation_participants" => "参与协商居民（人次）",
+        "socialorg_activities" => "社会组织公益活动（次）",
+        "socialorg_beneficiaries" => "公益活动受益群众（人次）",
+        "public_cemeteries_new" => "新建公益性公墓（处）",
+        "grave_plots_new" => "新增墓穴（个）",
+        "marriages" => "结婚登记（对）",
+        "divorces" => "离婚登记（对）",
+        "registration_compliance_rate" => "登记合格率（%）",
+        _ => "",
+    }
+}
+
+/// The figure groups of the speech's section 一, as the workbook's sheets and the page's
+/// tables.
+pub const GROUPS: &[(&str, &[&str])] = &[
+    (
+        "社会救助",
+        &[
+            "dibao_new_households",
+            "dibao_new_persons",
+            "dibao_removed_households",
+            "dibao_removed_persons",
+            "temp_assistance_cases",
+            "temp_assistance_amount_yuan",
+            "temp_assistance_amount_wan_yuan",
+        ],
+    ),
+    (
+        "养老服务",
+        &[
+            "daycare_centres_new",
+            "happiness_homes_new",
+            "care_beds_new",
+            "institutions_inspected",
+            "caregiver_trainees",
+        ],
+    ),
+    (
+        "基层治理",
+        &[
+            "consultations",
+            "consultation_participants",
+            "socialorg_activities",
+            "socialorg_beneficiaries",
+        ],
+    ),
+    (
+        "社会事务",
+        &[
+            "public_cemeteries_new",
+            "grave_plots_new",
+            "marriages",
+            "divorces",
+            "registration_compliance_rate",
+        ],
+    ),
 ];
 
 /// A figure's value: a count, or an amount in hundredths (yuan or 万元, 2 decimals).
@@ -224,6 +300,15 @@ mod tests {
             .collect();
         let ours: Vec<&str> = KEYS.iter().map(|(k, _)| *k).collect();
         assert_eq!(ours, in_doc);
+    }
+
+    #[test]
+    fn every_key_has_a_label_and_one_group() {
+        for (key, _) in KEYS {
+            assert!(!label(key).is_empty(), "{key}");
+            let n = GROUPS.iter().filter(|(_, keys)| keys.contains(key)).count();
+            assert_eq!(n, 1, "{key}");
+        }
     }
 
     #[test]

@@ -93,6 +93,15 @@ pub const NAV: &[NavGroup] = &[
         ],
     },
     NavGroup {
+        label: "统计报表",
+        items: &[NavItem {
+            key: "report",
+            label: "季度报表",
+            href: "/reports/quarterly",
+            permission: Some("report:quarterly:read"),
+        }],
+    },
+    NavGroup {
         label: "基础数据",
         items: &[
             NavItem {

@@ -77,6 +77,7 @@ pub fn router(state: AppState) -> (Router, Vec<crate::auth::RouteInfo>) {
         .merge(crate::assistance::workbench::routes())
         .merge(crate::assistance::temporary_web::routes())
         .merge(crate::assistance::temporary_requests::routes())
+        .merge(crate::report::web::routes())
         .merge(crate::assistance::notice_web::routes())
         .merge(crate::assistance::policy_web::routes())
         .merge(crate::assistance::lists_web::routes())

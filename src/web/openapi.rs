@@ -160,6 +160,11 @@ const SUMMARIES: &[(&str, &str, &str)] = &[
         "/api/v1/assistance-exclusions/delete",
         "恢复计入家庭收入的项目（item）",
     ),
+    (
+        "GET",
+        "/api/v1/reports/quarterly",
+        "季度报表（quarter=2026Q3、region=区划代码，默认上一个完整季度和本人区划）：METRICS.md 的全部数字及城乡拆分，并列出下一级各区划",
+    ),
     ("GET", "/api/v1/openapi.json", "本文档"),
 ];
 
@@ -169,6 +174,7 @@ fn tag_of(path: &str) -> &'static str {
         "login" | "logout" | "me" => "auth",
         "users" => "admin",
         "audit" => "audit",
+        "reports" => "reports",
         "regions" => "regions",
         "households"
         | "cases"

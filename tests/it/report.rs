@@ -3,6 +3,7 @@
 //! subtrees and the urban/rural split; every key present, missing ones null with reasons.
 
 use minzheng::audit::Actor;
+use minzheng::auth::Role;
 use minzheng::calendar::Clock;
 use minzheng::demo::{self, DemoOptions};
 use minzheng::report::{self, KEYS, Value};
@@ -14,6 +15,7 @@ use crate::on_both_backends;
 on_both_backends!(
     assistance_figures_match_a_hand_count,
     demo_city_figures_match_a_hand_count,
+    report_page_api_and_workbook,
 );
 
 /// A household in a community with one case: one row of the hand-built table, its
@@ -336,5 +338,113 @@ async fn demo_city_figures_match_a_hand_count(backend: Backend) {
         r.figures.get("temp_assistance_cases"),
         Some(Value::Count(grants))
     );
+    t.finish().await;
+}
+
+/// The page, the API and the Excel download show the same figures, within the user's
+/// region; the download is audited.
+async fn report_page_api_and_workbook(backend: Backend) {
+    use calamine::{Data, Reader};
+    let t = TestApp::with_tree(backend).await;
+    case(
+        &t,
+        "H1",
+        URBAN,
+        "dibao",
+        "active",
+        Some("2026-07-01"),
+        None,
+        3,
+        3,
+    )
+    .await;
+    case(
+        &t,
+        "H2",
+        RURAL,
+        "dibao",
+        "active",
+        Some("2026-09-30"),
+        None,
+        2,
+        2,
+    )
+    .await;
+    let city = t.signed_in(Role::CityAdmin, "369900").await;
+    let page = t.get_as(&city, "/reports/quarterly?quarter=2026Q3").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("新增低保户数（户）"), "{}", page.body);
+    assert!(
+        page.body.contains("新增低保2户、5人"),
+        "the speech filled in: {}",
+        page.body
+    );
+    assert!(
+        page.body.contains("东湖区") && page.body.contains("青山县"),
+        "the districts side by side"
+    );
+    // Without a quarter: the last whole one (today is 2026-11-29: 2026Q3).
+    let page = t.get_as(&city, "/reports/quarterly").await;
+    assert!(page.body.contains("2026 年第三季度"), "{}", page.body);
+    let api = t
+        .get_as(
+            &city,
+            "/api/v1/reports/quarterly?quarter=2026Q3&region=369902",
+        )
+        .await;
+    assert_eq!(api.status, 200, "{}", api.body);
+    let json = api.json();
+    assert_eq!(json["report"]["region"], "369902");
+    assert_eq!(json["report"]["figures"]["dibao_new_households"], 1);
+    assert_eq!(json["parts"].as_array().unwrap().len(), 1, "one street");
+    // A district's user cannot ask for another district; a community worker has no report.
+    let other = t.signed_in(Role::DistrictApprover, "369921").await;
+    let r = t
+        .get_as(
+            &other,
+            "/api/v1/reports/quarterly?quarter=2026Q3&region=369902",
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    let worker = t.signed_in(Role::CommunityWorker, URBAN).await;
+    assert_eq!(t.get_as(&worker, "/reports/quarterly").await.status, 403);
+    // The workbook: the districts sheet, then one sheet per group.
+    let r = t
+        .request(
+            axum::http::Request::get("/reports/quarterly/xlsx?quarter=2026Q3")
+                .header("cookie", &city.cookie)
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert!(r.header("content-type").contains("spreadsheetml"));
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(r.bytes.clone())).unwrap();
+    assert_eq!(
+        book.sheet_names(),
+        vec![
+            "示范市分区县",
+            "社会救助",
+            "养老服务",
+            "基层治理",
+            "社会事务"
+        ]
+    );
+    let sheet = book.worksheet_range("社会救助").unwrap();
+    assert_eq!(
+        sheet.get((1, 0)),
+        Some(&Data::String("新增低保户数（户）".into()))
+    );
+    assert_eq!(sheet.get((1, 1)), Some(&Data::Float(2.0)));
+    assert_eq!(sheet.get((1, 2)), Some(&Data::Float(1.0)), "urban");
+    let exported: i64 =
+        sqlx::query("SELECT COUNT(*) FROM audit_log WHERE action = 'report.export'")
+            .fetch_one(t.database().pool())
+            .await
+            .unwrap()
+            .try_get(0)
+            .unwrap();
+    assert_eq!(exported, 1);
     t.finish().await;
 }

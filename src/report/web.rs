@@ -1,0 +1,242 @@
+//! The quarterly report on a page (quarter and region pickers, figures with the urban/rural
+//! split, the region's parts side by side, the speech's section 一 filled in), as an Excel
+//! download, and through the API. Everything within the user's region.
+
+use askama::Template;
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{Html, IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::{GROUPS, Quarter, QuarterlyReport, label};
+use crate::AppState;
+use crate::audit::AuditEvent;
+use crate::auth::{Access, Ctx, CurrentUser, Routes};
+use crate::error::{AppError, AppResult};
+use crate::region::{Region, RegionCode};
+use crate::web::layout::{Crumb, PageCtx, render};
+
+const READ: Access = Access::Perm("report:quarterly:read");
+
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/reports/quarterly", READ, page)
+        .get("/reports/quarterly/xlsx", READ, download)
+        .get("/api/v1/reports/quarterly", READ, api)
+}
+
+#[derive(Deserialize, Serialize, Default, Clone)]
+pub struct Pick {
+    /// e.g. 2026Q3; the last whole quarter when empty.
+    #[serde(default)]
+    quarter: String,
+    /// A region within the user's; the user's own when empty.
+    #[serde(default)]
+    region: String,
+}
+
+/// The quarter and region asked for, checked against the user's region.
+async fn resolve(state: &AppState, user: &CurrentUser, p: &Pick) -> AppResult<(Quarter, Region)> {
+    let quarter = match p.quarter.trim() {
+        "" => Quarter::of(state.clock.today()).previous(),
+        q => q.parse::<Quarter>().map_err(AppError::Invalid)?,
+    };
+    let code = match p.region.trim() {
+        "" => user.region.clone(),
+        c => RegionCode::parse(c)
+            .ok()
+            .filter(|c| user.scope().contains(c.as_str()))
+            .ok_or_else(|| AppError::Invalid(format!("区划「{c}」不存在或不在您的管辖范围内。")))?,
+    };
+    let region = crate::region::store::get(&state.db, code.as_str())
+        .await?
+        .ok_or_else(|| AppError::Invalid(format!("区划 {code} 不存在。")))?;
+    Ok((quarter, region))
+}
+
+/// The report of the region and of each of its direct parts (districts of a city, …).
+async fn reports(
+    state: &AppState,
+    quarter: Quarter,
+    region: &Region,
+) -> AppResult<(QuarterlyReport, Vec<QuarterlyReport>)> {
+    let whole = super::quarterly(&state.db, quarter, &region.code, &region.name).await?;
+    let mut parts = Vec::new();
+    for child in crate::region::store::subtree(&state.db, &region.code).await? {
+        if child.code.parent().as_ref() == Some(&region.code) {
+            parts.push(super::quarterly(&state.db, quarter, &child.code, &child.name).await?);
+        }
+    }
+    Ok((whole, parts))
+}
+
+pub struct Row {
+    label: &'static str,
+    all: String,
+    urban: String,
+    rural: String,
+    missing: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "report/quarterly.html")]
+struct ReportPage {
+    page: PageCtx,
+    pick: Pick,
+    title: String,
+    groups: Vec<(&'static str, Vec<Row>)>,
+    keys: Vec<&'static str>,
+    parts: Vec<(String, Vec<String>)>,
+    speech: String,
+    download: String,
+    quarters: Vec<String>,
+    regions: Vec<(String, String)>,
+}
+
+fn show(v: Option<super::Value>) -> String {
+    v.map(|v| v.text()).unwrap_or_else(|| "—".to_string())
+}
+
+async fn page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(p): Query<Pick>,
+) -> AppResult<Html<String>> {
+    let (quarter, region) = resolve(&state, &user, &p).await?;
+    let (whole, parts) = reports(&state, quarter, &region).await?;
+    let groups = GROUPS
+        .iter()
+        .map(|(name, keys)| {
+            let rows = keys
+                .iter()
+                .map(|k| Row {
+                    label: label(k),
+                    all: show(whole.figures.get(k)),
+                    urban: show(whole.urban.get(k)),
+                    rural: show(whole.rural.get(k)),
+                    missing: whole
+                        .missing
+                        .iter()
+                        .find(|m| m.key == *k)
+                        .map(|m| m.reason)
+                        .unwrap_or(""),
+                })
+                .collect();
+            (*name, rows)
+        })
+        .collect();
+    // The side-by-side table shows the figures that exist.
+    let keys: Vec<&'static str> = super::KEYS
+        .iter()
+        .filter(|(_, s)| *s == super::Source::Assistance)
+        .map(|(k, _)| *k)
+        .collect();
+    let parts = parts
+        .iter()
+        .map(|r| {
+            (
+                r.region_name.clone(),
+                keys.iter().map(|k| show(r.figures.get(k))).collect(),
+            )
+        })
+        .collect();
+    let pick = Pick {
+        quarter: quarter.to_string(),
+        region: region.code.to_string(),
+    };
+    let download = format!(
+        "/reports/quarterly/xlsx?{}",
+        serde_urlencoded::to_string(&pick).unwrap_or_default()
+    );
+    let mut quarters = Vec::new();
+    let mut q = Quarter::of(state.clock.today());
+    for _ in 0..8 {
+        quarters.push(q.to_string());
+        q = q.previous();
+    }
+    let regions = crate::region::store::subtree(&state.db, &user.region)
+        .await?
+        .into_iter()
+        .filter(|r| r.code.level() != crate::region::Level::Community)
+        .map(|r| (r.code.to_string(), r.name))
+        .collect();
+    let page = PageCtx::load(
+        &state,
+        Some(&user),
+        "report",
+        "季度报表",
+        vec![Crumb::here("季度报表")],
+    )
+    .await?;
+    render(ReportPage {
+        page,
+        title: format!(
+            "{} · {}（{} 至 {}）",
+            region.name,
+            quarter.label(),
+            whole.from,
+            whole.to
+        ),
+        speech: super::text(&whole),
+        groups,
+        keys: keys.iter().map(|k| label(k)).collect(),
+        parts,
+        download,
+        pick,
+        quarters,
+        regions,
+    })
+}
+
+async fn download(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(p): Query<Pick>,
+) -> AppResult<Response> {
+    let user = ctx.user()?.clone();
+    let (quarter, region) = resolve(&state, &user, &p).await?;
+    let (whole, parts) = reports(&state, quarter, &region).await?;
+    let bytes = super::workbook::workbook(&whole, &parts).map_err(AppError::Internal)?;
+    crate::audit::store::record_alone(
+        &state.db,
+        &AuditEvent::new(
+            state.clock.now_local(),
+            &ctx.actor(),
+            "report.export",
+            "quarterly_report",
+            format!("{quarter}/{}", region.code),
+        )
+        .with(json!({ "quarter": quarter.to_string(), "region": region.code.to_string() })),
+    )
+    .await
+    .map_err(AppError::audit)?;
+    let mut response = bytes.into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
+    );
+    let name = format!(
+        "attachment; filename=\"report-{quarter}-{}.xlsx\"",
+        region.code
+    );
+    if let Ok(v) = HeaderValue::from_str(&name) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(response)
+}
+
+async fn api(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(p): Query<Pick>,
+) -> AppResult<Json<serde_json::Value>> {
+    let (quarter, region) = resolve(&state, &user, &p).await?;
+    let (whole, parts) = reports(&state, quarter, &region).await?;
+    Ok(Json(json!({ "report": whole, "parts": parts })))
+}
