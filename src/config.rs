@@ -28,6 +28,8 @@ pub struct Config {
     pub settings: Settings,
     /// "Now" for every rule and page; tests inject a manual clock.
     pub clock: Arc<dyn Clock>,
+    /// Read an SQLite file through at opening (`Integrity::Skip` for read-only commands).
+    pub integrity: crate::db::Integrity,
 }
 
 impl Config {
@@ -37,6 +39,7 @@ impl Config {
             key_file: None,
             settings: Settings::default(),
             clock: Arc::new(SystemClock),
+            integrity: crate::db::Integrity::Check,
         }
     }
 

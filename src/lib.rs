@@ -59,7 +59,7 @@ impl App {
     /// Opens (and migrates) the database named in `config`, loads the key file (created on
     /// the first run of an empty database) and assembles the router.
     pub async fn build(config: Config) -> Result<App, StartError> {
-        let db = Db::open(&config.database_url).await?;
+        let db = Db::open_with(&config.database_url, config.integrity).await?;
         let keyring = open_keyring(&db, &config).await?;
         Ok(App::with_db(db, keyring, config.settings, config.clock))
     }

@@ -212,6 +212,17 @@ async fn open_app(url: &str, key_file: Option<PathBuf>, settings: Settings) -> R
     App::build(config).await.map_err(text)
 }
 
+/// For a command that only reads (a report, an export): the SQLite file is not read
+/// through first (`db::Integrity`).
+async fn open_app_to_read(url: &str, key_file: Option<PathBuf>) -> Result<App, String> {
+    let config = Config {
+        key_file,
+        integrity: minzheng::db::Integrity::Skip,
+        ..Config::new(url)
+    };
+    App::build(config).await.map_err(text)
+}
+
 async fn run(cli: Cli) -> Result<(), String> {
     let url = cli.database_url;
     let key_file = cli.key_file;
@@ -453,7 +464,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             if !matches!(format.as_str(), "json" | "text") {
                 return Err(format!("--format：应为 json 或 text，现为「{format}」"));
             }
-            let app = open_app(&url, key_file, Settings::default()).await?;
+            let app = open_app_to_read(&url, key_file).await?;
             let report =
                 minzheng::report::quarterly_for(&app.state.db, &quarter, region.as_deref()).await?;
             match format.as_str() {

@@ -20,7 +20,7 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, ConnectOptions, Connection, Executor};
 
-pub use check::StartupCheck;
+pub use check::{Integrity, StartupCheck};
 
 /// Which database engine a URL selects.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -108,15 +108,25 @@ pub fn redact_url(url: &str) -> String {
 }
 
 impl Db {
-    /// Connects, checks the engine's durability settings and applies the migrations.
+    /// Connects, checks the engine's durability settings and the file's integrity, and
+    /// applies the migrations.
     pub async fn open(url: &str) -> Result<Db, DbOpenError> {
-        let db = Db::connect(url).await?;
+        Db::open_with(url, Integrity::Check).await
+    }
+
+    /// As `open`, choosing whether an SQLite file is read through first.
+    pub async fn open_with(url: &str, integrity: Integrity) -> Result<Db, DbOpenError> {
+        let db = Db::connect_with(url, integrity).await?;
         db.migrate().await?;
         Ok(db)
     }
 
-    /// Connects and checks durability settings, without migrating.
+    /// Connects and checks durability settings and integrity, without migrating.
     pub async fn connect(url: &str) -> Result<Db, DbOpenError> {
+        Db::connect_with(url, Integrity::Check).await
+    }
+
+    async fn connect_with(url: &str, integrity: Integrity) -> Result<Db, DbOpenError> {
         sqlx::any::install_default_drivers();
         let backend = backend_of(url)?;
         let url = match backend {
@@ -146,7 +156,7 @@ impl Db {
                 DbOpenError::Check(format!("SQLite 文件无法使用（{e}），请从备份恢复"))
             })?;
         }
-        check::run(&mut first, backend)
+        check::run(&mut first, backend, integrity)
             .await
             .map_err(|e| DbOpenError::Check(e.to_string()))?;
         first.close().await.ok();
