@@ -120,9 +120,12 @@ enum ReportCommand {
         /// A region's subtree (default: the whole city)
         #[arg(long)]
         region: Option<String>,
-        /// json, or text (section 一 of the speech with the figures filled in)
+        /// json, text (section 一 of the speech with the figures filled in), html or xlsx
         #[arg(long, default_value = "json")]
         format: String,
+        /// Write to this file instead of standard output (required for xlsx)
+        #[arg(long)]
+        output: Option<PathBuf>,
     },
 }
 
@@ -459,17 +462,48 @@ async fn run(cli: Cli) -> Result<(), String> {
                     quarter,
                     region,
                     format,
+                    output,
                 },
         } => {
-            if !matches!(format.as_str(), "json" | "text") {
-                return Err(format!("--format：应为 json 或 text，现为「{format}」"));
+            if !matches!(format.as_str(), "json" | "text" | "html" | "xlsx") {
+                return Err(format!(
+                    "--format：应为 json、text、html 或 xlsx，现为「{format}」"
+                ));
+            }
+            if format == "xlsx" && output.is_none() {
+                return Err("--format xlsx 需要 --output 文件名.xlsx".to_string());
             }
             let app = open_app_to_read(&url, key_file).await?;
-            let report =
-                minzheng::report::quarterly_for(&app.state.db, &quarter, region.as_deref()).await?;
-            match format.as_str() {
-                "json" => println!("{}", serde_json::to_string_pretty(&report).map_err(text)?),
-                _ => print!("{}", minzheng::report::text(&report)),
+            let db = &app.state.db;
+            let bytes: Vec<u8> = match format.as_str() {
+                "json" => {
+                    let report =
+                        minzheng::report::quarterly_for(db, &quarter, region.as_deref()).await?;
+                    format!("{}\n", serde_json::to_string_pretty(&report).map_err(text)?)
+                        .into_bytes()
+                }
+                "text" => {
+                    let report =
+                        minzheng::report::quarterly_for(db, &quarter, region.as_deref()).await?;
+                    minzheng::report::text(&report).into_bytes()
+                }
+                other => {
+                    let (report, parts) =
+                        minzheng::report::quarterly_with_parts(db, &quarter, region.as_deref())
+                            .await?;
+                    match other {
+                        "html" => minzheng::report::html(&report, &parts)?.into_bytes(),
+                        _ => minzheng::report::xlsx(&report, &parts)?,
+                    }
+                }
+            };
+            match output {
+                Some(path) => std::fs::write(&path, &bytes)
+                    .map_err(|e| format!("无法写入 {}：{e}", path.display()))?,
+                None => {
+                    use std::io::Write;
+                    std::io::stdout().write_all(&bytes).map_err(text)?;
+                }
             }
             Ok(())
         }

@@ -243,6 +243,92 @@ pub async fn quarterly(
     })
 }
 
+/// The report of a region and of each of its direct parts (the districts of the city, the
+/// streets of a district, …), as the page and the workbook show them side by side.
+pub async fn with_parts(
+    db: &Db,
+    quarter: Quarter,
+    region: &crate::region::Region,
+) -> Result<(QuarterlyReport, Vec<QuarterlyReport>), sqlx::Error> {
+    let whole = quarterly(db, quarter, &region.code, &region.name).await?;
+    let mut parts = Vec::new();
+    for child in crate::region::store::subtree(db, &region.code).await? {
+        if child.code.parent().as_ref() == Some(&region.code) {
+            parts.push(quarterly(db, quarter, &child.code, &child.name).await?);
+        }
+    }
+    Ok((whole, parts))
+}
+
+/// The workbook of a report and its parts (see `workbook`).
+pub fn xlsx(report: &QuarterlyReport, parts: &[QuarterlyReport]) -> Result<Vec<u8>, String> {
+    workbook::workbook(report, parts)
+}
+
+/// A self-contained HTML document of the report (for `--format html`): the figures by
+/// group with the urban/rural split, the parts side by side, the speech filled in.
+pub fn html(report: &QuarterlyReport, parts: &[QuarterlyReport]) -> Result<String, String> {
+    use askama::Template;
+    let show = |v: Option<Value>| v.map(|v| v.text()).unwrap_or_else(|| "—".to_string());
+    let groups = GROUPS
+        .iter()
+        .map(|(name, keys)| {
+            let rows = keys
+                .iter()
+                .map(|k| {
+                    [
+                        label(k).to_string(),
+                        show(report.figures.get(k)),
+                        show(report.urban.get(k)),
+                        show(report.rural.get(k)),
+                        report
+                            .missing
+                            .iter()
+                            .find(|m| m.key == *k)
+                            .map(|m| m.reason.to_string())
+                            .unwrap_or_default(),
+                    ]
+                })
+                .collect();
+            (*name, rows)
+        })
+        .collect();
+    let keys: Vec<&str> = KEYS
+        .iter()
+        .filter(|(_, s)| *s == Source::Assistance)
+        .map(|(k, _)| *k)
+        .collect();
+    let doc = Standalone {
+        title: format!(
+            "{} {}（{} 至 {}）",
+            report.region_name, report.quarter, report.from, report.to
+        ),
+        groups,
+        heads: keys.iter().map(|k| label(k)).collect(),
+        parts: parts
+            .iter()
+            .map(|p| {
+                (
+                    p.region_name.clone(),
+                    keys.iter().map(|k| show(p.figures.get(k))).collect(),
+                )
+            })
+            .collect(),
+        speech: text(report),
+    };
+    doc.render().map_err(|e| e.to_string())
+}
+
+#[derive(askama::Template)]
+#[template(path = "report/standalone.html")]
+struct Standalone {
+    title: String,
+    groups: Vec<(&'static str, Vec<[String; 5]>)>,
+    heads: Vec<&'static str>,
+    parts: Vec<(String, Vec<String>)>,
+    speech: String,
+}
+
 /// The report as `minzheng report quarterly` takes it: a quarter like `2026Q3` and a
 /// region code (the whole city when none). Errors are sentences for the user.
 pub async fn quarterly_for(
@@ -265,6 +351,23 @@ pub async fn quarterly_for(
             .ok_or_else(|| "还没有导入行政区划".to_string())?,
     };
     quarterly(db, quarter, &node.code, &node.name)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// As `quarterly_for`, with the report of each direct part of the region.
+pub async fn quarterly_with_parts(
+    db: &Db,
+    quarter: &str,
+    region: Option<&str>,
+) -> Result<(QuarterlyReport, Vec<QuarterlyReport>), String> {
+    let whole = quarterly_for(db, quarter, region).await?;
+    let node = crate::region::store::get(db, &whole.region)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("区划 {} 不存在", whole.region))?;
+    let quarter: Quarter = quarter.parse()?;
+    with_parts(db, quarter, &node)
         .await
         .map_err(|e| e.to_string())
 }

@@ -56,20 +56,12 @@ async fn resolve(state: &AppState, user: &CurrentUser, p: &Pick) -> AppResult<(Q
     Ok((quarter, region))
 }
 
-/// The report of the region and of each of its direct parts (districts of a city, …).
 async fn reports(
     state: &AppState,
     quarter: Quarter,
     region: &Region,
 ) -> AppResult<(QuarterlyReport, Vec<QuarterlyReport>)> {
-    let whole = super::quarterly(&state.db, quarter, &region.code, &region.name).await?;
-    let mut parts = Vec::new();
-    for child in crate::region::store::subtree(&state.db, &region.code).await? {
-        if child.code.parent().as_ref() == Some(&region.code) {
-            parts.push(super::quarterly(&state.db, quarter, &child.code, &child.name).await?);
-        }
-    }
-    Ok((whole, parts))
+    Ok(super::with_parts(&state.db, quarter, region).await?)
 }
 
 pub struct Row {

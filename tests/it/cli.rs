@@ -243,6 +243,58 @@ fn demo_command_builds_the_city() {
     );
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--format"));
+    // HTML: one document with the groups, the districts and the speech.
+    let out = minzheng(
+        &url,
+        &[
+            "report",
+            "quarterly",
+            "--quarter",
+            "2026Q3",
+            "--format",
+            "html",
+        ],
+    );
+    let html = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        html.starts_with("<!DOCTYPE html>") && html.contains("社会救助") && html.contains("分区划"),
+        "{html}"
+    );
+    // Excel needs a file; the workbook has the districts sheet and one per group.
+    let out = minzheng(
+        &url,
+        &[
+            "report",
+            "quarterly",
+            "--quarter",
+            "2026Q3",
+            "--format",
+            "xlsx",
+        ],
+    );
+    assert!(!out.status.success());
+    let file = dir.path().join("report.xlsx");
+    let out = minzheng(
+        &url,
+        &[
+            "report",
+            "quarterly",
+            "--quarter",
+            "2026Q3",
+            "--format",
+            "xlsx",
+            "--output",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    use calamine::Reader;
+    let book: calamine::Xlsx<_> = calamine::open_workbook(&file).unwrap();
+    assert_eq!(book.sheet_names().len(), 5, "{:?}", book.sheet_names());
 }
 
 on_both_backends!(serve_with_demo_answers_over_http);
