@@ -9,7 +9,7 @@ use serde_json::json;
 use sqlx::Row;
 
 use super::model::{DisabilityKind, SelfCare, WorkCapacity};
-use super::registry_web::{finish, household_in_scope, reply};
+use super::registry_web::{Change, finish, household_in_scope};
 use crate::AppState;
 use crate::auth::{Access, Ctx, Routes};
 use crate::db::{flag, is_set};
@@ -148,18 +148,21 @@ async fn member_update(
     .execute(&mut *tx)
     .await?
     .rows_affected();
-    let version = finish(
+    finish(
         &state,
         &ctx,
-        id,
-        f.version,
         tx,
-        affected,
-        "household.member_update",
-        details,
+        Change {
+            household: id,
+            version: f.version,
+            affected,
+            action: "household.member_update",
+            details,
+            done: "更新成员情况",
+            json,
+        },
     )
-    .await?;
-    Ok(reply(json, id, version, "更新成员情况"))
+    .await
 }
 
 #[derive(Deserialize)]
@@ -255,18 +258,21 @@ async fn member_add(
     .execute(&mut *tx)
     .await?
     .rows_affected();
-    let version = finish(
+    finish(
         &state,
         &ctx,
-        id,
-        f.version,
         tx,
-        affected,
-        "household.member_add",
-        json!({ "name": name, "relation": relation.label(), "id_number": person.masked() }),
+        Change {
+            household: id,
+            version: f.version,
+            affected,
+            action: "household.member_add",
+            details: json!({ "name": name, "relation": relation.label(), "id_number": person.masked() }),
+            done: "增加成员",
+            json,
+        },
     )
-    .await?;
-    Ok(reply(json, id, version, "增加成员"))
+    .await
 }
 
 #[derive(Deserialize)]
@@ -311,16 +317,19 @@ async fn member_remove(
         .execute(&mut *tx)
         .await?
         .rows_affected();
-    let version = finish(
+    finish(
         &state,
         &ctx,
-        id,
-        f.version,
         tx,
-        affected,
-        "household.member_remove",
-        json!({ "member": mid, "name": name, "reason": reason }),
+        Change {
+            household: id,
+            version: f.version,
+            affected,
+            action: "household.member_remove",
+            details: json!({ "member": mid, "name": name, "reason": reason }),
+            done: "减少成员",
+            json,
+        },
     )
-    .await?;
-    Ok(reply(json, id, version, "减少成员"))
+    .await
 }

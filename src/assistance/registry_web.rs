@@ -77,7 +77,7 @@ async fn registry_api(
 
 /// The answer to a register change: back to the household page, or for the API the
 /// household's new version.
-pub(super) fn reply(json: bool, id: i64, version: i64, done: &str) -> Response {
+fn reply(json: bool, id: i64, version: i64, done: &str) -> Response {
     if json {
         return axum::Json(json!({ "household_id": id, "version": version, "message": done }))
             .into_response();
@@ -313,17 +313,22 @@ pub struct Versioned {
 /// not rest on different ones; the case is first sent back to investigation. Otherwise
 /// bumps the household's version, records the audit entry and commits. A refusal drops
 /// the transaction: nothing of the change is stored.
-#[allow(clippy::too_many_arguments)]
+/// Answers the page (back to the household with `done`) or the API (the new version).
 pub(super) async fn finish(
     state: &AppState,
     ctx: &Ctx,
-    id: i64,
-    version: Option<i64>,
     mut tx: sqlx::Transaction<'static, sqlx::Any>,
-    affected: u64,
-    action: &str,
-    details: serde_json::Value,
-) -> AppResult<i64> {
+    change: Change<'_>,
+) -> AppResult<Response> {
+    let Change {
+        household: id,
+        version,
+        affected,
+        action,
+        details,
+        done,
+        json,
+    } = change;
     let version = version.ok_or_else(|| {
         AppError::Invalid(
             "版本号（version）：缺少该户登记信息的版本号，请刷新页面后重新提交。".to_string(),
@@ -376,7 +381,22 @@ pub(super) async fn finish(
     .await
     .map_err(AppError::audit)?;
     tx.commit().await?;
-    Ok(version + 1)
+    Ok(reply(json, id, version + 1, done))
+}
+
+/// One change of a household's register, as `finish` completes it.
+pub(super) struct Change<'a> {
+    pub household: i64,
+    /// The version the form was filled from.
+    pub version: Option<i64>,
+    /// Rows the change touched (0: the row was gone).
+    pub affected: u64,
+    pub action: &'a str,
+    pub details: serde_json::Value,
+    /// What the page says was done.
+    pub done: &'a str,
+    /// Answer in JSON (the API).
+    pub json: bool,
 }
 
 #[derive(Deserialize)]
@@ -448,18 +468,21 @@ async fn income_add(
     .execute(&mut *tx)
     .await?
     .rows_affected();
-    let version = finish(
+    finish(
         &state,
         &ctx,
-        id,
-        f.version,
         tx,
-        affected,
-        "household.income_add",
-        details,
+        Change {
+            household: id,
+            version: f.version,
+            affected,
+            action: "household.income_add",
+            details,
+            done: "登记收入",
+            json,
+        },
     )
-    .await?;
-    Ok(reply(json, id, version, "登记收入"))
+    .await
 }
 
 async fn income_delete(
@@ -497,18 +520,21 @@ async fn income_delete(
     .execute(&mut *tx)
     .await?
     .rows_affected();
-    let version = finish(
+    finish(
         &state,
         &ctx,
-        id,
-        v.version,
         tx,
-        affected,
-        "household.income_delete",
-        json!({ "income": iid, "before": before }),
+        Change {
+            household: id,
+            version: v.version,
+            affected,
+            action: "household.income_delete",
+            details: json!({ "income": iid, "before": before }),
+            done: "删除收入",
+            json,
+        },
     )
-    .await?;
-    Ok(reply(json, id, version, "删除收入"))
+    .await
 }
 
 #[derive(Deserialize)]
@@ -570,18 +596,21 @@ async fn asset_add(
         .bind(value.0)
         .bind(flag(operating))
         .execute(&mut *tx).await?.rows_affected();
-    let version = finish(
+    finish(
         &state,
         &ctx,
-        id,
-        f.version,
         tx,
-        affected,
-        "household.asset_add",
-        details,
+        Change {
+            household: id,
+            version: f.version,
+            affected,
+            action: "household.asset_add",
+            details,
+            done: "登记财产",
+            json,
+        },
     )
-    .await?;
-    Ok(reply(json, id, version, "登记财产"))
+    .await
 }
 
 async fn asset_delete(
@@ -614,16 +643,19 @@ async fn asset_delete(
         .execute(&mut *tx)
         .await?
         .rows_affected();
-    let version = finish(
+    finish(
         &state,
         &ctx,
-        id,
-        v.version,
         tx,
-        affected,
-        "household.asset_delete",
-        json!({ "asset": aid, "before": before }),
+        Change {
+            household: id,
+            version: v.version,
+            affected,
+            action: "household.asset_delete",
+            details: json!({ "asset": aid, "before": before }),
+            done: "删除财产",
+            json,
+        },
     )
-    .await?;
-    Ok(reply(json, id, version, "删除财产"))
+    .await
 }
