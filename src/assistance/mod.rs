@@ -18,6 +18,7 @@ pub mod review;
 pub mod roster;
 pub mod rules;
 pub mod standards;
+pub mod standards_web;
 pub mod store;
 pub mod temporary;
 pub mod temporary_requests;
