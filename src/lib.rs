@@ -5,6 +5,7 @@ pub mod assistance;
 pub mod audit;
 pub mod auth;
 pub mod calendar;
+pub mod capacity;
 pub mod config;
 pub mod db;
 pub mod demo;

@@ -72,27 +72,7 @@ async fn standards_view(
 ) -> AppResult<Html<String>> {
     let today = state.clock.today();
     let all = standards::all(&state.db).await?;
-    // A city user sees every district; anyone below sees the district they work in.
-    let districts: Vec<crate::region::Region> = if user.region.level() == Level::City {
-        crate::region::store::subtree(&state.db, &user.region)
-            .await?
-            .into_iter()
-            .filter(|r| r.level == Level::District)
-            .collect()
-    } else {
-        let code = user
-            .region
-            .ancestry()
-            .into_iter()
-            .find(|c| c.level() == Level::District);
-        match code {
-            Some(c) => crate::region::store::get(&state.db, c.as_str())
-                .await?
-                .into_iter()
-                .collect(),
-            None => Vec::new(),
-        }
-    };
+    let districts = crate::region::store::districts_for(&state.db, &user.region).await?;
     let mut rows = Vec::new();
     for d in &districts {
         let code = d.code.to_string();

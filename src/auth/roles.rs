@@ -134,6 +134,8 @@ impl Role {
                     "assistance:case:return",
                     "assistance:objection:resolve",
                     "report:quarterly:read",
+                    "report:balance:read",
+                    "capacity:register:read",
                 ]);
             }
             Role::DistrictApprover => {
@@ -148,6 +150,9 @@ impl Role {
                     "assistance:temporary:grant",
                     "assistance:temporary:approve_district",
                     "report:quarterly:read",
+                    "report:balance:read",
+                    "capacity:register:read",
+                    "capacity:register:update",
                 ]);
             }
             Role::CityAdmin => {
@@ -160,6 +165,9 @@ impl Role {
                     "assistance:temporary:approve_district",
                     "assistance:temporary:approve_city",
                     "report:quarterly:read",
+                    "report:balance:read",
+                    "capacity:register:read",
+                    "capacity:register:update",
                 ]);
             }
             Role::Auditor => {

@@ -105,3 +105,19 @@ pub async fn upsert(tx: &mut Transaction<'_, Any>, regions: &[Region]) -> Result
     }
     Ok(())
 }
+
+/// The districts a user placed at `code` works with: every district of the city for a city
+/// user, otherwise the one district `code` lies in.
+pub async fn districts_for(db: &Db, code: &RegionCode) -> Result<Vec<Region>, sqlx::Error> {
+    if code.level() == Level::City {
+        return Ok(subtree(db, code)
+            .await?
+            .into_iter()
+            .filter(|r| r.level == Level::District)
+            .collect());
+    }
+    match code.ancestry().into_iter().find(|c| c.level() == Level::District) {
+        Some(d) => Ok(get(db, d.as_str()).await?.into_iter().collect()),
+        None => Ok(Vec::new()),
+    }
+}

@@ -94,12 +94,20 @@ pub const NAV: &[NavGroup] = &[
     },
     NavGroup {
         label: "统计报表",
-        items: &[NavItem {
-            key: "report",
-            label: "季度报表",
-            href: "/reports/quarterly",
-            permission: Some("report:quarterly:read"),
-        }],
+        items: &[
+            NavItem {
+                key: "report",
+                label: "季度报表",
+                href: "/reports/quarterly",
+                permission: Some("report:quarterly:read"),
+            },
+            NavItem {
+                key: "balance",
+                label: "均衡分析",
+                href: "/reports/balance",
+                permission: Some("report:balance:read"),
+            },
+        ],
     },
     NavGroup {
         label: "基础数据",
@@ -109,6 +117,12 @@ pub const NAV: &[NavGroup] = &[
                 label: "行政区划",
                 href: "/regions",
                 permission: Some("region:tree:read"),
+            },
+            NavItem {
+                key: "capacity",
+                label: "人口与队伍",
+                href: "/capacity",
+                permission: Some("capacity:register:read"),
             },
             NavItem {
                 key: "calendar",

@@ -165,6 +165,31 @@ const SUMMARIES: &[(&str, &str, &str)] = &[
         "/api/v1/reports/quarterly",
         "季度报表（quarter=2026Q3、region=区划代码，默认上一个完整季度和本人区划）：METRICS.md 的全部数字及城乡拆分，并列出下一级各区划",
     ),
+    (
+        "GET",
+        "/api/v1/reports/balance",
+        "区县均衡分析（quarter=2026Q3）：各区县指标、极值、极差比、变异系数和城乡差距；尚无数据的指标为 null 并说明原因",
+    ),
+    (
+        "GET",
+        "/api/v1/capacity",
+        "各区县常住人口、民政工作人员编制与实有（按岗位）及本年培训",
+    ),
+    (
+        "POST",
+        "/api/v1/capacity/residents",
+        "录入区县某年末常住人口（district_code、year、urban、rural）",
+    ),
+    (
+        "POST",
+        "/api/v1/capacity/posts",
+        "设置区县某岗位的编制数和实有人数（district_code、post、authorised、filled）",
+    ),
+    (
+        "POST",
+        "/api/v1/capacity/trainings",
+        "登记区县工作人员参加的培训（district_code、post、held_on、topic、attendees）",
+    ),
     ("GET", "/api/v1/openapi.json", "本文档"),
 ];
 
@@ -175,6 +200,7 @@ fn tag_of(path: &str) -> &'static str {
         "users" => "admin",
         "audit" => "audit",
         "reports" => "reports",
+        "capacity" => "capacity",
         "regions" => "regions",
         "households"
         | "cases"
