@@ -4,6 +4,9 @@
 //! is `null` with the reason in `missing` — never 0.
 
 mod assistance;
+pub mod balance;
+pub mod balance_data;
+pub mod charts;
 pub mod quarter;
 pub mod speech;
 pub mod web;

@@ -1,0 +1,154 @@
+//! Worked examples: three districts with round numbers, every expected figure computed by
+//! hand in the comments.
+
+use super::*;
+
+fn fen(yuan: i64) -> Option<Fen> {
+    Some(Fen::from_yuan(yuan))
+}
+
+fn districts() -> Vec<DistrictInput> {
+    vec![
+        DistrictInput {
+            code: "369902".into(),
+            name: "甲区".into(),
+            residents: Some(Residents {
+                year: 2025,
+                urban: 300_000,
+                rural: 100_000,
+            }),
+            standard_urban: fen(1000),
+            standard_rural: fen(800),
+            dibao_urban: 1200,
+            dibao_rural: 800,
+            tekun: 200,
+            authorised: 40,
+            filled: 36,
+            attendances: 18,
+        },
+        DistrictInput {
+            code: "369903".into(),
+            name: "乙区".into(),
+            residents: Some(Residents {
+                year: 2025,
+                urban: 50_000,
+                rural: 150_000,
+            }),
+            standard_urban: fen(900),
+            standard_rural: fen(810),
+            dibao_urban: 100,
+            dibao_rural: 1500,
+            tekun: 300,
+            authorised: 20,
+            filled: 20,
+            attendances: 30,
+        },
+        // No population entered, no rural standard, no staff register.
+        DistrictInput {
+            code: "369921".into(),
+            name: "丙县".into(),
+            standard_urban: fen(950),
+            dibao_urban: 10,
+            ..Default::default()
+        },
+    ]
+}
+
+fn indicator<'a>(b: &'a Balance, key: &str) -> &'a Indicator {
+    b.indicators.iter().find(|i| i.key == key).unwrap()
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() < 1e-6
+}
+
+fn assert_values(b: &Balance, key: &str, expected: &[Option<f64>]) {
+    let got = &indicator(b, key).values;
+    assert_eq!(got.len(), expected.len(), "{key}");
+    for (g, e) in got.iter().zip(expected) {
+        match (g, e) {
+            (Some(g), Some(e)) => assert!(close(*g, *e), "{key}: {g} != {e}"),
+            (None, None) => {}
+            _ => panic!("{key}: {got:?} != {expected:?}"),
+        }
+    }
+}
+
+#[test]
+fn per_district_indicators_by_hand() {
+    let b = analyse("2026Q3", "2026-09-30", &districts());
+    assert_values(&b, "dibao_standard_urban", &[Some(1000.0), Some(900.0), Some(950.0)]);
+    assert_values(&b, "dibao_standard_rural", &[Some(800.0), Some(810.0), None]);
+    // 800 / 1000 and 810 / 900.
+    assert_values(&b, "rural_to_urban_standard_pct", &[Some(80.0), Some(90.0), None]);
+    // (1200 + 800) / 400,000 × 1000 = 5; (100 + 1500) / 200,000 × 1000 = 8.
+    assert_values(&b, "dibao_per_1000", &[Some(5.0), Some(8.0), None]);
+    // 1200 / 300,000 × 1000 = 4; 100 / 50,000 × 1000 = 2.
+    assert_values(&b, "dibao_per_1000_urban", &[Some(4.0), Some(2.0), None]);
+    // 800 / 100,000 × 1000 = 8; 1500 / 150,000 × 1000 = 10.
+    assert_values(&b, "dibao_per_1000_rural", &[Some(8.0), Some(10.0), None]);
+    assert_values(&b, "tekun_per_1000", &[Some(0.5), Some(1.5), None]);
+    // 36 / 400,000 × 10,000 = 0.9; 20 / 200,000 × 10,000 = 1.
+    assert_values(&b, "staff_per_10000", &[Some(0.9), Some(1.0), None]);
+    assert_values(&b, "staff_filled_pct", &[Some(90.0), Some(100.0), None]);
+    // 18 / 36 and 30 / 20.
+    assert_values(&b, "trainings_per_staff", &[Some(0.5), Some(1.5), None]);
+    assert_eq!(b.without_residents, vec!["丙县".to_string()]);
+}
+
+#[test]
+fn spread_by_hand() {
+    let b = analyse("2026Q3", "2026-09-30", &districts());
+    // 1000, 900, 950: mean 950, σ = √((50² + 50² + 0²) / 3) = 40.8248…, CV = 0.042973…
+    let s = indicator(&b, "dibao_standard_urban").spread.clone().unwrap();
+    assert_eq!((s.max_district.as_str(), s.min_district.as_str()), ("甲区", "乙区"));
+    assert!(close(s.max, 1000.0) && close(s.min, 900.0) && close(s.mean, 950.0));
+    assert!(close(s.ratio.unwrap(), 1000.0 / 900.0));
+    assert!(close(s.cv.unwrap(), (5000.0f64 / 3.0).sqrt() / 950.0));
+    assert_eq!(s.districts, 3);
+    // 5 and 8, the third district has none: ratio 1.6, mean 6.5, σ 1.5, CV 0.230769…
+    let s = indicator(&b, "dibao_per_1000").spread.clone().unwrap();
+    assert_eq!(s.districts, 2);
+    assert!(close(s.ratio.unwrap(), 1.6));
+    assert!(close(s.cv.unwrap(), 1.5 / 6.5));
+}
+
+#[test]
+fn urban_rural_gap_by_hand() {
+    let b = analyse("2026Q3", "2026-09-30", &districts());
+    // Standards: urban (1000 + 900 + 950) / 3 = 950, rural (800 + 810) / 2 = 805.
+    let g = &b.gaps[0];
+    assert!(close(g.urban.unwrap(), 950.0) && close(g.rural.unwrap(), 805.0));
+    assert!(close(g.rural_to_urban.unwrap(), 805.0 / 950.0));
+    // Coverage over the districts with a population: urban 1300 / 350,000 × 1000,
+    // rural 2300 / 250,000 × 1000 = 9.2. The third district's 10 urban persons are left
+    // out with its missing population.
+    let g = &b.gaps[1];
+    assert!(close(g.urban.unwrap(), 1300.0 / 350.0));
+    assert!(close(g.rural.unwrap(), 9.2));
+}
+
+#[test]
+fn indicators_without_their_module_are_empty_with_a_reason() {
+    let b = analyse("2026Q3", "2026-09-30", &districts());
+    for key in ["spending_per_recipient", "care_beds_per_100_elderly", "community_workers_per_10000"] {
+        let i = indicator(&b, key);
+        assert!(i.missing.is_some(), "{key}");
+        assert!(i.values.iter().all(Option::is_none), "{key}");
+        assert!(i.spread.is_none(), "{key}");
+    }
+}
+
+#[test]
+fn spread_edge_cases() {
+    assert_eq!(spread(&[]), None);
+    // One district: no variation to speak of.
+    let one = spread(&[("甲".into(), 4.0)]).unwrap();
+    assert_eq!((one.ratio, one.cv), (Some(1.0), None));
+    // A zero minimum has no ratio; a zero mean no CV.
+    let zero = spread(&[("甲".into(), 0.0), ("乙".into(), 2.0)]).unwrap();
+    assert_eq!(zero.ratio, None);
+    assert!(close(zero.cv.unwrap(), 1.0));
+    let zeros = spread(&[("甲".into(), 0.0), ("乙".into(), 0.0)]).unwrap();
+    assert_eq!(zeros.cv, None);
+}
