@@ -41,46 +41,46 @@ pub fn routes() -> Routes {
 
 #[derive(Serialize)]
 pub struct CaseLine {
-    id: i64,
-    reference: String,
-    household_number: String,
-    program: &'static str,
-    status: &'static str,
-    applied_on: String,
-    due_on: String,
-    overdue: bool,
+    pub(crate) id: i64,
+    pub(crate) reference: String,
+    pub(crate) household_number: String,
+    pub(crate) program: &'static str,
+    pub(crate) status: &'static str,
+    pub(crate) applied_on: String,
+    pub(crate) due_on: String,
+    pub(crate) overdue: bool,
     /// What this user is to do next.
-    step: String,
-    close_relative: bool,
-    next_review_on: String,
-    gradual_until: String,
-    monthly_amount: String,
+    pub(crate) step: String,
+    pub(crate) close_relative: bool,
+    pub(crate) next_review_on: String,
+    pub(crate) gradual_until: String,
+    pub(crate) monthly_amount: String,
 }
 
 #[derive(Serialize)]
 pub struct AdvanceLine {
-    id: i64,
-    name: String,
-    grant_date: String,
-    due_on: String,
-    overdue: bool,
-    amount: String,
+    pub(crate) id: i64,
+    pub(crate) name: String,
+    pub(crate) grant_date: String,
+    pub(crate) due_on: String,
+    pub(crate) overdue: bool,
+    pub(crate) amount: String,
 }
 
 #[derive(Serialize)]
 pub struct Workbench {
     /// What was searched (受理编号, household number or a member's name) and the cases found.
-    q: String,
-    found: Vec<CaseLine>,
-    queue: Vec<CaseLine>,
-    overdue: Vec<CaseLine>,
-    reviews_due: Vec<CaseLine>,
-    gradual_ended: Vec<CaseLine>,
-    advances: Vec<AdvanceLine>,
+    pub(crate) q: String,
+    pub(crate) found: Vec<CaseLine>,
+    pub(crate) queue: Vec<CaseLine>,
+    pub(crate) overdue: Vec<CaseLine>,
+    pub(crate) reviews_due: Vec<CaseLine>,
+    pub(crate) gradual_ended: Vec<CaseLine>,
+    pub(crate) advances: Vec<AdvanceLine>,
     /// 临时救助报批 waiting for this user's decision (district or city level).
-    temporary_requests: i64,
-    can_create: bool,
-    can_complete: bool,
+    pub(crate) temporary_requests: i64,
+    pub(crate) can_create: bool,
+    pub(crate) can_complete: bool,
 }
 
 /// The step this user takes next on an open case, if any.

@@ -108,7 +108,12 @@ impl Residents {
             .parse()
             .ok()
             .filter(|y| (2000..=2100).contains(y))
-            .ok_or_else(|| format!("「年份」应为 2000 至 2100 之间的年份，收到「{}」。", year.trim()))?;
+            .ok_or_else(|| {
+                format!(
+                    "「年份」应为 2000 至 2100 之间的年份，收到「{}」。",
+                    year.trim()
+                )
+            })?;
         let urban = parse_people("城镇常住人口", urban, MAX_RESIDENTS)?;
         let rural = parse_people("农村常住人口", rural, MAX_RESIDENTS)?;
         if urban + rural == 0 {
@@ -144,12 +149,18 @@ impl NewTraining {
         attendees: &str,
         today: NaiveDate,
     ) -> Result<NewTraining, String> {
-        let post = Post::parse(post)
-            .ok_or_else(|| format!("「岗位」「{}」不在岗位列表中，请从列表中选择。", post.trim()))?;
+        let post = Post::parse(post).ok_or_else(|| {
+            format!(
+                "「岗位」「{}」不在岗位列表中，请从列表中选择。",
+                post.trim()
+            )
+        })?;
         let held_on = crate::calendar::parse_date(held_on)
             .ok_or_else(|| format!("「培训日期」「{}」不是有效日期。", held_on.trim()))?;
         if held_on > today {
-            return Err(format!("「培训日期」{held_on} 晚于今天，请登记已举办的培训。"));
+            return Err(format!(
+                "「培训日期」{held_on} 晚于今天，请登记已举办的培训。"
+            ));
         }
         let topic = topic.trim().to_string();
         if topic.is_empty() {
@@ -178,18 +189,42 @@ mod tests {
     #[test]
     fn people_counts_take_thousands_separators_and_name_the_field() {
         assert_eq!(parse_people("编制数", "1,200", 10_000), Ok(1200));
-        assert!(parse_people("编制数", "-3", 100).unwrap_err().contains("编制数"));
-        assert!(parse_people("实有人数", "十二", 100).unwrap_err().contains("实有人数"));
-        assert!(parse_people("实有人数", "", 100).unwrap_err().contains("未填写"));
-        assert!(parse_people("实有人数", "101", 100).unwrap_err().contains("上限"));
+        assert!(
+            parse_people("编制数", "-3", 100)
+                .unwrap_err()
+                .contains("编制数")
+        );
+        assert!(
+            parse_people("实有人数", "十二", 100)
+                .unwrap_err()
+                .contains("实有人数")
+        );
+        assert!(
+            parse_people("实有人数", "", 100)
+                .unwrap_err()
+                .contains("未填写")
+        );
+        assert!(
+            parse_people("实有人数", "101", 100)
+                .unwrap_err()
+                .contains("上限")
+        );
     }
 
     #[test]
     fn residents_need_a_year_and_someone_living_there() {
         let r = Residents::parse("2025", "412,000", "88000").unwrap();
         assert_eq!(r.total(), 500_000);
-        assert!(Residents::parse("1999", "1", "1").unwrap_err().contains("年份"));
-        assert!(Residents::parse("2025", "0", "0").unwrap_err().contains("都为 0"));
+        assert!(
+            Residents::parse("1999", "1", "1")
+                .unwrap_err()
+                .contains("年份")
+        );
+        assert!(
+            Residents::parse("2025", "0", "0")
+                .unwrap_err()
+                .contains("都为 0")
+        );
     }
 
     #[test]
@@ -198,14 +233,20 @@ mod tests {
         let t = NewTraining::parse("社会救助", "2026年9月3日", " 低保政策 ", "35", today).unwrap();
         assert_eq!(t.post, Post::Assistance);
         assert_eq!(t.topic, "低保政策");
-        assert!(NewTraining::parse("厨师", "2026-09-03", "x", "1", today)
-            .unwrap_err()
-            .contains("岗位"));
-        assert!(NewTraining::parse("elderly", "2026-12-01", "x", "1", today)
-            .unwrap_err()
-            .contains("晚于今天"));
-        assert!(NewTraining::parse("elderly", "2026-09-01", "x", "0", today)
-            .unwrap_err()
-            .contains("至少"));
+        assert!(
+            NewTraining::parse("厨师", "2026-09-03", "x", "1", today)
+                .unwrap_err()
+                .contains("岗位")
+        );
+        assert!(
+            NewTraining::parse("elderly", "2026-12-01", "x", "1", today)
+                .unwrap_err()
+                .contains("晚于今天")
+        );
+        assert!(
+            NewTraining::parse("elderly", "2026-09-01", "x", "0", today)
+                .unwrap_err()
+                .contains("至少")
+        );
     }
 }

@@ -44,7 +44,10 @@ pub async fn residents(db: &Db) -> Result<Vec<ResidentsRow>, sqlx::Error> {
 
 /// Each district's population as of `year`: the latest year entered not after it, or the
 /// earliest entered when all are later (a population a year off beats none).
-pub async fn residents_as_of(db: &Db, year: i32) -> Result<HashMap<String, Residents>, sqlx::Error> {
+pub async fn residents_as_of(
+    db: &Db,
+    year: i32,
+) -> Result<HashMap<String, Residents>, sqlx::Error> {
     let mut out: HashMap<String, Residents> = HashMap::new();
     for row in residents(db).await? {
         let r = row.residents;

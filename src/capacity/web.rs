@@ -217,8 +217,14 @@ async fn set_residents(
         &now.to_rfc3339(),
     )
     .await?;
-    let event = AuditEvent::new(now, &ctx.actor(), "capacity.residents.set", "region_residents", format!("{}/{}", district.code, residents.year))
-        .with(json!({ "urban": residents.urban, "rural": residents.rural }));
+    let event = AuditEvent::new(
+        now,
+        &ctx.actor(),
+        "capacity.residents.set",
+        "region_residents",
+        format!("{}/{}", district.code, residents.year),
+    )
+    .with(json!({ "urban": residents.urban, "rural": residents.rural }));
     record(&mut tx, &event).await.map_err(AppError::audit)?;
     tx.commit().await?;
     let message = format!(
@@ -229,7 +235,14 @@ async fn set_residents(
         residents.urban,
         residents.rural
     );
-    finish(&state, &user, json, message, json!({"district_code": district.code.to_string(), "residents": residents})).await
+    finish(
+        &state,
+        &user,
+        json,
+        message,
+        json!({"district_code": district.code.to_string(), "residents": residents}),
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -266,11 +279,17 @@ async fn set_post(
         &now.to_rfc3339(),
     )
     .await?;
-    let event = AuditEvent::new(now, &ctx.actor(), "capacity.post.set", "staff_posts", format!("{}/{}", district.code, post.code()))
-        .with(json!({
-            "before": before.map(|(a, f)| json!({"authorised": a, "filled": f})),
-            "after": {"authorised": counts.0, "filled": counts.1},
-        }));
+    let event = AuditEvent::new(
+        now,
+        &ctx.actor(),
+        "capacity.post.set",
+        "staff_posts",
+        format!("{}/{}", district.code, post.code()),
+    )
+    .with(json!({
+        "before": before.map(|(a, f)| json!({"authorised": a, "filled": f})),
+        "after": {"authorised": counts.0, "filled": counts.1},
+    }));
     record(&mut tx, &event).await.map_err(AppError::audit)?;
     tx.commit().await?;
     let message = format!(
@@ -280,12 +299,19 @@ async fn set_post(
         counts.0,
         counts.1
     );
-    finish(&state, &user, json, message, json!({
-        "district_code": district.code.to_string(),
-        "post": post,
-        "authorised": counts.0,
-        "filled": counts.1,
-    })).await
+    finish(
+        &state,
+        &user,
+        json,
+        message,
+        json!({
+            "district_code": district.code.to_string(),
+            "post": post,
+            "authorised": counts.0,
+            "filled": counts.1,
+        }),
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -322,14 +348,20 @@ async fn add_training(
         &now.to_rfc3339(),
     )
     .await?;
-    let event = AuditEvent::new(now, &ctx.actor(), "capacity.training.add", "staff_trainings", id.to_string())
-        .with(json!({
-            "district_code": district.code.to_string(),
-            "post": training.post.code(),
-            "held_on": training.held_on.to_string(),
-            "topic": training.topic,
-            "attendees": training.attendees,
-        }));
+    let event = AuditEvent::new(
+        now,
+        &ctx.actor(),
+        "capacity.training.add",
+        "staff_trainings",
+        id.to_string(),
+    )
+    .with(json!({
+        "district_code": district.code.to_string(),
+        "post": training.post.code(),
+        "held_on": training.held_on.to_string(),
+        "topic": training.topic,
+        "attendees": training.attendees,
+    }));
     record(&mut tx, &event).await.map_err(AppError::audit)?;
     tx.commit().await?;
     let message = format!(
@@ -340,12 +372,19 @@ async fn add_training(
         training.post.label(),
         training.attendees
     );
-    finish(&state, &user, json, message, json!({
-        "id": id,
-        "district_code": district.code.to_string(),
-        "post": training.post,
-        "held_on": training.held_on.to_string(),
-        "topic": training.topic,
-        "attendees": training.attendees,
-    })).await
+    finish(
+        &state,
+        &user,
+        json,
+        message,
+        json!({
+            "id": id,
+            "district_code": district.code.to_string(),
+            "post": training.post,
+            "held_on": training.held_on.to_string(),
+            "topic": training.topic,
+            "attendees": training.attendees,
+        }),
+    )
+    .await
 }

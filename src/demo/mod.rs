@@ -70,6 +70,7 @@ pub const GENERATORS: &[(&str, Generator)] = &[
     ("accounts", crate::auth::demo::generate),
     ("assistance", crate::assistance::demo::generate),
     ("assistance_cases", crate::assistance::demo_cases::generate),
+    ("capacity", crate::capacity::demo::generate),
 ];
 
 #[derive(Debug, thiserror::Error)]

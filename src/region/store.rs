@@ -116,7 +116,11 @@ pub async fn districts_for(db: &Db, code: &RegionCode) -> Result<Vec<Region>, sq
             .filter(|r| r.level == Level::District)
             .collect());
     }
-    match code.ancestry().into_iter().find(|c| c.level() == Level::District) {
+    match code
+        .ancestry()
+        .into_iter()
+        .find(|c| c.level() == Level::District)
+    {
         Some(d) => Ok(get(db, d.as_str()).await?.into_iter().collect()),
         None => Ok(Vec::new()),
     }

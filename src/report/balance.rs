@@ -45,7 +45,9 @@ fn yuan(f: Option<Fen>) -> Option<f64> {
 
 /// `part / whole × per`, none when the whole is unknown or zero.
 fn per(part: i64, whole: Option<i64>, per: f64) -> Option<f64> {
-    whole.filter(|w| *w > 0).map(|w| part as f64 / w as f64 * per)
+    whole
+        .filter(|w| *w > 0)
+        .map(|w| part as f64 / w as f64 * per)
 }
 
 /// Every indicator: key, label as the bureau writes it, and source.
@@ -110,11 +112,31 @@ const INDICATORS: &[(&str, &str, Basis)] = &[
         "本季度人均参训（人次）",
         Basis::Here(|d| per(d.attendances, Some(d.filled), 1.0)),
     ),
-    ("care_beds_per_100_elderly", "每百名老年人养老床位（张）", ELDERLY),
-    ("communities_with_daycare_pct", "有日间照料中心的社区占比（%）", ELDERLY),
-    ("villages_with_happiness_home_pct", "有农村幸福院的村占比（%）", ELDERLY),
-    ("inspections_per_institution", "每家养老机构检查次数", ELDERLY),
-    ("community_workers_per_10000", "社区工作者每万常住人口（人）", COMMUNITY),
+    (
+        "care_beds_per_100_elderly",
+        "每百名老年人养老床位（张）",
+        ELDERLY,
+    ),
+    (
+        "communities_with_daycare_pct",
+        "有日间照料中心的社区占比（%）",
+        ELDERLY,
+    ),
+    (
+        "villages_with_happiness_home_pct",
+        "有农村幸福院的村占比（%）",
+        ELDERLY,
+    ),
+    (
+        "inspections_per_institution",
+        "每家养老机构检查次数",
+        ELDERLY,
+    ),
+    (
+        "community_workers_per_10000",
+        "社区工作者每万常住人口（人）",
+        COMMUNITY,
+    ),
 ];
 
 /// The spread of one indicator over the districts that have a value.
@@ -247,9 +269,8 @@ pub fn analyse(quarter: &str, on: &str, inputs: &[DistrictInput]) -> Balance {
     // numerator and denominator cover the same places.
     let with_residents = || inputs.iter().filter_map(|d| d.residents.map(|r| (d, r)));
     let coverage = |persons: fn(&DistrictInput) -> i64, people: fn(Residents) -> i64| {
-        let (p, r) = with_residents().fold((0, 0), |(p, r), (d, res)| {
-            (p + persons(d), r + people(res))
-        });
+        let (p, r) =
+            with_residents().fold((0, 0), |(p, r), (d, res)| (p + persons(d), r + people(res)));
         per(p, Some(r), 1000.0)
     };
     let gaps = vec![
@@ -286,7 +307,8 @@ pub fn analyse(quarter: &str, on: &str, inputs: &[DistrictInput]) -> Balance {
 
 /// Two decimals, as the page and the workbook print indicators.
 pub fn show(v: Option<f64>) -> String {
-    v.map(|v| format!("{v:.2}")).unwrap_or_else(|| "—".to_string())
+    v.map(|v| format!("{v:.2}"))
+        .unwrap_or_else(|| "—".to_string())
 }
 
 #[cfg(test)]

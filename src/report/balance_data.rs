@@ -70,10 +70,7 @@ pub fn total(map: &HashMap<(String, UrbanRural, String), InForce>, program: &str
         })
 }
 
-async fn attendances(
-    db: &Db,
-    q: Quarter,
-) -> Result<HashMap<String, i64>, sqlx::Error> {
+async fn attendances(db: &Db, q: Quarter) -> Result<HashMap<String, i64>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT district_code, CAST(SUM(attendees) AS BIGINT) FROM staff_trainings \
          WHERE held_on >= $1 AND held_on <= $2 GROUP BY district_code",

@@ -77,10 +77,22 @@ fn assert_values(b: &Balance, key: &str, expected: &[Option<f64>]) {
 #[test]
 fn per_district_indicators_by_hand() {
     let b = analyse("2026Q3", "2026-09-30", &districts());
-    assert_values(&b, "dibao_standard_urban", &[Some(1000.0), Some(900.0), Some(950.0)]);
-    assert_values(&b, "dibao_standard_rural", &[Some(800.0), Some(810.0), None]);
+    assert_values(
+        &b,
+        "dibao_standard_urban",
+        &[Some(1000.0), Some(900.0), Some(950.0)],
+    );
+    assert_values(
+        &b,
+        "dibao_standard_rural",
+        &[Some(800.0), Some(810.0), None],
+    );
     // 800 / 1000 and 810 / 900.
-    assert_values(&b, "rural_to_urban_standard_pct", &[Some(80.0), Some(90.0), None]);
+    assert_values(
+        &b,
+        "rural_to_urban_standard_pct",
+        &[Some(80.0), Some(90.0), None],
+    );
     // (1200 + 800) / 400,000 × 1000 = 5; (100 + 1500) / 200,000 × 1000 = 8.
     assert_values(&b, "dibao_per_1000", &[Some(5.0), Some(8.0), None]);
     // 1200 / 300,000 × 1000 = 4; 100 / 50,000 × 1000 = 2.
@@ -100,8 +112,14 @@ fn per_district_indicators_by_hand() {
 fn spread_by_hand() {
     let b = analyse("2026Q3", "2026-09-30", &districts());
     // 1000, 900, 950: mean 950, σ = √((50² + 50² + 0²) / 3) = 40.8248…, CV = 0.042973…
-    let s = indicator(&b, "dibao_standard_urban").spread.clone().unwrap();
-    assert_eq!((s.max_district.as_str(), s.min_district.as_str()), ("甲区", "乙区"));
+    let s = indicator(&b, "dibao_standard_urban")
+        .spread
+        .clone()
+        .unwrap();
+    assert_eq!(
+        (s.max_district.as_str(), s.min_district.as_str()),
+        ("甲区", "乙区")
+    );
     assert!(close(s.max, 1000.0) && close(s.min, 900.0) && close(s.mean, 950.0));
     assert!(close(s.ratio.unwrap(), 1000.0 / 900.0));
     assert!(close(s.cv.unwrap(), (5000.0f64 / 3.0).sqrt() / 950.0));
@@ -131,7 +149,11 @@ fn urban_rural_gap_by_hand() {
 #[test]
 fn indicators_without_their_module_are_empty_with_a_reason() {
     let b = analyse("2026Q3", "2026-09-30", &districts());
-    for key in ["spending_per_recipient", "care_beds_per_100_elderly", "community_workers_per_10000"] {
+    for key in [
+        "spending_per_recipient",
+        "care_beds_per_100_elderly",
+        "community_workers_per_10000",
+    ] {
         let i = indicator(&b, key);
         assert!(i.missing.is_some(), "{key}");
         assert!(i.values.iter().all(Option::is_none), "{key}");

@@ -46,20 +46,22 @@ fn draw_bars(
     series: &[Series],
 ) -> Result<(), Box<dyn std::error::Error>> {
     let n = categories.len().max(1);
+    // Integer ranges are inclusive in plotters: 0..n−1 makes exactly n segments.
+    let last = n - 1;
     let root = SVGBackend::with_string(svg, (WIDTH, HEIGHT)).into_drawing_area();
     root.fill(&WHITE)?;
     let mut chart = ChartBuilder::on(&root)
-        .caption(title, (FONT, 16))
+        .caption(title, (FONT, 22))
         .margin(10)
         .x_label_area_size(36)
-        .y_label_area_size(56)
-        .build_cartesian_2d((0..n).into_segmented(), 0f64..top(series))?;
+        .y_label_area_size(64)
+        .build_cartesian_2d((0..last).into_segmented(), 0f64..top(series))?;
     chart
         .configure_mesh()
         .disable_x_mesh()
         .y_desc(unit)
-        .axis_desc_style((FONT, 12))
-        .label_style((FONT, 12))
+        .axis_desc_style((FONT, 15))
+        .label_style((FONT, 15))
         .x_label_formatter(&|x| match x {
             SegmentValue::CenterOf(i) => categories.get(*i).cloned().unwrap_or_default(),
             _ => String::new(),
@@ -77,7 +79,10 @@ fn draw_bars(
             .draw_series(values.iter().enumerate().filter_map(|(i, v)| {
                 v.map(|v| {
                     let mut bar = Rectangle::new(
-                        [(SegmentValue::Exact(i), 0.0), (SegmentValue::Exact(i + 1), v)],
+                        [
+                            (SegmentValue::Exact(i), 0.0),
+                            (SegmentValue::Exact(i + 1), v),
+                        ],
                         color.filled(),
                     );
                     bar.set_margin(0, 0, left, right);
@@ -90,7 +95,7 @@ fn draw_bars(
     if series.len() > 1 {
         chart
             .configure_series_labels()
-            .label_font((FONT, 12))
+            .label_font((FONT, 15))
             .background_style(WHITE.mix(0.8))
             .border_style(BLACK.mix(0.2))
             .draw()?;
@@ -120,17 +125,18 @@ fn draw_trend(
     let root = SVGBackend::with_string(svg, (WIDTH, HEIGHT)).into_drawing_area();
     root.fill(&WHITE)?;
     let mut chart = ChartBuilder::on(&root)
-        .caption(title, (FONT, 16))
+        .caption(title, (FONT, 22))
         .margin(12)
+        .margin_right(36)
         .x_label_area_size(36)
-        .y_label_area_size(56)
+        .y_label_area_size(64)
         .build_cartesian_2d(0i32..last, 0f64..top(series))?;
     chart
         .configure_mesh()
         .x_labels(quarters.len())
         .y_desc(unit)
-        .axis_desc_style((FONT, 12))
-        .label_style((FONT, 12))
+        .axis_desc_style((FONT, 15))
+        .label_style((FONT, 15))
         .x_label_formatter(&|i| {
             quarters
                 .get(usize::try_from(*i).unwrap_or(usize::MAX))
@@ -149,11 +155,15 @@ fn draw_trend(
             .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))?
             .label(*name)
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 14, y)], color.stroke_width(2)));
-        chart.draw_series(points.into_iter().map(|p| Circle::new(p, 3, color.filled())))?;
+        chart.draw_series(
+            points
+                .into_iter()
+                .map(|p| Circle::new(p, 3, color.filled())),
+        )?;
     }
     chart
         .configure_series_labels()
-        .label_font((FONT, 12))
+        .label_font((FONT, 15))
         .background_style(WHITE.mix(0.8))
         .border_style(BLACK.mix(0.2))
         .draw()?;
@@ -180,6 +190,9 @@ mod tests {
         // One district has a value: the background and plot frame are rects too, so count
         // the bars by their fill colour.
         assert_eq!(svg.matches("fill=\"#2B6CB0\"").count(), 1, "{svg}");
+        // A city of one district still gets its chart.
+        let one = bars("x", "人", &["甲区".to_string()], &[("a", vec![Some(1.0)])]);
+        assert_eq!(one.matches("fill=\"#2B6CB0\"").count(), 1, "{one}");
     }
 
     #[test]

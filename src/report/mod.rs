@@ -6,9 +6,12 @@
 mod assistance;
 pub mod balance;
 pub mod balance_data;
+pub mod balance_web;
 pub mod charts;
+pub mod dashboard;
 pub mod quarter;
 pub mod speech;
+pub mod trend;
 pub mod web;
 mod workbook;
 

@@ -97,3 +97,92 @@ pub fn workbook(report: &QuarterlyReport, parts: &[QuarterlyReport]) -> Result<V
     }
     book.save_to_buffer().map_err(e)
 }
+
+/// The balance analysis as a workbook: indicators by district with their spread, then the
+/// urban/rural gap.
+pub fn balance_workbook(b: &super::balance::Balance) -> Result<Vec<u8>, String> {
+    let e = |e: rust_xlsxwriter::XlsxError| e.to_string();
+    let mut book = Workbook::new();
+    let bold = Format::new().set_bold();
+    let num = Format::new().set_num_format("#,##0.00");
+    let cv = Format::new().set_num_format("0.000");
+    let cell = |sheet: &mut Worksheet, row: u32, col: u16, v: Option<f64>, f: &Format| {
+        match v {
+            Some(v) => sheet.write_number_with_format(row, col, v, f),
+            None => sheet.write_string(row, col, "—"),
+        }
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+    };
+    {
+        let sheet = book.add_worksheet();
+        sheet.set_name("分区县指标").map_err(e)?;
+        sheet
+            .write_string_with_format(
+                0,
+                0,
+                format!("区县均衡分析 {}（截至 {}）", b.quarter, b.on),
+                &bold,
+            )
+            .map_err(e)?;
+        let mut heads: Vec<String> = vec!["指标".to_string()];
+        heads.extend(b.districts.iter().map(|d| d.name.clone()));
+        heads.extend(
+            [
+                "最高",
+                "最高区县",
+                "最低",
+                "最低区县",
+                "极差比（最高/最低）",
+                "变异系数",
+                "说明",
+            ]
+            .map(String::from),
+        );
+        for (c, h) in heads.iter().enumerate() {
+            sheet
+                .write_string_with_format(1, c as u16, h, &bold)
+                .map_err(e)?;
+        }
+        for (row, ind) in (2u32..).zip(&b.indicators) {
+            sheet.write_string(row, 0, ind.label).map_err(e)?;
+            for (c, v) in ind.values.iter().enumerate() {
+                cell(sheet, row, (c + 1) as u16, *v, &num)?;
+            }
+            let at = (b.districts.len() + 1) as u16;
+            if let Some(s) = &ind.spread {
+                cell(sheet, row, at, Some(s.max), &num)?;
+                sheet
+                    .write_string(row, at + 1, &s.max_district)
+                    .map_err(e)?;
+                cell(sheet, row, at + 2, Some(s.min), &num)?;
+                sheet
+                    .write_string(row, at + 3, &s.min_district)
+                    .map_err(e)?;
+                cell(sheet, row, at + 4, s.ratio, &num)?;
+                cell(sheet, row, at + 5, s.cv, &cv)?;
+            }
+            if let Some(m) = ind.missing {
+                sheet.write_string(row, at + 6, m).map_err(e)?;
+            }
+        }
+        sheet.set_column_width(0, 32).map_err(e)?;
+    }
+    {
+        let sheet = book.add_worksheet();
+        sheet.set_name("城乡差距").map_err(e)?;
+        for (c, h) in ["指标", "城镇", "农村", "农村/城镇"].iter().enumerate() {
+            sheet
+                .write_string_with_format(0, c as u16, *h, &bold)
+                .map_err(e)?;
+        }
+        for (row, g) in (1u32..).zip(&b.gaps) {
+            sheet.write_string(row, 0, g.label).map_err(e)?;
+            cell(sheet, row, 1, g.urban, &num)?;
+            cell(sheet, row, 2, g.rural, &num)?;
+            cell(sheet, row, 3, g.rural_to_urban, &cv)?;
+        }
+        sheet.set_column_width(0, 32).map_err(e)?;
+    }
+    book.save_to_buffer().map_err(e)
+}

@@ -8,8 +8,11 @@ use serde_json::json;
 
 use super::layout::PageCtx;
 use crate::AppState;
+use crate::assistance::workbench::CaseLine;
 use crate::auth::CurrentUser;
+use crate::auth::roles::Role;
 use crate::error::AppResult;
+use crate::region::Region;
 use crate::region::tree::TreeCounts;
 use crate::web::layout::render;
 
@@ -25,6 +28,82 @@ struct HomePage {
     year: i32,
     backend: &'static str,
     tree_loaded: bool,
+    queue: Option<Queue>,
+    leader: Option<Leader>,
+}
+
+/// A caseworker's part of the home page: the first of their queue and what is late.
+struct Queue {
+    lines: Vec<CaseLine>,
+    total: usize,
+    overdue: usize,
+    reviews_due: usize,
+    gradual_ended: usize,
+    advances_overdue: usize,
+    temporary_requests: i64,
+}
+
+/// Cases shown on the home page; the workbench lists them all.
+const QUEUE_LINES: usize = 8;
+
+/// A leader's part: this quarter against the previous one and a year before, the trend
+/// and (with the balance permission) the districts side by side.
+struct Leader {
+    title: String,
+    rows: Vec<crate::report::dashboard::Comparison>,
+    trends: Vec<String>,
+    bars: Vec<String>,
+}
+
+async fn queue(state: &AppState, user: &CurrentUser) -> AppResult<Queue> {
+    let w = crate::assistance::workbench::workbench(state, user, "").await?;
+    Ok(Queue {
+        total: w.queue.len(),
+        overdue: w.overdue.len(),
+        reviews_due: w.reviews_due.len(),
+        gradual_ended: w.gradual_ended.len(),
+        advances_overdue: w.advances.iter().filter(|a| a.overdue).count(),
+        temporary_requests: w.temporary_requests,
+        // Late cases first, then by due date.
+        lines: {
+            let mut lines = w.queue;
+            lines.sort_by(|a, b| b.overdue.cmp(&a.overdue).then(a.due_on.cmp(&b.due_on)));
+            lines.truncate(QUEUE_LINES);
+            lines
+        },
+    })
+}
+
+async fn leader(state: &AppState, user: &CurrentUser, region: &Region) -> AppResult<Leader> {
+    use crate::report::{Quarter, balance_data, balance_web, dashboard, trend};
+    let today = state.clock.today();
+    let figures = dashboard::compare(&state.db, region, today).await?;
+    let t = trend::trend(
+        &state.db,
+        region,
+        figures.quarter,
+        balance_web::TREND_QUARTERS,
+    )
+    .await?;
+    let bars = match crate::region::store::city(&state.db).await? {
+        Some(city) if user.can("report:balance:read") => {
+            let last_whole = Quarter::of(today).previous();
+            balance_web::district_charts(
+                &balance_data::analyse(&state.db, last_whole, &city).await?,
+            )
+        }
+        _ => Vec::new(),
+    };
+    Ok(Leader {
+        title: format!(
+            "{} · {}（截至 {today}）",
+            region.name,
+            figures.quarter.label()
+        ),
+        rows: figures.rows,
+        trends: balance_web::trend_charts(&t),
+        bars,
+    })
 }
 
 pub async fn home(State(state): State<AppState>, user: CurrentUser) -> AppResult<Html<String>> {
@@ -43,11 +122,32 @@ pub async fn home(State(state): State<AppState>, user: CurrentUser) -> AppResult
         .exceptions()
         .filter(|(d, _)| d.year() == year)
         .count();
+    let queue = match user.role {
+        Role::CommunityWorker
+        | Role::StreetCaseworker
+        | Role::DistrictReviewer
+        | Role::DistrictApprover
+            if tree_loaded =>
+        {
+            Some(queue(&state, &user).await?)
+        }
+        _ => None,
+    };
+    let leader = match (&scope_node, user.role) {
+        (Some(region), Role::DistrictApprover | Role::CityAdmin)
+            if user.can("report:quarterly:read") =>
+        {
+            Some(leader(&state, &user, region).await?)
+        }
+        _ => None,
+    };
     render(HomePage {
         page,
         counts,
         scope_code: user.region.to_string(),
         scope_name: scope_node.map(|n| n.name).unwrap_or_default(),
+        queue,
+        leader,
         role_label: user.role.label(),
         holidays_this_year,
         year,

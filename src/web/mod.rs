@@ -78,6 +78,7 @@ pub fn router(state: AppState) -> (Router, Vec<crate::auth::RouteInfo>) {
         .merge(crate::assistance::temporary_web::routes())
         .merge(crate::assistance::temporary_requests::routes())
         .merge(crate::report::web::routes())
+        .merge(crate::report::balance_web::routes())
         .merge(crate::assistance::standards_web::routes())
         .merge(crate::assistance::notice_web::routes())
         .merge(crate::assistance::policy_web::routes())

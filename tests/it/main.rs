@@ -21,5 +21,6 @@ mod demo;
 mod personal_data;
 mod regions;
 mod report;
+mod report_balance;
 mod storage;
 mod web_shell;

@@ -21,7 +21,7 @@ on_both_backends!(
 /// A household in a community with one case: one row of the hand-built table, its
 /// columns in the order the test writes them.
 #[allow(clippy::too_many_arguments)]
-async fn case(
+pub(crate) async fn case(
     t: &TestApp,
     number: &str,
     community: &str,
@@ -70,7 +70,14 @@ async fn case(
     .unwrap();
 }
 
-async fn grant(t: &TestApp, seq: i64, community: &str, date: &str, fen: i64, status: &str) {
+pub(crate) async fn grant(
+    t: &TestApp,
+    seq: i64,
+    community: &str,
+    date: &str,
+    fen: i64,
+    status: &str,
+) {
     sqlx::query(
         "INSERT INTO temporary_grants (id_number_sealed, id_number_index, name, region_code, kind, grant_date, \
          amount, household_size, advance, status, created_at) \
@@ -86,9 +93,9 @@ async fn grant(t: &TestApp, seq: i64, community: &str, date: &str, fen: i64, sta
     .unwrap();
 }
 
-const URBAN: &str = "369902001001";
-const URBAN_2: &str = "369902001002";
-const RURAL: &str = "369921001001";
+pub(crate) const URBAN: &str = "369902001001";
+pub(crate) const URBAN_2: &str = "369902001002";
+pub(crate) const RURAL: &str = "369921001001";
 
 async fn assistance_figures_match_a_hand_count(backend: Backend) {
     let t = TestApp::with_tree(backend).await;
@@ -318,10 +325,19 @@ async fn demo_city_figures_match_a_hand_count(backend: Backend) {
         "SELECT COUNT(*) FROM temporary_grants WHERE status = 'valid' AND grant_date BETWEEN '2026-07-01' AND '2026-09-30'",
     )
     .await;
+    let granted = one(
+        "SELECT CAST(SUM(amount) AS BIGINT) FROM temporary_grants WHERE status = 'valid' AND grant_date BETWEEN '2026-07-01' AND '2026-09-30'",
+    )
+    .await;
     let r = report::quarterly_for(t.database(), "2026Q3", None)
         .await
         .unwrap();
     assert!(new_households > 0, "the demo approves households in 2026Q3");
+    assert!(grants > 0, "the demo grants temporary assistance in 2026Q3");
+    assert_eq!(
+        r.figures.get("temp_assistance_amount_yuan"),
+        Some(Value::Hundredths(granted))
+    );
     assert_eq!(
         r.figures.get("dibao_new_households"),
         Some(Value::Count(new_households))

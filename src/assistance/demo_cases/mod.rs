@@ -294,7 +294,17 @@ pub fn generate<'a>(ctx: &'a mut DemoContext<'_>) -> DemoFuture<'a> {
         let (reviews, reviews_overdue) = review_dates(ctx, &mut rng).await?;
         support_modes(ctx).await?;
         approved_persons(ctx).await?;
-        let advances = advance_grants(ctx, &mut rng, &mut world, (total / 40).max(4)).await?;
+        let advances = temporary_grants(
+            ctx,
+            &mut rng,
+            &mut world,
+            (total / 40).max(4),
+            Grants::Advances,
+        )
+        .await?;
+        // About one grant a year for every tenth household of the register.
+        let history = ctx.options.households / 5;
+        let history = temporary_grants(ctx, &mut rng, &mut world, history, Grants::History).await?;
         let spread = workflow::STATUSES
             .iter()
             .zip(counts)
@@ -303,7 +313,7 @@ pub fn generate<'a>(ctx: &'a mut DemoContext<'_>) -> DemoFuture<'a> {
             .collect::<Vec<_>>()
             .join("、");
         Ok(format!(
-            "救助申请：{} 件（{spread}；超期 {overdue} 件，近亲属备案 {close} 件）；在保家庭复核日期 {reviews} 户（逾期 {reviews_overdue} 户）、花名册收入 {incomes} 项；先行救助待补齐材料 {advances} 笔",
+            "救助申请：{} 件（{spread}；超期 {overdue} 件，近亲属备案 {close} 件）；在保家庭复核日期 {reviews} 户（逾期 {reviews_overdue} 户）、花名册收入 {incomes} 项；先行救助待补齐材料 {advances} 笔；近两年临时救助 {history} 笔",
             counts.iter().sum::<usize>()
         ))
     })

@@ -371,13 +371,26 @@ pub(super) async fn review_dates(
 
 // ---------------------------------------------------------------- 先行救助
 
-/// 先行救助 grants of the last days whose case file is still to be completed (due
-/// 5 working days after the grant): some due soon, a couple overdue.
-pub(super) async fn advance_grants(
+/// Which temporary grants the demo makes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Grants {
+    /// 先行救助 of the last days whose case file is still to be completed (due 5 working
+    /// days after the grant): some due soon, a couple overdue.
+    Advances,
+    /// Ordinary grants over the two years before the last fortnight, for the quarterly
+    /// figures and their trend; one in thirty cancelled.
+    History,
+}
+
+/// History grants go back this many days.
+const HISTORY_DAYS: u64 = 730;
+
+pub(super) async fn temporary_grants(
     ctx: &mut DemoContext<'_>,
     rng: &mut ChaCha8Rng,
     world: &mut World,
     count: usize,
+    which: Grants,
 ) -> Result<usize, DemoError> {
     let cal = WorkCalendar::default();
     let deadlines = Deadlines::default();
@@ -399,16 +412,34 @@ pub(super) async fn advance_grants(
         };
         // Granted in the last days, due within the next 5 working days; every third
         // one overdue.
-        let ago = if n % 3 == 2 {
-            rng.random_range(6..=9)
-        } else {
-            rng.random_range(0..=4)
-        };
-        let granted = back(&cal, workday_on_or_before(&cal, ctx.today), ago);
-        let due = deadlines.advance_due(&cal, granted);
         let size: i64 = rng.random_range(1..=4);
-        let policy = world.policy_on(&community, area, granted);
-        let amount = rules::advance_limit(size, &policy);
+        let (granted, due, amount) = match which {
+            Grants::Advances => {
+                let ago = if n % 3 == 2 {
+                    rng.random_range(6..=9)
+                } else {
+                    rng.random_range(0..=4)
+                };
+                let granted = back(&cal, workday_on_or_before(&cal, ctx.today), ago);
+                let policy = world.policy_on(&community, area, granted);
+                (
+                    granted,
+                    Some(deadlines.advance_due(&cal, granted)),
+                    rules::advance_limit(size, &policy),
+                )
+            }
+            Grants::History => {
+                let ago = rng.random_range(14..HISTORY_DAYS);
+                let granted = workday_on_or_before(&cal, days_before(ctx.today, ago));
+                let policy = world.policy_on(&community, area, granted);
+                let months = rng.random_range(1..=policy.temp_street_months.max(1));
+                (
+                    granted,
+                    None,
+                    rules::temporary_grant(months, size, &policy).amount,
+                )
+            }
+        };
         let male = rng.random_bool(0.5);
         let surname = SURNAMES.choose(rng).copied().unwrap_or("王");
         let name = person_name(rng, surname, male);
@@ -418,8 +449,9 @@ pub(super) async fn advance_grants(
         let id = world.new_id(rng, ctx.keyring, &district, birth, male)?;
         let sealed = ctx.keyring.seal(SensitiveKind::IdNumber, id.as_str());
         let emergency = rng.random_bool(0.8);
+        let cancelled = which == Grants::History && n % 30 == 29;
         rows.push((
-            sealed, name, community, emergency, granted, amount, size, due,
+            sealed, name, community, emergency, granted, amount, size, due, cancelled,
         ));
     }
     for chunk in rows.chunks(200) {
@@ -429,7 +461,7 @@ pub(super) async fn advance_grants(
             value_rows(ctx.backend, chunk.len(), 12)
         );
         let mut q = sqlx::query(&sql);
-        for (sealed, name, community, emergency, granted, amount, size, due) in chunk {
+        for (sealed, name, community, emergency, granted, amount, size, due, cancelled) in chunk {
             q = q
                 .bind(sealed.sealed.clone())
                 .bind(sealed.index.clone())
@@ -443,10 +475,10 @@ pub(super) async fn advance_grants(
                 .bind(granted.to_string())
                 .bind(amount.0)
                 .bind(*size)
-                .bind(1i64)
-                .bind("valid")
+                .bind(i64::from(due.is_some()))
+                .bind(if *cancelled { "cancelled" } else { "valid" })
                 .bind(now.clone())
-                .bind(due.to_string());
+                .bind(due.map(|d| d.to_string()));
         }
         q.execute(&mut *ctx.tx).await?;
     }
