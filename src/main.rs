@@ -127,6 +127,18 @@ enum ReportCommand {
         #[arg(long)]
         output: Option<PathBuf>,
     },
+    /// The balance analysis of the districts (DOMAIN.md §7) with the eight-quarter trend
+    Balance {
+        /// e.g. 2026Q3
+        #[arg(long)]
+        quarter: String,
+        /// json or xlsx
+        #[arg(long, default_value = "json")]
+        format: String,
+        /// Write to this file instead of standard output (required for xlsx)
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -497,15 +509,32 @@ async fn run(cli: Cli) -> Result<(), String> {
                     }
                 }
             };
-            match output {
-                Some(path) => std::fs::write(&path, &bytes)
-                    .map_err(|e| format!("无法写入 {}：{e}", path.display()))?,
-                None => {
-                    use std::io::Write;
-                    std::io::stdout().write_all(&bytes).map_err(text)?;
-                }
+            write_out(output, &bytes)
+        }
+        Command::Report {
+            command:
+                ReportCommand::Balance {
+                    quarter,
+                    format,
+                    output,
+                },
+        } => {
+            if !matches!(format.as_str(), "json" | "xlsx") {
+                return Err(format!("--format：应为 json 或 xlsx，现为「{format}」"));
             }
-            Ok(())
+            if format == "xlsx" && output.is_none() {
+                return Err("--format xlsx 需要 --output 文件名.xlsx".to_string());
+            }
+            let app = open_app_to_read(&url, key_file).await?;
+            let (balance, trend) =
+                minzheng::report::balance_web::for_cli(&app.state.db, &quarter).await?;
+            let bytes = if format == "xlsx" {
+                minzheng::report::workbook::balance_workbook(&balance)?
+            } else {
+                let json = minzheng::report::balance_web::as_json(&balance, &trend);
+                format!("{}\n", serde_json::to_string_pretty(&json).map_err(text)?).into_bytes()
+            };
+            write_out(output, &bytes)
         }
         Command::Accounts {
             command: AccountsCommand::Bootstrap,
@@ -518,6 +547,19 @@ async fn run(cli: Cli) -> Result<(), String> {
                 println!("{line}");
             }
             Ok(())
+        }
+    }
+}
+
+/// A command's result to the file asked for, or to standard output.
+fn write_out(output: Option<PathBuf>, bytes: &[u8]) -> Result<(), String> {
+    match output {
+        Some(path) => {
+            std::fs::write(&path, bytes).map_err(|e| format!("无法写入 {}：{e}", path.display()))
+        }
+        None => {
+            use std::io::Write;
+            std::io::stdout().write_all(bytes).map_err(text)
         }
     }
 }

@@ -7,21 +7,31 @@ use super::{Area, Quarter, Value};
 use crate::assistance::model::EXIT_REASONS;
 use crate::db::Db;
 
-/// Counts by urban/rural of one figure group.
+/// Counts and sums of one figure group by month and urban/rural, so one query serves a
+/// quarter's report and a trend over many quarters alike.
 #[derive(Default)]
 struct Split {
-    urban: (i64, i64),
-    rural: (i64, i64),
+    /// (month as `YYYY-MM`, rural, count, sum).
+    rows: Vec<(String, bool, i64, i64)>,
 }
 
 impl Split {
-    fn get(&self, area: Area) -> (i64, i64) {
-        match area {
-            Area::All => (self.urban.0 + self.rural.0, self.urban.1 + self.rural.1),
-            Area::Urban => self.urban,
-            Area::Rural => self.rural,
-        }
+    fn get(&self, area: Area, quarter: Option<Quarter>) -> (i64, i64) {
+        self.rows
+            .iter()
+            .filter(|(_, rural, _, _)| match area {
+                Area::All => true,
+                Area::Urban => !rural,
+                Area::Rural => *rural,
+            })
+            .filter(|(month, _, _, _)| quarter.is_none_or(|q| quarter_of_month(month) == Some(q)))
+            .fold((0, 0), |(c, s), (_, _, n, sum)| (c + n, s + sum))
     }
+}
+
+fn quarter_of_month(month: &str) -> Option<Quarter> {
+    let first = chrono::NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").ok()?;
+    Some(Quarter::of(first))
 }
 
 pub(super) struct Counted {
@@ -31,18 +41,19 @@ pub(super) struct Counted {
 }
 
 impl Counted {
-    pub(super) fn value(&self, key: &str, area: Area) -> Option<Value> {
+    /// A figure over every month read, or over one quarter's months.
+    pub(super) fn value(&self, key: &str, area: Area, quarter: Option<Quarter>) -> Option<Value> {
         let v = match key {
-            "dibao_new_households" => Value::Count(self.dibao_new.get(area).0),
-            "dibao_new_persons" => Value::Count(self.dibao_new.get(area).1),
-            "dibao_removed_households" => Value::Count(self.dibao_removed.get(area).0),
-            "dibao_removed_persons" => Value::Count(self.dibao_removed.get(area).1),
-            "temp_assistance_cases" => Value::Count(self.temporary.get(area).0),
+            "dibao_new_households" => Value::Count(self.dibao_new.get(area, quarter).0),
+            "dibao_new_persons" => Value::Count(self.dibao_new.get(area, quarter).1),
+            "dibao_removed_households" => Value::Count(self.dibao_removed.get(area, quarter).0),
+            "dibao_removed_persons" => Value::Count(self.dibao_removed.get(area, quarter).1),
+            "temp_assistance_cases" => Value::Count(self.temporary.get(area, quarter).0),
             // Fen are hundredths of a yuan.
-            "temp_assistance_amount_yuan" => Value::Hundredths(self.temporary.get(area).1),
+            "temp_assistance_amount_yuan" => Value::Hundredths(self.temporary.get(area, quarter).1),
             // 万元 with 2 decimals, half up: hundredths of 万元 are units of 10,000 fen.
             "temp_assistance_amount_wan_yuan" => {
-                let fen = self.temporary.get(area).1;
+                let fen = self.temporary.get(area, quarter).1;
                 Value::Hundredths((fen + 5_000).div_euclid(10_000))
             }
             _ => return None,
@@ -52,17 +63,17 @@ impl Counted {
 }
 
 /// Runs `sql` (binds: first day, last day, region bounds, then `extra`) whose rows are
-/// (urban_rural, count, sum) and splits them.
+/// (urban_rural, month, count, sum).
 async fn split(
     db: &Db,
     sql: &str,
-    q: Quarter,
+    (first, last): (Quarter, Quarter),
     bounds: &(String, String),
     extra: &[&str],
 ) -> Result<Split, sqlx::Error> {
     let mut query = sqlx::query(sql)
-        .bind(q.first_day().to_string())
-        .bind(q.last_day().to_string())
+        .bind(first.first_day().to_string())
+        .bind(last.last_day().to_string())
         .bind(bounds.0.clone())
         .bind(bounds.1.clone());
     for e in extra {
@@ -71,31 +82,34 @@ async fn split(
     let mut out = Split::default();
     for r in query.fetch_all(db.pool()).await? {
         let area: Option<String> = r.try_get(0)?;
-        let counts = (
-            r.try_get::<i64, _>(1)?,
-            r.try_get::<Option<i64>, _>(2)?.unwrap_or(0),
-        );
-        match area.as_deref() {
-            Some("rural") => out.rural = counts,
-            _ => out.urban = counts,
-        }
+        out.rows.push((
+            r.try_get(1)?,
+            area.as_deref() == Some("rural"),
+            r.try_get::<i64, _>(2)?,
+            r.try_get::<Option<i64>, _>(3)?.unwrap_or(0),
+        ));
     }
     Ok(out)
 }
 
+/// The figures of the quarters from `first` to `last` inclusive, by month.
 pub(super) async fn figures(
     db: &Db,
-    q: Quarter,
+    first: Quarter,
+    last: Quarter,
     bounds: &(String, String),
 ) -> Result<Counted, sqlx::Error> {
+    let q = (first, last);
     // Persons at approval: the count the approval fixed (a later review may change the
     // case's current count); cases approved before that was kept have it as their count.
     let dibao_new = split(
         db,
-        "SELECT r.urban_rural, COUNT(*), CAST(SUM(COALESCE(c.approved_persons, c.covered_persons)) AS BIGINT) \
+        "SELECT r.urban_rural, substr(c.approved_on, 1, 7), COUNT(*), \
+         CAST(SUM(COALESCE(c.approved_persons, c.covered_persons)) AS BIGINT) \
          FROM cases c JOIN regions r ON r.code = c.region_code \
          WHERE c.program = 'dibao' AND c.approved_on >= $1 AND c.approved_on <= $2 \
-         AND c.region_code >= $3 AND c.region_code < $4 GROUP BY r.urban_rural",
+         AND c.region_code >= $3 AND c.region_code < $4 \
+         GROUP BY r.urban_rural, substr(c.approved_on, 1, 7)",
         q,
         bounds,
         &[],
@@ -114,10 +128,11 @@ pub(super) async fn figures(
     let dibao_removed = split(
         db,
         &format!(
-            "SELECT r.urban_rural, COUNT(*), CAST(SUM(c.covered_persons) AS BIGINT) \
+            "SELECT r.urban_rural, substr(c.exited_on, 1, 7), COUNT(*), CAST(SUM(c.covered_persons) AS BIGINT) \
              FROM cases c JOIN regions r ON r.code = c.region_code \
              WHERE c.program = 'dibao' AND c.status = 'exited' AND c.exited_on >= $1 AND c.exited_on <= $2 \
-             AND c.region_code >= $3 AND c.region_code < $4 AND c.exit_reason IN ({list}) GROUP BY r.urban_rural"
+             AND c.region_code >= $3 AND c.region_code < $4 AND c.exit_reason IN ({list}) \
+             GROUP BY r.urban_rural, substr(c.exited_on, 1, 7)"
         ),
         q,
         bounds,
@@ -126,10 +141,11 @@ pub(super) async fn figures(
     .await?;
     let temporary = split(
         db,
-        "SELECT r.urban_rural, COUNT(*), CAST(SUM(g.amount) AS BIGINT) \
+        "SELECT r.urban_rural, substr(g.grant_date, 1, 7), COUNT(*), CAST(SUM(g.amount) AS BIGINT) \
          FROM temporary_grants g JOIN regions r ON r.code = g.region_code \
          WHERE g.status = 'valid' AND g.grant_date >= $1 AND g.grant_date <= $2 \
-         AND g.region_code >= $3 AND g.region_code < $4 GROUP BY r.urban_rural",
+         AND g.region_code >= $3 AND g.region_code < $4 \
+         GROUP BY r.urban_rural, substr(g.grant_date, 1, 7)",
         q,
         bounds,
         &[],

@@ -219,15 +219,37 @@ async fn api(
     let (quarter, city) = resolve(&state, &p).await?;
     let b = balance_data::analyse(&state.db, quarter, &city).await?;
     let t = trend::trend(&state.db, &city, quarter, TREND_QUARTERS).await?;
-    let trend: serde_json::Map<String, serde_json::Value> = t
+    Ok(Json(as_json(&b, &t)))
+}
+
+/// The analysis and the city's trend as the API and `minzheng report balance` give them.
+pub fn as_json(b: &Balance, t: &Trend) -> serde_json::Value {
+    let figures: serde_json::Map<String, serde_json::Value> = t
         .values
         .iter()
         .map(|(k, v)| (k.to_string(), json!(v)))
         .collect();
-    Ok(Json(json!({
+    json!({
         "balance": b,
-        "trend": { "quarters": t.quarters, "figures": trend },
-    })))
+        "trend": { "quarters": t.quarters, "figures": figures },
+    })
+}
+
+/// For the command line: the analysis of a quarter like `2026Q3` over the city's
+/// districts, with the trend. Errors are sentences for the user.
+pub async fn for_cli(db: &crate::db::Db, quarter: &str) -> Result<(Balance, Trend), String> {
+    let quarter: Quarter = quarter.parse().map_err(|e| format!("--quarter：{e}"))?;
+    let city = crate::region::store::city(db)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| "还没有导入行政区划".to_string())?;
+    let b = balance_data::analyse(db, quarter, &city)
+        .await
+        .map_err(|e| e.to_string())?;
+    let t = trend::trend(db, &city, quarter, TREND_QUARTERS)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok((b, t))
 }
 
 async fn download(

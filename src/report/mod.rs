@@ -13,7 +13,7 @@ pub mod quarter;
 pub mod speech;
 pub mod trend;
 pub mod web;
-mod workbook;
+pub mod workbook;
 
 use serde::Serialize;
 use serde::ser::SerializeMap;
@@ -219,12 +219,12 @@ pub async fn quarterly(
     region_name: &str,
 ) -> Result<QuarterlyReport, sqlx::Error> {
     let bounds = region.scope().sql_bounds();
-    let counted = assistance::figures(db, quarter, &bounds).await?;
+    let counted = assistance::figures(db, quarter, quarter, &bounds).await?;
     let area = |a: Area| {
         Figures(
             KEYS.iter()
                 .map(|(key, source)| match source {
-                    Source::Assistance => (*key, counted.value(key, a)),
+                    Source::Assistance => (*key, counted.value(key, a, None)),
                     Source::Missing(_) => (*key, None),
                 })
                 .collect(),

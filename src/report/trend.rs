@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::{Quarter, Value, balance_data};
+use super::{Area, Quarter, Value, balance_data};
 use crate::db::Db;
 use crate::region::Region;
 
@@ -44,7 +44,8 @@ fn number(v: Option<Value>) -> f64 {
     }
 }
 
-/// `count` quarters ending with `last`, over `region`'s subtree.
+/// `count` quarters ending with `last`, over `region`'s subtree: one pass over each
+/// table for the whole span, not one report per quarter.
 pub async fn trend(
     db: &Db,
     region: &Region,
@@ -58,19 +59,18 @@ pub async fn trend(
     }
     quarters.reverse();
     let bounds = region.code.scope().sql_bounds();
+    let counted = super::assistance::figures(db, quarters[0], last, &bounds).await?;
+    let stocks = balance_data::in_force_at_ends(db, &quarters, &bounds).await?;
     let mut values: Vec<(&'static str, Vec<f64>)> =
         SERIES.iter().map(|(k, _)| (*k, Vec::new())).collect();
-    for q in &quarters {
-        let report = super::quarterly(db, *q, &region.code, &region.name).await?;
-        let stock = balance_data::in_force(db, q.last_day(), &bounds).await?;
-        let dibao = balance_data::total(&stock, "dibao");
-        let tekun = balance_data::total(&stock, "tekun");
+    for (q, stock) in quarters.iter().zip(&stocks) {
+        let of = |program: &str| stock.get(program).copied().unwrap_or_default();
         for (key, column) in values.iter_mut() {
             column.push(match *key {
-                "dibao_households_in_force" => dibao.households as f64,
-                "dibao_persons_in_force" => dibao.persons as f64,
-                "tekun_persons_in_force" => tekun.persons as f64,
-                figure => number(report.figures.get(figure)),
+                "dibao_households_in_force" => of("dibao").households as f64,
+                "dibao_persons_in_force" => of("dibao").persons as f64,
+                "tekun_persons_in_force" => of("tekun").persons as f64,
+                figure => number(counted.value(figure, Area::All, Some(*q))),
             });
         }
     }

@@ -295,6 +295,47 @@ fn demo_command_builds_the_city() {
     use calamine::Reader;
     let book: calamine::Xlsx<_> = calamine::open_workbook(&file).unwrap();
     assert_eq!(book.sheet_names().len(), 5, "{:?}", book.sheet_names());
+    // The balance analysis of the demo's five districts, with residents and staff.
+    let out = minzheng(&url, &["report", "balance", "--quarter", "2026Q3"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["balance"]["districts"].as_array().unwrap().len(), 5);
+    let per_1000 = json["balance"]["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["key"] == "dibao_per_1000")
+        .unwrap();
+    assert!(
+        per_1000["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|v| v.as_f64().unwrap() > 0.0)
+    );
+    assert!(per_1000["spread"]["cv"].as_f64().is_some());
+    assert_eq!(json["trend"]["quarters"].as_array().unwrap().len(), 8);
+    let file = dir.path().join("balance.xlsx");
+    let out = minzheng(
+        &url,
+        &[
+            "report",
+            "balance",
+            "--quarter",
+            "2026Q3",
+            "--format",
+            "xlsx",
+            "--output",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success());
+    let book: calamine::Xlsx<_> = calamine::open_workbook(&file).unwrap();
+    assert_eq!(book.sheet_names(), ["分区县指标", "城乡差距"]);
 }
 
 on_both_backends!(serve_with_demo_answers_over_http);

@@ -174,8 +174,35 @@ async fn balance_indicators_by_hand(backend: Backend) {
     let quarters = json["trend"]["quarters"].as_array().unwrap();
     assert_eq!(quarters.len(), 8);
     assert_eq!(quarters[7], "2026Q3");
-    assert_eq!(json["trend"]["figures"]["dibao_persons_in_force"][7], 16.0);
-    assert_eq!(json["trend"]["figures"]["dibao_new_households"][7], 1.0);
+    // In force at each quarter's end, 2024Q4 to 2026Q3: H5 (9) throughout; H2 (2) and
+    // H3 (4) from 2025-05-01; at 2026-09-30 H2 has left and H1 (3) come in.
+    let series = |key: &str| -> Vec<f64> {
+        json["trend"]["figures"][key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect()
+    };
+    assert_eq!(
+        series("dibao_persons_in_force"),
+        [9.0, 9.0, 15.0, 15.0, 15.0, 15.0, 15.0, 16.0]
+    );
+    assert_eq!(
+        series("dibao_households_in_force"),
+        [1.0, 1.0, 3.0, 3.0, 3.0, 3.0, 3.0, 3.0]
+    );
+    assert_eq!(series("tekun_persons_in_force"), [1.0; 8]);
+    // Flows by quarter: H2 and H3 approved in 2025Q2, H1 in 2026Q3; H2's 收入超标 exit
+    // in 2026Q3 is a 清退, H3's death is not (and falls in 2026Q4 anyway).
+    assert_eq!(
+        series("dibao_new_households"),
+        [0.0, 0.0, 2.0, 0.0, 0.0, 0.0, 0.0, 1.0]
+    );
+    assert_eq!(
+        series("dibao_removed_households"),
+        [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0]
+    );
 
     // The page: the table, the charts, no warning about missing residents.
     let page = t.get_as(&city, "/reports/balance?quarter=2026Q3").await;
