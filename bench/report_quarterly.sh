@@ -6,6 +6,10 @@
 # (sqlite3, psql) running the report's three counting queries — the floor a user would
 # get by querying the tables directly. Each is run RUNS times (default 5); the median and
 # the range are printed. The data is made by SQL inside each database (no CSV round trip).
+# Then the same for `minzheng report balance --quarter 2026Q3` (the districts' indicators
+# on the quarter's last day and the eight-quarter trend), against the client running the
+# by-hand equivalent: in force per district on the day, in force at each of the eight
+# quarter ends, and the three flows by month over the eight quarters.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 HOUSEHOLDS="${HOUSEHOLDS:-1000000}"
@@ -48,6 +52,10 @@ INSERT INTO temporary_grants (id_number_sealed, id_number_index, name, region_co
          date('2024-01-01', '+' || ((i * 40503) % 1063) || ' days'), 100000 * (1 + i % 9), 1 + i % 4, 0,
          CASE WHEN i % 33 = 0 THEN 'cancelled' ELSE 'valid' END, '2024-01-01'
   FROM n WHERE i <= $GRANTS;
+INSERT INTO region_residents (district_code, year, urban, rural, updated_by, updated_at)
+  SELECT code, 2025, 400000, 200000, 'bench', '2026-01-01' FROM regions WHERE level = 'district';
+INSERT INTO staff_posts (district_code, post, authorised, filled, updated_by, updated_at)
+  SELECT code, 'assistance', 20, 18, 'bench', '2026-01-01' FROM regions WHERE level = 'district';
 ANALYZE;
 "
 PG_GEN="
@@ -73,6 +81,10 @@ INSERT INTO temporary_grants (id_number_sealed, id_number_index, name, region_co
          CASE WHEN i % 33 = 0 THEN 'cancelled' ELSE 'valid' END, '2024-01-01'
   FROM generate_series(1::bigint, $GRANTS) AS i;
 SELECT setval(pg_get_serial_sequence('households', 'id'), $HOUSEHOLDS);
+INSERT INTO region_residents (district_code, year, urban, rural, updated_by, updated_at)
+  SELECT code, 2025, 400000, 200000, 'bench', '2026-01-01' FROM regions WHERE level = 'district';
+INSERT INTO staff_posts (district_code, post, authorised, filled, updated_by, updated_at)
+  SELECT code, 'assistance', 20, 18, 'bench', '2026-01-01' FROM regions WHERE level = 'district';
 ANALYZE;
 "
 # The report's three counting queries, as the client would run them by hand.
@@ -84,6 +96,26 @@ SELECT r.urban_rural, COUNT(*), SUM(c.covered_persons) FROM cases c JOIN regions
  AND c.exit_reason IN ('income_above', 'assets_above', 'verification', 'false_info', 'refusal') GROUP BY r.urban_rural;
 SELECT r.urban_rural, COUNT(*), SUM(g.amount) FROM temporary_grants g JOIN regions r ON r.code = g.region_code
  WHERE g.status = 'valid' AND g.grant_date >= '2026-07-01' AND g.grant_date <= '2026-09-30' GROUP BY r.urban_rural;
+"
+# The balance analysis by hand: in force per district on 2026-09-30, in force at each of
+# the eight quarter ends, the three flows by month over 2024Q4–2026Q3.
+IN_FORCE_AT() { # day
+  echo "SELECT c.program, COUNT(*), SUM(c.covered_persons) FROM cases c WHERE c.status IN ('active', 'exited')
+   AND c.approved_on <= '$1' AND (c.exited_on IS NULL OR c.exited_on > '$1') GROUP BY c.program;"
+}
+BALANCE_QUERIES="
+SELECT substr(c.region_code, 1, 6), r.urban_rural, c.program, COUNT(*), SUM(c.covered_persons)
+ FROM cases c JOIN regions r ON r.code = c.region_code WHERE c.status IN ('active', 'exited')
+ AND c.approved_on <= '2026-09-30' AND (c.exited_on IS NULL OR c.exited_on > '2026-09-30')
+ GROUP BY substr(c.region_code, 1, 6), r.urban_rural, c.program;
+$(for d in 2024-12-31 2025-03-31 2025-06-30 2025-09-30 2025-12-31 2026-03-31 2026-06-30 2026-09-30; do IN_FORCE_AT $d; done)
+SELECT substr(approved_on, 1, 7), COUNT(*), SUM(approved_persons) FROM cases WHERE program = 'dibao'
+ AND approved_on >= '2024-10-01' AND approved_on <= '2026-09-30' GROUP BY substr(approved_on, 1, 7);
+SELECT substr(exited_on, 1, 7), COUNT(*), SUM(covered_persons) FROM cases WHERE program = 'dibao' AND status = 'exited'
+ AND exited_on >= '2024-10-01' AND exited_on <= '2026-09-30'
+ AND exit_reason IN ('income_above', 'assets_above', 'verification', 'false_info', 'refusal') GROUP BY substr(exited_on, 1, 7);
+SELECT substr(grant_date, 1, 7), COUNT(*), SUM(amount) FROM temporary_grants WHERE status = 'valid'
+ AND grant_date >= '2024-10-01' AND grant_date <= '2026-09-30' GROUP BY substr(grant_date, 1, 7);
 "
 
 now() { date +%s.%N; }
@@ -117,4 +149,14 @@ printf '  SQLite      minzheng report:   %s\n' "$(time_runs report "$SQ")"
 printf '  SQLite      sqlite3, 3 queries: %s\n' "$(time_runs sqlite3 "$DATA/report.db" "$QUERIES")"
 printf '  PostgreSQL  minzheng report:   %s\n' "$(time_runs report "$PG")"
 printf '  PostgreSQL  psql, 3 queries:   %s\n' "$(time_runs psql -q "$PG" -c "$QUERIES")"
+
+balance() { $BIN --database-url "$1" --key-file "$DATA/report.key" report balance --quarter 2026Q3; }
+b_check=$(balance "$SQ" | python3 -c 'import json,sys; t=json.load(sys.stdin)["trend"]["figures"]; print(t["dibao_persons_in_force"][-1])')
+b_check_pg=$(balance "$PG" | python3 -c 'import json,sys; t=json.load(sys.stdin)["trend"]["figures"]; print(t["dibao_persons_in_force"][-1])')
+[ "$b_check" = "$b_check_pg" ] || { echo "the backends disagree on the balance: $b_check vs $b_check_pg"; exit 1; }
+printf '\nbalance analysis 2026Q3 with the eight-quarter trend (低保 persons in force on 2026-09-30: %s)\n' "$b_check"
+printf '  SQLite      minzheng report balance: %s\n' "$(time_runs balance "$SQ")"
+printf '  SQLite      sqlite3, by hand:        %s\n' "$(time_runs sqlite3 "$DATA/report.db" "$BALANCE_QUERIES")"
+printf '  PostgreSQL  minzheng report balance: %s\n' "$(time_runs balance "$PG")"
+printf '  PostgreSQL  psql, by hand:           %s\n' "$(time_runs psql -q "$PG" -c "$BALANCE_QUERIES")"
 psql -q "$PG_ADMIN" -c "DROP DATABASE IF EXISTS $PG_DB"
