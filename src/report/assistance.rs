@@ -1,6 +1,7 @@
 //! The social-assistance figures of the quarter (METRICS.md): new 低保 households and
 //! persons, 清退 households and persons, temporary-assistance grants and their sum.
 
+use chrono::NaiveDate;
 use sqlx::Row;
 
 use super::{Area, Quarter, Value};
@@ -67,13 +68,13 @@ impl Counted {
 async fn split(
     db: &Db,
     sql: &str,
-    (first, last): (Quarter, Quarter),
+    (from, to): (NaiveDate, NaiveDate),
     bounds: &(String, String),
     extra: &[&str],
 ) -> Result<Split, sqlx::Error> {
     let mut query = sqlx::query(sql)
-        .bind(first.first_day().to_string())
-        .bind(last.last_day().to_string())
+        .bind(from.to_string())
+        .bind(to.to_string())
         .bind(bounds.0.clone())
         .bind(bounds.1.clone());
     for e in extra {
@@ -92,14 +93,14 @@ async fn split(
     Ok(out)
 }
 
-/// The figures of the quarters from `first` to `last` inclusive, by month.
+/// The figures of the days from `from` to `to` inclusive, by month.
 pub(super) async fn figures(
     db: &Db,
-    first: Quarter,
-    last: Quarter,
+    from: NaiveDate,
+    to: NaiveDate,
     bounds: &(String, String),
 ) -> Result<Counted, sqlx::Error> {
-    let q = (first, last);
+    let q = (from, to);
     // Persons at approval: the count the approval fixed (a later review may change the
     // case's current count); cases approved before that was kept have it as their count.
     let dibao_new = split(

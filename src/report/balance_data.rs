@@ -3,11 +3,11 @@
 
 use std::collections::HashMap;
 
-use chrono::NaiveDate;
 use sqlx::Row;
 
 use super::Quarter;
 use super::balance::{self, Balance, DistrictInput};
+use super::trend::{self, Trend};
 use crate::capacity;
 use crate::db::Db;
 use crate::region::{Level, Region, UrbanRural};
@@ -19,67 +19,45 @@ pub struct InForce {
     pub persons: i64,
 }
 
-/// Cases in force on `day` by district, urban/rural and program: approved on or before
-/// the day and not exited by it (a case exited on the day is no longer in force).
-/// Persons are the case's covered persons now (a review may have changed them since).
-pub async fn in_force(
-    db: &Db,
-    day: NaiveDate,
-    bounds: &(String, String),
-) -> Result<HashMap<(String, UrbanRural, String), InForce>, sqlx::Error> {
-    let rows = sqlx::query(
-        "SELECT substr(c.region_code, 1, 6), r.urban_rural, c.program, COUNT(*), \
-         CAST(SUM(c.covered_persons) AS BIGINT) \
-         FROM cases c JOIN regions r ON r.code = c.region_code \
-         WHERE c.status IN ('active', 'exited') AND c.approved_on <= $1 \
-         AND (c.exited_on IS NULL OR c.exited_on > $1) \
-         AND c.region_code >= $2 AND c.region_code < $3 \
-         GROUP BY substr(c.region_code, 1, 6), r.urban_rural, c.program",
-    )
-    .bind(day.to_string())
-    .bind(&bounds.0)
-    .bind(&bounds.1)
-    .fetch_all(db.pool())
-    .await?;
-    let mut out = HashMap::new();
-    for r in rows {
-        let district: String = r.try_get(0)?;
-        let area: Option<String> = r.try_get(1)?;
-        let area = area
-            .as_deref()
-            .and_then(UrbanRural::from_code)
-            .unwrap_or(UrbanRural::Urban);
-        out.insert(
-            (district, area, r.try_get::<String, _>(2)?),
-            InForce {
-                households: r.try_get(3)?,
-                persons: r.try_get::<Option<i64>, _>(4)?.unwrap_or(0),
-            },
-        );
-    }
-    Ok(out)
+/// In force on one day by (district code, urban/rural, program).
+pub type Stock = HashMap<(String, UrbanRural, String), InForce>;
+
+/// One program's households and persons over all districts and areas.
+pub fn program_total(stock: &Stock, program: &str) -> InForce {
+    stock
+        .iter()
+        .filter(|((_, _, p), _)| p == program)
+        .fold(InForce::default(), |a, (_, v)| InForce {
+            households: a.households + v.households,
+            persons: a.persons + v.persons,
+        })
 }
 
-/// Households and persons in force on each quarter's last day, per program, in two
-/// passes over the cases instead of one per quarter: in force on day D = approved by D
-/// minus exited by D. Quarter ends are month ends, so counting by month is exact. A case
-/// recorded as exited before its approval was never in force and is left out of both.
+/// Cases in force on each quarter's last day, by district, urban/rural and program:
+/// approved on or before the day and not exited by it (a case exited on the day is no
+/// longer in force). Two passes over the cases whatever the number of quarters: in force
+/// on day D = approved by D minus exited by D, counted by month (quarter ends are month
+/// ends, so this is exact). A case recorded as exited before its approval was never in
+/// force and is left out of both. Persons are the case's covered persons now (a review
+/// may have changed them since).
 pub async fn in_force_at_ends(
     db: &Db,
     quarters: &[Quarter],
     bounds: &(String, String),
-) -> Result<Vec<HashMap<String, InForce>>, sqlx::Error> {
+) -> Result<Vec<Stock>, sqlx::Error> {
     let (Some(first), Some(last)) = (quarters.first(), quarters.last()) else {
         return Ok(Vec::new());
     };
     // Months before the first quarter fall into one bucket "": everything before it.
     let by_month = |column: &str, only: &str| {
+        let month = format!("CASE WHEN {column} < $1 THEN '' ELSE substr({column}, 1, 7) END");
         format!(
-            "SELECT c.program, CASE WHEN {column} < $1 THEN '' ELSE substr({column}, 1, 7) END, \
-             COUNT(*), CAST(SUM(c.covered_persons) AS BIGINT) FROM cases c \
+            "SELECT substr(c.region_code, 1, 6), r.urban_rural, c.program, {month}, COUNT(*), \
+             CAST(SUM(c.covered_persons) AS BIGINT) \
+             FROM cases c JOIN regions r ON r.code = c.region_code \
              WHERE c.status IN ('active', 'exited') AND c.approved_on IS NOT NULL \
              AND {column} <= $2 AND c.region_code >= $3 AND c.region_code < $4 AND {only} \
-             GROUP BY c.program, CASE WHEN {column} < $1 THEN '' ELSE substr({column}, 1, 7) END"
+             GROUP BY substr(c.region_code, 1, 6), r.urban_rural, c.program, {month}"
         )
     };
     let mut flows = Vec::new();
@@ -107,11 +85,18 @@ pub async fn in_force_at_ends(
             .fetch_all(db.pool())
             .await?
         {
-            let program: String = r.try_get(0)?;
-            let month: String = r.try_get(1)?;
-            let households: i64 = r.try_get(2)?;
-            let persons = r.try_get::<Option<i64>, _>(3)?.unwrap_or(0);
-            flows.push((program, month, sign * households, sign * persons));
+            let area: Option<String> = r.try_get(1)?;
+            let key = (
+                r.try_get::<String, _>(0)?,
+                area.as_deref()
+                    .and_then(UrbanRural::from_code)
+                    .unwrap_or(UrbanRural::Urban),
+                r.try_get::<String, _>(2)?,
+            );
+            let month: String = r.try_get(3)?;
+            let households: i64 = r.try_get(4)?;
+            let persons = r.try_get::<Option<i64>, _>(5)?.unwrap_or(0);
+            flows.push((key, month, sign * households, sign * persons));
         }
     }
     Ok(quarters
@@ -119,10 +104,10 @@ pub async fn in_force_at_ends(
         .map(|q| {
             // "YYYY-MM" strings order as the months do; "" is before all of them.
             let end = q.last_day().format("%Y-%m").to_string();
-            let mut at: HashMap<String, InForce> = HashMap::new();
-            for (program, month, h, p) in &flows {
+            let mut at = Stock::new();
+            for (key, month, h, p) in &flows {
                 if *month <= end {
-                    let e = at.entry(program.clone()).or_default();
+                    let e = at.entry(key.clone()).or_default();
                     e.households += h;
                     e.persons += p;
                 }
@@ -146,7 +131,13 @@ async fn attendances(db: &Db, q: Quarter) -> Result<HashMap<String, i64>, sqlx::
         .collect()
 }
 
-pub async fn inputs(db: &Db, q: Quarter, city: &Region) -> Result<Vec<DistrictInput>, sqlx::Error> {
+/// Each district's inputs on the quarter's last day, with the cases in force that day.
+pub async fn inputs(
+    db: &Db,
+    q: Quarter,
+    city: &Region,
+    cases: &Stock,
+) -> Result<Vec<DistrictInput>, sqlx::Error> {
     let day = q.last_day();
     let districts: Vec<Region> = crate::region::store::subtree(db, &city.code)
         .await?
@@ -154,7 +145,6 @@ pub async fn inputs(db: &Db, q: Quarter, city: &Region) -> Result<Vec<DistrictIn
         .filter(|r| r.level == Level::District)
         .collect();
     let residents = capacity::store::residents_as_of(db, chrono::Datelike::year(&day)).await?;
-    let cases = in_force(db, day, &city.code.scope().sql_bounds()).await?;
     let posts = capacity::store::posts(db).await?;
     let trained = attendances(db, q).await?;
     let mut out = Vec::with_capacity(districts.len());
@@ -186,10 +176,28 @@ pub async fn inputs(db: &Db, q: Quarter, city: &Region) -> Result<Vec<DistrictIn
 
 /// The balance analysis of the city's districts for a quarter.
 pub async fn analyse(db: &Db, q: Quarter, city: &Region) -> Result<Balance, sqlx::Error> {
-    let inputs = inputs(db, q, city).await?;
+    let stock = in_force_at_ends(db, &[q], &city.code.scope().sql_bounds()).await?;
+    let inputs = inputs(db, q, city, &stock[0]).await?;
     Ok(balance::analyse(
         &q.to_string(),
         &q.last_day().to_string(),
         &inputs,
     ))
+}
+
+/// The analysis with the city's trend over `count` quarters ending with `q`, reading the
+/// cases once for both.
+pub async fn analyse_with_trend(
+    db: &Db,
+    q: Quarter,
+    city: &Region,
+    count: usize,
+) -> Result<(Balance, Trend), sqlx::Error> {
+    let quarters = trend::span(q, count);
+    let stocks = in_force_at_ends(db, &quarters, &city.code.scope().sql_bounds()).await?;
+    let last = stocks.last().cloned().unwrap_or_default();
+    let inputs = inputs(db, q, city, &last).await?;
+    let balance = balance::analyse(&q.to_string(), &q.last_day().to_string(), &inputs);
+    let trend = trend::from_stocks(db, city, &quarters, &stocks).await?;
+    Ok((balance, trend))
 }

@@ -147,8 +147,8 @@ async fn page(
     Query(p): Query<Pick>,
 ) -> AppResult<Html<String>> {
     let (quarter, city) = resolve(&state, &p).await?;
-    let b = balance_data::analyse(&state.db, quarter, &city).await?;
-    let t = trend::trend(&state.db, &city, quarter, TREND_QUARTERS).await?;
+    let (b, t) =
+        balance_data::analyse_with_trend(&state.db, quarter, &city, TREND_QUARTERS).await?;
     let lines = b
         .indicators
         .iter()
@@ -217,8 +217,8 @@ async fn api(
     Query(p): Query<Pick>,
 ) -> AppResult<Json<serde_json::Value>> {
     let (quarter, city) = resolve(&state, &p).await?;
-    let b = balance_data::analyse(&state.db, quarter, &city).await?;
-    let t = trend::trend(&state.db, &city, quarter, TREND_QUARTERS).await?;
+    let (b, t) =
+        balance_data::analyse_with_trend(&state.db, quarter, &city, TREND_QUARTERS).await?;
     Ok(Json(as_json(&b, &t)))
 }
 
@@ -243,13 +243,9 @@ pub async fn for_cli(db: &crate::db::Db, quarter: &str) -> Result<(Balance, Tren
         .await
         .map_err(|e| e.to_string())?
         .ok_or_else(|| "还没有导入行政区划".to_string())?;
-    let b = balance_data::analyse(db, quarter, &city)
+    balance_data::analyse_with_trend(db, quarter, &city, TREND_QUARTERS)
         .await
-        .map_err(|e| e.to_string())?;
-    let t = trend::trend(db, &city, quarter, TREND_QUARTERS)
-        .await
-        .map_err(|e| e.to_string())?;
-    Ok((b, t))
+        .map_err(|e| e.to_string())
 }
 
 async fn download(

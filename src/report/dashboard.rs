@@ -35,18 +35,39 @@ pub fn change(now: Value, base: Value) -> String {
 
 pub struct Figures {
     pub quarter: Quarter,
+    /// The three runs of days compared, as "MM-DD 至 MM-DD".
+    pub periods: [String; 3],
     pub rows: Vec<Comparison>,
 }
 
-pub async fn compare(db: &Db, region: &Region, today: NaiveDate) -> Result<Figures, sqlx::Error> {
+/// This quarter from its first day to `today`, and the same number of days from the
+/// start of the previous quarter and of the same quarter a year before, so a quarter
+/// under way is compared like for like, not with whole quarters.
+pub fn periods(today: NaiveDate) -> (Quarter, [(NaiveDate, NaiveDate); 3]) {
     let current = Quarter::of(today);
+    let elapsed = today - current.first_day();
+    let same_days = |q: Quarter| (q.first_day(), (q.first_day() + elapsed).min(q.last_day()));
     let year_before = Quarter {
         year: current.year - 1,
         number: current.number,
     };
-    let now = super::quarterly(db, current, &region.code, &region.name).await?;
-    let prev = super::quarterly(db, current.previous(), &region.code, &region.name).await?;
-    let last = super::quarterly(db, year_before, &region.code, &region.name).await?;
+    (
+        current,
+        [
+            (current.first_day(), today),
+            same_days(current.previous()),
+            same_days(year_before),
+        ],
+    )
+}
+
+pub async fn compare(db: &Db, region: &Region, today: NaiveDate) -> Result<Figures, sqlx::Error> {
+    let (quarter, runs) = periods(today);
+    let mut figures = Vec::with_capacity(3);
+    for (from, to) in runs {
+        figures.push(super::figures_between(db, from, to, &region.code).await?);
+    }
+    let [now, prev, last] = [&figures[0], &figures[1], &figures[2]];
     let show = |v: Option<Value>| v.map_or("—".to_string(), Value::text);
     let rows = KEYS
         .iter()
@@ -54,11 +75,7 @@ pub async fn compare(db: &Db, region: &Region, today: NaiveDate) -> Result<Figur
         // The amount in yuan repeats the 万元 line.
         .filter(|(k, _)| *k != "temp_assistance_amount_yuan")
         .map(|(key, _)| {
-            let (n, p, l) = (
-                now.figures.get(key),
-                prev.figures.get(key),
-                last.figures.get(key),
-            );
+            let (n, p, l) = (now.get(key), prev.get(key), last.get(key));
             let delta = |base: Option<Value>| match (n, base) {
                 (Some(n), Some(b)) => change(n, b),
                 _ => "—".to_string(),
@@ -75,7 +92,9 @@ pub async fn compare(db: &Db, region: &Region, today: NaiveDate) -> Result<Figur
         })
         .collect();
     Ok(Figures {
-        quarter: current,
+        quarter,
+        periods: runs
+            .map(|(from, to)| format!("{} 至 {}", from.format("%Y-%m-%d"), to.format("%m-%d"))),
         rows,
     })
 }
@@ -83,6 +102,20 @@ pub async fn compare(db: &Db, region: &Region, today: NaiveDate) -> Result<Figur
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_quarter_under_way_is_compared_with_the_same_days_before() {
+        let day = |s: &str| s.parse::<NaiveDate>().unwrap();
+        let (q, runs) = periods(day("2026-11-29"));
+        assert_eq!(q.to_string(), "2026Q4");
+        // 59 days after 10-01: 07-01 + 59 = 08-29; 2025-10-01 + 59 = 2025-11-29.
+        assert_eq!(runs[0], (day("2026-10-01"), day("2026-11-29")));
+        assert_eq!(runs[1], (day("2026-07-01"), day("2026-08-29")));
+        assert_eq!(runs[2], (day("2025-10-01"), day("2025-11-29")));
+        // The last day of a long quarter maps to the last day of a shorter one.
+        let (_, runs) = periods(day("2026-06-30"));
+        assert_eq!(runs[1], (day("2026-01-01"), day("2026-03-31")));
+    }
 
     #[test]
     fn change_is_signed_with_one_decimal() {

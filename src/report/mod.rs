@@ -219,17 +219,8 @@ pub async fn quarterly(
     region_name: &str,
 ) -> Result<QuarterlyReport, sqlx::Error> {
     let bounds = region.scope().sql_bounds();
-    let counted = assistance::figures(db, quarter, quarter, &bounds).await?;
-    let area = |a: Area| {
-        Figures(
-            KEYS.iter()
-                .map(|(key, source)| match source {
-                    Source::Assistance => (*key, counted.value(key, a, None)),
-                    Source::Missing(_) => (*key, None),
-                })
-                .collect(),
-        )
-    };
+    let counted = assistance::figures(db, quarter.first_day(), quarter.last_day(), &bounds).await?;
+    let area = |a: Area| figures_of(&counted, a);
     Ok(QuarterlyReport {
         quarter: quarter.to_string(),
         from: quarter.first_day().to_string(),
@@ -247,6 +238,29 @@ pub async fn quarterly(
             })
             .collect(),
     })
+}
+
+/// The figures (all areas) of any run of days, for comparisons of part of a quarter.
+pub async fn figures_between(
+    db: &Db,
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+    region: &RegionCode,
+) -> Result<Figures, sqlx::Error> {
+    let counted = assistance::figures(db, from, to, &region.scope().sql_bounds()).await?;
+    Ok(figures_of(&counted, Area::All))
+}
+
+/// Every key in order: counted where its module exists, none otherwise.
+fn figures_of(counted: &assistance::Counted, area: Area) -> Figures {
+    Figures(
+        KEYS.iter()
+            .map(|(key, source)| match source {
+                Source::Assistance => (*key, counted.value(key, area, None)),
+                Source::Missing(_) => (*key, None),
+            })
+            .collect(),
+    )
 }
 
 /// The report of a region and of each of its direct parts (the districts of the city, the

@@ -44,6 +44,17 @@ fn number(v: Option<Value>) -> f64 {
     }
 }
 
+/// `count` quarters ending with `last`, oldest first.
+pub fn span(last: Quarter, count: usize) -> Vec<Quarter> {
+    let mut quarters = vec![last];
+    while quarters.len() < count {
+        let earlier = quarters[quarters.len() - 1].previous();
+        quarters.push(earlier);
+    }
+    quarters.reverse();
+    quarters
+}
+
 /// `count` quarters ending with `last`, over `region`'s subtree: one pass over each
 /// table for the whole span, not one report per quarter.
 pub async fn trend(
@@ -52,19 +63,32 @@ pub async fn trend(
     last: Quarter,
     count: usize,
 ) -> Result<Trend, sqlx::Error> {
-    let mut quarters = vec![last];
-    while quarters.len() < count {
-        let earlier = quarters[quarters.len() - 1].previous();
-        quarters.push(earlier);
-    }
-    quarters.reverse();
+    let quarters = span(last, count);
     let bounds = region.code.scope().sql_bounds();
-    let counted = super::assistance::figures(db, quarters[0], last, &bounds).await?;
     let stocks = balance_data::in_force_at_ends(db, &quarters, &bounds).await?;
+    from_stocks(db, region, &quarters, &stocks).await
+}
+
+/// The trend with the stocks at each quarter's end already read.
+pub async fn from_stocks(
+    db: &Db,
+    region: &Region,
+    quarters: &[Quarter],
+    stocks: &[balance_data::Stock],
+) -> Result<Trend, sqlx::Error> {
+    let (Some(first), Some(last)) = (quarters.first(), quarters.last()) else {
+        return Ok(Trend {
+            quarters: Vec::new(),
+            values: Vec::new(),
+        });
+    };
+    let bounds = region.code.scope().sql_bounds();
+    let counted =
+        super::assistance::figures(db, first.first_day(), last.last_day(), &bounds).await?;
     let mut values: Vec<(&'static str, Vec<f64>)> =
         SERIES.iter().map(|(k, _)| (*k, Vec::new())).collect();
-    for (q, stock) in quarters.iter().zip(&stocks) {
-        let of = |program: &str| stock.get(program).copied().unwrap_or_default();
+    for (q, stock) in quarters.iter().zip(stocks) {
+        let of = |program: &str| balance_data::program_total(stock, program);
         for (key, column) in values.iter_mut() {
             column.push(match *key {
                 "dibao_households_in_force" => of("dibao").households as f64,

@@ -50,6 +50,8 @@ const QUEUE_LINES: usize = 8;
 /// and (with the balance permission) the districts side by side.
 struct Leader {
     title: String,
+    /// This quarter so far, the same days of the previous quarter, of a year before.
+    periods: [String; 3],
     rows: Vec<crate::report::dashboard::Comparison>,
     trends: Vec<String>,
     bars: Vec<String>,
@@ -67,7 +69,13 @@ async fn queue(state: &AppState, user: &CurrentUser) -> AppResult<Queue> {
         // Late cases first, then by due date.
         lines: {
             let mut lines = w.queue;
-            lines.sort_by(|a, b| b.overdue.cmp(&a.overdue).then(a.due_on.cmp(&b.due_on)));
+            // Cases without a deadline go last.
+            lines.sort_by(|a, b| {
+                b.overdue
+                    .cmp(&a.overdue)
+                    .then(a.due_on.is_empty().cmp(&b.due_on.is_empty()))
+                    .then(a.due_on.cmp(&b.due_on))
+            });
             lines.truncate(QUEUE_LINES);
             lines
         },
@@ -78,21 +86,31 @@ async fn leader(state: &AppState, user: &CurrentUser, region: &Region) -> AppRes
     use crate::report::{Quarter, balance_data, balance_web, dashboard, trend};
     let today = state.clock.today();
     let figures = dashboard::compare(&state.db, region, today).await?;
-    let t = trend::trend(
-        &state.db,
-        region,
-        figures.quarter,
-        balance_web::TREND_QUARTERS,
-    )
-    .await?;
-    let bars = match crate::region::store::city(&state.db).await? {
+    // Charts end with the last whole quarter: a quarter under way would look like a fall.
+    let last_whole = Quarter::of(today).previous();
+    let city = crate::region::store::city(&state.db).await?;
+    let (t, bars) = match city {
         Some(city) if user.can("report:balance:read") => {
-            let last_whole = Quarter::of(today).previous();
-            balance_web::district_charts(
-                &balance_data::analyse(&state.db, last_whole, &city).await?,
-            )
+            if city.code == region.code {
+                let (b, t) = balance_data::analyse_with_trend(
+                    &state.db,
+                    last_whole,
+                    &city,
+                    balance_web::TREND_QUARTERS,
+                )
+                .await?;
+                (t, balance_web::district_charts(&b))
+            } else {
+                let t = trend::trend(&state.db, region, last_whole, balance_web::TREND_QUARTERS)
+                    .await?;
+                let b = balance_data::analyse(&state.db, last_whole, &city).await?;
+                (t, balance_web::district_charts(&b))
+            }
         }
-        _ => Vec::new(),
+        _ => (
+            trend::trend(&state.db, region, last_whole, balance_web::TREND_QUARTERS).await?,
+            Vec::new(),
+        ),
     };
     Ok(Leader {
         title: format!(
@@ -100,6 +118,7 @@ async fn leader(state: &AppState, user: &CurrentUser, region: &Region) -> AppRes
             region.name,
             figures.quarter.label()
         ),
+        periods: figures.periods,
         rows: figures.rows,
         trends: balance_web::trend_charts(&t),
         bars,
@@ -130,6 +149,11 @@ pub async fn home(State(state): State<AppState>, user: CurrentUser) -> AppResult
             if tree_loaded =>
         {
             Some(queue(&state, &user).await?)
+        }
+        // The city takes no case steps but decides 临时救助 above the district's level:
+        // its queue shows when something waits.
+        Role::CityAdmin if tree_loaded => {
+            Some(queue(&state, &user).await?).filter(|q| q.total > 0 || q.temporary_requests > 0)
         }
         _ => None,
     };

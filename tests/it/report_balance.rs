@@ -386,29 +386,59 @@ async fn capacity_register_checks_scope_and_input(backend: Backend) {
 /// a year before, with the charts.
 async fn home_dashboards_by_role(backend: Backend) {
     let t = TestApp::with_tree(backend).await;
-    // New 低保 households: one this quarter (2026Q4), two the previous, one a year before.
+    // New 低保 households. Today is 2026-11-29, day 60 of 2026Q4: the same 60 days are
+    // 07-01 to 08-29 of 2026Q3 and 2025-10-01 to 2025-11-29. One now, two in the previous
+    // quarter's same days (N5 comes after them), one a year before (N6 after them).
     for (n, approved) in [
         ("N1", "2026-10-15"),
         ("N2", "2026-07-03"),
-        ("N3", "2026-08-20"),
+        ("N3", "2026-08-29"),
         ("N4", "2025-11-02"),
+        ("N5", "2026-08-30"),
+        ("N6", "2025-12-01"),
     ] {
         case(&t, n, URBAN, "dibao", "active", Some(approved), None, 2, 2).await;
     }
-    // An application waiting for the street to accept it.
-    case(&t, "W1", URBAN, "dibao", "submitted", None, None, 1, 1).await;
+    // Applications waiting for the street to accept them: one due later, one past its
+    // deadline, one without a deadline recorded.
+    for (n, due) in [
+        ("W1", Some("2026-12-10")),
+        ("W2", Some("2026-11-20")),
+        ("W3", None),
+    ] {
+        case(&t, n, URBAN, "dibao", "submitted", None, None, 1, 1).await;
+        sqlx::query(
+            "UPDATE cases SET due_on = $1 WHERE household_id = (SELECT id FROM households WHERE number = $2)",
+        )
+        .bind(due)
+        .bind(n)
+        .execute(t.database().pool())
+        .await
+        .unwrap();
+    }
 
     let street = t.signed_in(Role::StreetCaseworker, "369902001").await;
     let home = t.get_as(&street, "/").await;
     assert_eq!(home.status, 200, "{}", home.body);
     assert!(home.body.contains("我的待办"), "{}", home.body);
     assert!(home.body.contains("受理或不予受理"), "{}", home.body);
+    // Late first, then by deadline; the one without a deadline last.
+    let queue = &home.body[home.body.find("id=\"home-queue\"").unwrap()..];
+    let overdue = queue
+        .find("2026-11-20 <strong>已超期</strong>")
+        .expect("marked overdue");
+    let later = queue.find("2026-12-10").unwrap();
+    assert!(overdue < later, "{queue}");
+    assert_eq!(queue.matches("受理或不予受理").count(), 3);
     assert!(!home.body.contains("上年同期"));
 
     let city = t.signed_in(Role::CityAdmin, "369900").await;
     let home = t.get_as(&city, "/").await;
     assert_eq!(home.status, 200, "{}", home.body);
-    assert!(!home.body.contains("我的待办"));
+    assert!(
+        !home.body.contains("我的待办"),
+        "nothing waits for the city"
+    );
     assert!(
         home.body.contains("第四季度（截至 2026-11-29）"),
         "{}",
