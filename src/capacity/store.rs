@@ -62,13 +62,23 @@ pub async fn residents_as_of(
     Ok(out)
 }
 
+/// Stores a year's population; answers the figures it replaced, for the audit record.
 pub async fn set_residents(
     tx: &mut Transaction<'_, Any>,
     district: &str,
     r: Residents,
     by: &str,
     at: &str,
-) -> Result<(), sqlx::Error> {
+) -> Result<Option<(i64, i64)>, sqlx::Error> {
+    let before = sqlx::query(
+        "SELECT urban, rural FROM region_residents WHERE district_code = $1 AND year = $2",
+    )
+    .bind(district)
+    .bind(i64::from(r.year))
+    .fetch_optional(&mut **tx)
+    .await?
+    .map(|row| Ok::<_, sqlx::Error>((row.try_get(0)?, row.try_get(1)?)))
+    .transpose()?;
     sqlx::query(
         "INSERT INTO region_residents (district_code, year, urban, rural, updated_by, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (district_code, year) DO UPDATE SET \
@@ -83,7 +93,7 @@ pub async fn set_residents(
     .bind(at)
     .execute(&mut **tx)
     .await?;
-    Ok(())
+    Ok(before)
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -221,4 +231,35 @@ pub async fn add_training(
     .fetch_one(&mut **tx)
     .await?
     .try_get(0)
+}
+
+/// Removes a training entered by mistake; answers it (for the audit record) if it was
+/// there.
+pub async fn delete_training(
+    tx: &mut Transaction<'_, Any>,
+    id: i64,
+) -> Result<Option<Training>, sqlx::Error> {
+    let Some(r) = sqlx::query(
+        "SELECT id, district_code, post, held_on, topic, attendees FROM staff_trainings WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let post: String = r.try_get(2)?;
+    let training = Training {
+        id: r.try_get(0)?,
+        district_code: r.try_get(1)?,
+        post: Post::parse(&post).unwrap_or(Post::General),
+        held_on: r.try_get(3)?,
+        topic: r.try_get(4)?,
+        attendees: r.try_get(5)?,
+    };
+    sqlx::query("DELETE FROM staff_trainings WHERE id = $1")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(Some(training))
 }

@@ -29,10 +29,16 @@ pub fn routes() -> Routes {
         .post("/capacity/residents", UPDATE, set_residents)
         .post("/capacity/posts", UPDATE, set_post)
         .post("/capacity/trainings", UPDATE, add_training)
+        .post("/capacity/trainings/{id}/delete", UPDATE, delete_training)
         .get("/api/v1/capacity", READ, api)
         .post("/api/v1/capacity/residents", UPDATE, set_residents)
         .post("/api/v1/capacity/posts", UPDATE, set_post)
         .post("/api/v1/capacity/trainings", UPDATE, add_training)
+        .post(
+            "/api/v1/capacity/trainings/{id}/delete",
+            UPDATE,
+            delete_training,
+        )
 }
 
 /// One district's line on the page and in the API.
@@ -45,8 +51,9 @@ struct DistrictCapacity {
     posts: Vec<PostLine>,
     authorised: i64,
     filled: i64,
-    /// Trainings of this year, newest first.
+    /// Trainings of this year and last, newest first.
     trainings: Vec<Training>,
+    /// Attendances (人次) this year.
     attendances: i64,
 }
 
@@ -64,7 +71,8 @@ async fn gather(state: &AppState, user: &CurrentUser) -> AppResult<(i32, Vec<Dis
     let districts = crate::region::store::districts_for(&state.db, &user.region).await?;
     let residents = store::residents(&state.db).await?;
     let posts = store::posts(&state.db).await?;
-    let start = NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or(today);
+    // This year's and last year's: in January the year-end report still needs December.
+    let start = NaiveDate::from_ymd_opt(year - 1, 1, 1).unwrap_or(today);
     let trainings = store::trainings(&state.db, &user.scope_bounds(), start, today).await?;
     let lines = districts
         .into_iter()
@@ -96,7 +104,11 @@ async fn gather(state: &AppState, user: &CurrentUser) -> AppResult<(i32, Vec<Dis
                     .collect(),
                 authorised: post_lines.iter().map(|p| p.authorised).sum(),
                 filled: post_lines.iter().map(|p| p.filled).sum(),
-                attendances: own_trainings.iter().map(|t| t.attendees).sum(),
+                attendances: own_trainings
+                    .iter()
+                    .filter(|t| t.held_on.starts_with(&year.to_string()))
+                    .map(|t| t.attendees)
+                    .sum(),
                 posts: post_lines,
                 trainings: own_trainings,
                 code,
@@ -209,7 +221,7 @@ async fn set_residents(
         .map_err(AppError::Invalid)?;
     let now = state.clock.now_local();
     let mut tx = state.db.begin().await?;
-    store::set_residents(
+    let before = store::set_residents(
         &mut tx,
         district.code.as_str(),
         residents,
@@ -224,7 +236,10 @@ async fn set_residents(
         "region_residents",
         format!("{}/{}", district.code, residents.year),
     )
-    .with(json!({ "urban": residents.urban, "rural": residents.rural }));
+    .with(json!({
+        "before": before.map(|(u, r)| json!({"urban": u, "rural": r})),
+        "after": {"urban": residents.urban, "rural": residents.rural},
+    }));
     record(&mut tx, &event).await.map_err(AppError::audit)?;
     tx.commit().await?;
     let message = format!(
@@ -387,4 +402,34 @@ async fn add_training(
         }),
     )
     .await
+}
+
+/// Removes a training entered by mistake (the district's own, or any for the city).
+async fn delete_training(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+    FormOrJson { json, .. }: FormOrJson<serde_json::Map<String, Value>>,
+) -> AppResult<Response> {
+    let user = ctx.user()?.clone();
+    let mut tx = state.db.begin().await?;
+    let gone = store::delete_training(&mut tx, id)
+        .await?
+        .filter(|t| user.scope().contains(&t.district_code))
+        .ok_or_else(|| AppError::NotFound("该培训记录".to_string()))?;
+    let event = AuditEvent::new(
+        state.clock.now_local(),
+        &ctx.actor(),
+        "capacity.training.delete",
+        "staff_trainings",
+        id.to_string(),
+    )
+    .with(json!({ "before": gone }));
+    record(&mut tx, &event).await.map_err(AppError::audit)?;
+    tx.commit().await?;
+    let message = format!(
+        "已删除：{} {}（{} 人次）。",
+        gone.held_on, gone.topic, gone.attendees
+    );
+    finish(&state, &user, json, message, json!({ "deleted": id })).await
 }

@@ -100,7 +100,15 @@ const INDICATORS: &[(&str, &str, Basis)] = &[
     (
         "staff_per_10000",
         "民政工作人员每万常住人口（人）",
-        Basis::Here(|d| per(d.filled, d.residents.map(Residents::total), 10_000.0)),
+        // No staff register entered is unknown, not zero staff.
+        Basis::Here(|d| {
+            let entered = d.authorised > 0 || d.filled > 0;
+            per(
+                d.filled,
+                d.residents.map(Residents::total).filter(|_| entered),
+                10_000.0,
+            )
+        }),
     ),
     (
         "staff_filled_pct",
@@ -273,11 +281,17 @@ pub fn analyse(quarter: &str, on: &str, inputs: &[DistrictInput]) -> Balance {
             with_residents().fold((0, 0), |(p, r), (d, res)| (p + persons(d), r + people(res)));
         per(p, Some(r), 1000.0)
     };
+    // Standards are averaged over the districts that set both, so the two sides cover the
+    // same places.
+    let both: Vec<(f64, f64)> = inputs
+        .iter()
+        .filter_map(|d| Some((yuan(d.standard_urban)?, yuan(d.standard_rural)?)))
+        .collect();
     let gaps = vec![
         gap(
-            "低保标准（各区县平均，元/人·月）",
-            mean(inputs.iter().filter_map(|d| yuan(d.standard_urban))),
-            mean(inputs.iter().filter_map(|d| yuan(d.standard_rural))),
+            "低保标准（设有城乡两档的区县平均，元/人·月）",
+            mean(both.iter().map(|(u, _)| *u)),
+            mean(both.iter().map(|(_, r)| *r)),
         ),
         gap(
             "低保对象每千常住人口（人）",

@@ -134,10 +134,18 @@ fn spread_by_hand() {
 #[test]
 fn urban_rural_gap_by_hand() {
     let b = analyse("2026Q3", "2026-09-30", &districts());
-    // Standards: urban (1000 + 900 + 950) / 3 = 950, rural (800 + 810) / 2 = 805.
+    // Standards over the districts with both: urban (1000 + 900) / 2 = 950, rural
+    // (800 + 810) / 2 = 805; 丙县's urban 950 alone is left out.
     let g = &b.gaps[0];
     assert!(close(g.urban.unwrap(), 950.0) && close(g.rural.unwrap(), 805.0));
     assert!(close(g.rural_to_urban.unwrap(), 805.0 / 950.0));
+    let mut only_urban_high = districts();
+    only_urban_high[2].standard_urban = fen(2000);
+    let b = analyse("2026Q3", "2026-09-30", &only_urban_high);
+    assert!(
+        close(b.gaps[0].urban.unwrap(), 950.0),
+        "a one-sided district does not move the gap"
+    );
     // Coverage over the districts with a population: urban 1300 / 350,000 × 1000,
     // rural 2300 / 250,000 × 1000 = 9.2. The third district's 10 urban persons are left
     // out with its missing population.
@@ -159,6 +167,17 @@ fn indicators_without_their_module_are_empty_with_a_reason() {
         assert!(i.values.iter().all(Option::is_none), "{key}");
         assert!(i.spread.is_none(), "{key}");
     }
+}
+
+#[test]
+fn a_district_without_a_staff_register_is_unknown_not_zero() {
+    let mut ds = districts();
+    ds[1].authorised = 0;
+    ds[1].filled = 0;
+    let b = analyse("2026Q3", "2026-09-30", &ds);
+    assert_values(&b, "staff_per_10000", &[Some(0.9), None, None]);
+    assert_values(&b, "staff_filled_pct", &[Some(90.0), None, None]);
+    assert_values(&b, "trainings_per_staff", &[Some(0.5), None, None]);
 }
 
 #[test]

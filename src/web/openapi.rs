@@ -190,6 +190,11 @@ const SUMMARIES: &[(&str, &str, &str)] = &[
         "/api/v1/capacity/trainings",
         "登记区县工作人员参加的培训（district_code、post、held_on、topic、attendees）",
     ),
+    (
+        "POST",
+        "/api/v1/capacity/trainings/{id}/delete",
+        "删除误录的培训记录（请求体 {}）",
+    ),
     ("GET", "/api/v1/openapi.json", "本文档"),
 ];
 

@@ -350,21 +350,66 @@ async fn capacity_register_checks_scope_and_input(backend: Backend) {
     assert_eq!(mine["filled"], 11);
     assert_eq!(mine["authorised"], 10);
     assert_eq!(mine["attendances"], 12);
-    let audited: Vec<String> =
-        sqlx::query("SELECT action FROM audit_log WHERE action LIKE 'capacity.%' ORDER BY seq")
-            .fetch_all(t.database().pool())
-            .await
+    // A training entered by mistake is deleted; another district's is not found.
+    let id = mine["trainings"][0]["id"].as_i64().unwrap();
+    let other_district = t.signed_in(Role::DistrictApprover, "369921").await;
+    let r = t
+        .post_json_as(
+            &other_district,
+            &format!("/api/v1/capacity/trainings/{id}/delete"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.status, 404, "{}", r.body);
+    let r = t
+        .post_as(&approver, &format!("/capacity/trainings/{id}/delete"), &[])
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(
+        r.body.contains("已删除：2026-11-02 入户调查规范"),
+        "{}",
+        r.body
+    );
+    let api = ok(t.get_as(&approver, "/api/v1/capacity").await).await;
+    assert!(
+        api["districts"][0]["trainings"]
+            .as_array()
             .unwrap()
-            .iter()
-            .map(|r| r.try_get(0).unwrap())
-            .collect();
+            .is_empty()
+    );
+    // Re-entering a year's population records what it replaced.
+    ok(t.post_json_as(
+        &approver,
+        "/api/v1/capacity/residents",
+        &json!({"district_code": "369902", "year": 2025, "urban": 210000, "rural": 0}),
+    )
+    .await)
+    .await;
+    let audited: Vec<(String, String)> = sqlx::query(
+        "SELECT action, details FROM audit_log WHERE action LIKE 'capacity.%' ORDER BY seq",
+    )
+    .fetch_all(t.database().pool())
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| (r.try_get(0).unwrap(), r.try_get(1).unwrap()))
+    .collect();
+    let actions: Vec<&str> = audited.iter().map(|(a, _)| a.as_str()).collect();
     assert_eq!(
-        audited,
+        actions,
         [
             "capacity.residents.set",
             "capacity.post.set",
-            "capacity.training.add"
+            "capacity.training.add",
+            "capacity.training.delete",
+            "capacity.residents.set"
         ]
+    );
+    let details: serde_json::Value = serde_json::from_str(&audited[4].1).unwrap();
+    assert_eq!(
+        details["before"],
+        json!({"urban": 200000, "rural": 0}),
+        "{details}"
     );
     // A reviewer reads the page without forms and cannot post.
     let reviewer = t.signed_in(Role::DistrictReviewer, "369902").await;
