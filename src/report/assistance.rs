@@ -158,3 +158,58 @@ pub(super) async fn figures(
         temporary,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temporary(rows: &[(&str, bool, i64, i64)]) -> Counted {
+        Counted {
+            dibao_new: Split::default(),
+            dibao_removed: Split::default(),
+            temporary: Split {
+                rows: rows
+                    .iter()
+                    .map(|(m, rural, n, fen)| (m.to_string(), *rural, *n, *fen))
+                    .collect(),
+            },
+        }
+    }
+
+    #[test]
+    fn wan_yuan_round_half_up_at_the_boundary() {
+        let wan = |fen: i64| {
+            temporary(&[("2026-07", false, 1, fen)])
+                .value("temp_assistance_amount_wan_yuan", Area::All, None)
+                .unwrap()
+                .text()
+        };
+        // 160.5 hundredths of 万元 rounds up, 160.4999 down.
+        assert_eq!(wan(1_605_000), "1.61");
+        assert_eq!(wan(1_604_999), "1.60");
+        assert_eq!(wan(4_999), "0.00");
+        assert_eq!(wan(5_000), "0.01");
+    }
+
+    #[test]
+    fn months_fall_into_their_quarter_and_area() {
+        let c = temporary(&[
+            ("2026-06", false, 1, 100),
+            ("2026-07", false, 2, 200),
+            ("2026-09", true, 4, 400),
+            ("2026-10", true, 8, 800),
+        ]);
+        let q3 = Some(Quarter {
+            year: 2026,
+            number: 3,
+        });
+        let count = |area, q| match c.value("temp_assistance_cases", area, q) {
+            Some(Value::Count(n)) => n,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(count(Area::All, q3), 6);
+        assert_eq!(count(Area::Urban, q3), 2);
+        assert_eq!(count(Area::Rural, q3), 4);
+        assert_eq!(count(Area::All, None), 15);
+    }
+}

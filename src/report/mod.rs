@@ -396,6 +396,18 @@ pub async fn quarterly_with_parts(
 /// missing and why.
 pub fn text(report: &QuarterlyReport) -> String {
     let (body, left) = speech::fill(&report.figures);
+    let number = report
+        .quarter
+        .parse::<Quarter>()
+        .map(|q| q.number)
+        .unwrap_or(3);
+    let is_city =
+        RegionCode::parse(&report.region).is_ok_and(|c| c.level() == crate::region::Level::City);
+    let body = speech::adapt(
+        &body,
+        number,
+        (!is_city).then_some(report.region_name.as_str()),
+    );
     let mut out = format!(
         "{}（{} 至 {}）· {}\n\n{body}\n",
         report.quarter, report.from, report.to, report.region_name
@@ -403,7 +415,7 @@ pub fn text(report: &QuarterlyReport) -> String {
     if !left.is_empty() {
         out.push_str("\n尚无数据、仍为 X 的数字：\n");
         for (key, reason) in left {
-            out.push_str(&format!("  {key}：{reason}\n"));
+            out.push_str(&format!("  {}（{key}）：{reason}\n", label(key)));
         }
     }
     out

@@ -60,10 +60,35 @@ pub fn fill(figures: &Figures) -> (String, Vec<(&'static str, &'static str)>) {
     (out, left)
 }
 
+/// The speech was written for the third quarter and the whole city: for another quarter
+/// or a district's report, the quarter and the place are put right so the text can be
+/// pasted as it is.
+pub fn adapt(text: &str, quarter_number: u32, place: Option<&str>) -> String {
+    let ordinal = ["一", "二", "三", "四"]
+        .get(quarter_number.saturating_sub(1) as usize)
+        .copied()
+        .unwrap_or("三");
+    let mut out = text.replace("第三季度", &format!("第{ordinal}季度"));
+    if let Some(place) = place {
+        out = out.replace("全市", place).replace("我市", place);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::Value;
     use super::*;
+
+    #[test]
+    fn another_quarter_or_a_district_reads_right() {
+        let text = "第三季度，全市共开展社区协商活动X次，我市民政工作取得了显著成效。";
+        assert_eq!(adapt(text, 3, None), text);
+        assert_eq!(
+            adapt(text, 2, Some("东湖区")),
+            "第二季度，东湖区共开展社区协商活动X次，东湖区民政工作取得了显著成效。"
+        );
+    }
 
     #[test]
     fn section_one_has_an_x_for_each_figure_in_order() {

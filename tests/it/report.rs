@@ -275,7 +275,7 @@ async fn assistance_figures_match_a_hand_count(backend: Backend) {
         "{text}"
     );
     assert!(text.contains("新建社区日间照料中心X个"), "{text}");
-    assert!(text.contains("marriages："), "{text}");
+    assert!(text.contains("结婚登记（对）（marriages）："), "{text}");
     // A bad quarter is a sentence, not a crash.
     let err = report::quarterly_for(t.database(), "2026Q5", None)
         .await
@@ -325,6 +325,11 @@ async fn demo_city_figures_match_a_hand_count(backend: Backend) {
         "SELECT COUNT(*) FROM temporary_grants WHERE status = 'valid' AND grant_date BETWEEN '2026-07-01' AND '2026-09-30'",
     )
     .await;
+    let removed_persons = one(
+        "SELECT CAST(SUM(covered_persons) AS BIGINT) FROM cases WHERE program = 'dibao' AND status = 'exited' AND exited_on BETWEEN '2026-07-01' AND '2026-09-30' \
+         AND exit_reason IN ('income_above', 'assets_above', 'verification', 'false_info', 'refusal')",
+    )
+    .await;
     let granted = one(
         "SELECT CAST(SUM(amount) AS BIGINT) FROM temporary_grants WHERE status = 'valid' AND grant_date BETWEEN '2026-07-01' AND '2026-09-30'",
     )
@@ -338,6 +343,31 @@ async fn demo_city_figures_match_a_hand_count(backend: Backend) {
         r.figures.get("temp_assistance_amount_yuan"),
         Some(Value::Hundredths(granted))
     );
+    assert_eq!(
+        r.figures.get("dibao_removed_persons"),
+        Some(Value::Count(removed_persons))
+    );
+    // 万元: fen / 10,000 in hundredths, half up.
+    assert_eq!(
+        r.figures.get("temp_assistance_amount_wan_yuan"),
+        Some(Value::Hundredths((granted + 5_000) / 10_000))
+    );
+    // Urban and rural add up to the whole for every figure counted.
+    for (key, _) in KEYS
+        .iter()
+        .filter(|(_, s)| *s == report::Source::Assistance)
+    {
+        let whole = r.figures.get(key).unwrap();
+        let (Some(u), Some(ru)) = (r.urban.get(key), r.rural.get(key)) else {
+            panic!("{key} has no urban/rural split");
+        };
+        let n = |v: Value| match v {
+            Value::Count(n) | Value::Hundredths(n) => n,
+        };
+        if *key != "temp_assistance_amount_wan_yuan" {
+            assert_eq!(n(u) + n(ru), n(whole), "{key}");
+        }
+    }
     assert_eq!(
         r.figures.get("dibao_new_households"),
         Some(Value::Count(new_households))
