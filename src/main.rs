@@ -505,7 +505,12 @@ async fn run(cli: Cli) -> Result<(), String> {
                             .await?;
                     match other {
                         "html" => minzheng::report::html(&report, &parts)?.into_bytes(),
-                        _ => minzheng::report::xlsx(&report, &parts)?,
+                        _ => {
+                            let balance = minzheng::report::balance_for_city(db, &report)
+                                .await
+                                .map_err(text)?;
+                            minzheng::report::xlsx(&report, &parts, balance.as_ref())?
+                        }
                     }
                 }
             };

@@ -281,8 +281,12 @@ pub async fn with_parts(
 }
 
 /// The workbook of a report and its parts (see `workbook`).
-pub fn xlsx(report: &QuarterlyReport, parts: &[QuarterlyReport]) -> Result<Vec<u8>, String> {
-    workbook::workbook(report, parts)
+pub fn xlsx(
+    report: &QuarterlyReport,
+    parts: &[QuarterlyReport],
+    balance: Option<&balance::Balance>,
+) -> Result<Vec<u8>, String> {
+    workbook::workbook(report, parts, balance)
 }
 
 /// A self-contained HTML document of the report (for `--format html`): the figures by
@@ -373,6 +377,24 @@ pub async fn quarterly_for(
     quarterly(db, quarter, &node.code, &node.name)
         .await
         .map_err(|e| e.to_string())
+}
+
+/// The balance analysis for the city's report (none for a district's or below).
+pub async fn balance_for_city(
+    db: &Db,
+    report: &QuarterlyReport,
+) -> Result<Option<balance::Balance>, sqlx::Error> {
+    let Ok(code) = RegionCode::parse(&report.region) else {
+        return Ok(None);
+    };
+    if code.level() != crate::region::Level::City {
+        return Ok(None);
+    }
+    let Some(city) = crate::region::store::get(db, code.as_str()).await? else {
+        return Ok(None);
+    };
+    let quarter: Quarter = report.quarter.parse().map_err(sqlx::Error::Protocol)?;
+    Ok(Some(balance_data::analyse(db, quarter, &city).await?))
 }
 
 /// As `quarterly_for`, with the report of each direct part of the region.

@@ -85,6 +85,7 @@ struct ReportPage {
     download: String,
     quarters: Vec<String>,
     regions: Vec<(String, String)>,
+    can_balance: bool,
 }
 
 fn show(v: Option<super::Value>) -> String {
@@ -176,6 +177,7 @@ async fn page(
         keys: keys.iter().map(|k| label(k)).collect(),
         parts,
         download,
+        can_balance: user.can("report:balance:read"),
         pick,
         quarters,
         regions,
@@ -190,7 +192,9 @@ async fn download(
     let user = ctx.user()?.clone();
     let (quarter, region) = resolve(&state, &user, &p).await?;
     let (whole, parts) = reports(&state, quarter, &region).await?;
-    let bytes = super::workbook::workbook(&whole, &parts).map_err(AppError::Internal)?;
+    let balance = super::balance_for_city(&state.db, &whole).await?;
+    let bytes =
+        super::workbook::workbook(&whole, &parts, balance.as_ref()).map_err(AppError::Internal)?;
     crate::audit::store::record_alone(
         &state.db,
         &AuditEvent::new(

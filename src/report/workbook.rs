@@ -23,8 +23,14 @@ fn put(
     r.map(|_| ()).map_err(|e| e.to_string())
 }
 
-/// `report` for the region, `parts` for each of its child regions (districts of the city).
-pub fn workbook(report: &QuarterlyReport, parts: &[QuarterlyReport]) -> Result<Vec<u8>, String> {
+/// `report` for the region, `parts` for each of its child regions (districts of the city),
+/// and for the city's report the balance analysis of its districts (METRICS.md: the
+/// report carries the balance indicators per district).
+pub fn workbook(
+    report: &QuarterlyReport,
+    parts: &[QuarterlyReport],
+    balance: Option<&super::balance::Balance>,
+) -> Result<Vec<u8>, String> {
     let e = |e: rust_xlsxwriter::XlsxError| e.to_string();
     let mut book = Workbook::new();
     let bold = Format::new().set_bold();
@@ -95,14 +101,23 @@ pub fn workbook(report: &QuarterlyReport, parts: &[QuarterlyReport]) -> Result<V
         sheet.set_column_width(0, 28).map_err(e)?;
         sheet.set_column_width(4, 36).map_err(e)?;
     }
+    if let Some(b) = balance {
+        balance_sheets(&mut book, b)?;
+    }
     book.save_to_buffer().map_err(e)
 }
 
 /// The balance analysis as a workbook: indicators by district with their spread, then the
 /// urban/rural gap.
 pub fn balance_workbook(b: &super::balance::Balance) -> Result<Vec<u8>, String> {
-    let e = |e: rust_xlsxwriter::XlsxError| e.to_string();
     let mut book = Workbook::new();
+    balance_sheets(&mut book, b)?;
+    book.save_to_buffer().map_err(|e| e.to_string())
+}
+
+/// The two balance sheets: indicators by district with their spread, the urban/rural gap.
+fn balance_sheets(book: &mut Workbook, b: &super::balance::Balance) -> Result<(), String> {
+    let e = |e: rust_xlsxwriter::XlsxError| e.to_string();
     let bold = Format::new().set_bold();
     let num = Format::new().set_num_format("#,##0.00");
     let cv = Format::new().set_num_format("0.000");
@@ -184,5 +199,5 @@ pub fn balance_workbook(b: &super::balance::Balance) -> Result<Vec<u8>, String> 
         }
         sheet.set_column_width(0, 32).map_err(e)?;
     }
-    book.save_to_buffer().map_err(e)
+    Ok(())
 }

@@ -474,9 +474,14 @@ async fn report_page_api_and_workbook(backend: Backend) {
             "社会救助",
             "养老服务",
             "基层治理",
-            "社会事务"
+            "社会事务",
+            "分区县指标",
+            "城乡差距"
         ]
     );
+    // The city's workbook carries the districts' balance indicators.
+    let balance = book.worksheet_range("分区县指标").unwrap();
+    assert_eq!(balance.get((1, 1)), Some(&Data::String("东湖区".into())));
     let sheet = book.worksheet_range("社会救助").unwrap();
     assert_eq!(
         sheet.get((1, 0)),
