@@ -59,6 +59,12 @@ impl Post {
         let s = s.trim();
         POSTS.into_iter().find(|p| p.code() == s || p.label() == s)
     }
+
+    /// As `parse`, with the sentence for the user when the post is unknown.
+    pub fn parse_field(s: &str) -> Result<Post, String> {
+        Post::parse(s)
+            .ok_or_else(|| format!("「岗位」「{}」不在岗位列表中，请从列表中选择。", s.trim()))
+    }
 }
 
 /// Largest population a district may be given: a typo guard, well above any district.
@@ -149,12 +155,7 @@ impl NewTraining {
         attendees: &str,
         today: NaiveDate,
     ) -> Result<NewTraining, String> {
-        let post = Post::parse(post).ok_or_else(|| {
-            format!(
-                "「岗位」「{}」不在岗位列表中，请从列表中选择。",
-                post.trim()
-            )
-        })?;
+        let post = Post::parse_field(post)?;
         let held_on = crate::calendar::parse_date(held_on)
             .ok_or_else(|| format!("「培训日期」「{}」不是有效日期。", held_on.trim()))?;
         if held_on > today {

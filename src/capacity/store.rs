@@ -181,33 +181,34 @@ pub async fn trainings(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Vec<Training>, sqlx::Error> {
-    let rows = sqlx::query(
-        "SELECT id, district_code, post, held_on, topic, attendees FROM staff_trainings \
+    let sql = format!(
+        "SELECT {TRAINING_COLUMNS} FROM staff_trainings \
          WHERE held_on >= $1 AND held_on <= $2 AND district_code >= $3 AND district_code < $4 \
-         ORDER BY held_on DESC, id DESC",
-    )
-    .bind(from.to_string())
-    .bind(to.to_string())
-    .bind(&bounds.0)
-    .bind(&bounds.1)
-    .fetch_all(db.pool())
-    .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
-        let post: String = r.try_get(2)?;
-        let Some(post) = Post::parse(&post) else {
-            continue;
-        };
-        out.push(Training {
-            id: r.try_get(0)?,
-            district_code: r.try_get(1)?,
-            post,
-            held_on: r.try_get(3)?,
-            topic: r.try_get(4)?,
-            attendees: r.try_get(5)?,
-        });
-    }
-    Ok(out)
+         ORDER BY held_on DESC, id DESC"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(from.to_string())
+        .bind(to.to_string())
+        .bind(&bounds.0)
+        .bind(&bounds.1)
+        .fetch_all(db.pool())
+        .await?;
+    rows.iter().map(training_from_row).collect()
+}
+
+const TRAINING_COLUMNS: &str = "id, district_code, post, held_on, topic, attendees";
+
+fn training_from_row(r: &sqlx::any::AnyRow) -> Result<Training, sqlx::Error> {
+    let post: String = r.try_get(2)?;
+    Ok(Training {
+        id: r.try_get(0)?,
+        district_code: r.try_get(1)?,
+        // Only this program writes the column, from `Post::code`.
+        post: Post::parse(&post).unwrap_or(Post::General),
+        held_on: r.try_get(3)?,
+        topic: r.try_get(4)?,
+        attendees: r.try_get(5)?,
+    })
 }
 
 pub async fn add_training(
@@ -239,24 +240,11 @@ pub async fn delete_training(
     tx: &mut Transaction<'_, Any>,
     id: i64,
 ) -> Result<Option<Training>, sqlx::Error> {
-    let Some(r) = sqlx::query(
-        "SELECT id, district_code, post, held_on, topic, attendees FROM staff_trainings WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_optional(&mut **tx)
-    .await?
-    else {
+    let sql = format!("SELECT {TRAINING_COLUMNS} FROM staff_trainings WHERE id = $1");
+    let Some(r) = sqlx::query(&sql).bind(id).fetch_optional(&mut **tx).await? else {
         return Ok(None);
     };
-    let post: String = r.try_get(2)?;
-    let training = Training {
-        id: r.try_get(0)?,
-        district_code: r.try_get(1)?,
-        post: Post::parse(&post).unwrap_or(Post::General),
-        held_on: r.try_get(3)?,
-        topic: r.try_get(4)?,
-        attendees: r.try_get(5)?,
-    };
+    let training = training_from_row(&r)?;
     sqlx::query("DELETE FROM staff_trainings WHERE id = $1")
         .bind(id)
         .execute(&mut **tx)

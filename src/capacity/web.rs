@@ -275,12 +275,7 @@ async fn set_post(
 ) -> AppResult<Response> {
     let user = ctx.user()?.clone();
     let district = district_in_scope(&state, &user, &form.district_code).await?;
-    let post = Post::parse(&form.post).ok_or_else(|| {
-        AppError::Invalid(format!(
-            "「岗位」「{}」不在岗位列表中，请从列表中选择。",
-            form.post.trim()
-        ))
-    })?;
+    let post = Post::parse_field(&form.post).map_err(AppError::Invalid)?;
     let counts = parse_post_counts(&typed(&form.authorised), &typed(&form.filled))
         .map_err(AppError::Invalid)?;
     let now = state.clock.now_local();
