@@ -16,6 +16,12 @@ const PALETTE: [RGBColor; 4] = [
     RGBColor(128, 90, 213),
 ];
 
+/// Inline in HTML an `<svg>` needs no namespace; dropping it keeps every page free of
+/// outside addresses (the offline check looks for any `http`).
+fn inline(svg: String) -> String {
+    svg.replacen(r#" xmlns="http://www.w3.org/2000/svg""#, "", 1)
+}
+
 /// A series: its legend and one value per category (none = no bar or point).
 pub type Series<'a> = (&'a str, Vec<Option<f64>>);
 
@@ -35,7 +41,7 @@ pub fn bars(title: &str, unit: &str, categories: &[String], series: &[Series]) -
         tracing::warn!(title, "bar chart could not be drawn");
         return String::new();
     }
-    svg
+    inline(svg)
 }
 
 fn draw_bars(
@@ -111,7 +117,7 @@ pub fn trend(title: &str, unit: &str, quarters: &[String], series: &[Series]) ->
         tracing::warn!(title, "trend chart could not be drawn");
         return String::new();
     }
-    svg
+    inline(svg)
 }
 
 fn draw_trend(
@@ -184,6 +190,7 @@ mod tests {
             &[("每千人", vec![Some(5.0), None])],
         );
         assert!(svg.starts_with("<svg"), "{svg}");
+        assert!(!svg.contains("http"), "no outside address: {svg}");
         assert!(svg.contains("甲区"));
         // Text is escaped, so a name can never inject markup.
         assert!(svg.contains("乙&lt;区&gt;"));
