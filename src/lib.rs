@@ -13,6 +13,7 @@ pub mod error;
 pub mod ids;
 pub mod ledger;
 pub mod money;
+pub mod payments;
 pub mod protect;
 pub mod region;
 pub mod report;

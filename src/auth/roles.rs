@@ -136,6 +136,10 @@ impl Role {
                     "report:quarterly:read",
                     "report:balance:read",
                     "capacity:register:read",
+                    "payment:payroll:read",
+                    "payment:payroll:generate",
+                    "payment:payroll:export",
+                    "payment:payroll:reconcile",
                 ]);
             }
             Role::DistrictApprover => {
@@ -153,6 +157,8 @@ impl Role {
                     "report:balance:read",
                     "capacity:register:read",
                     "capacity:register:update",
+                    "payment:payroll:read",
+                    "payment:payroll:approve",
                 ]);
             }
             Role::CityAdmin => {
@@ -168,10 +174,13 @@ impl Role {
                     "report:balance:read",
                     "capacity:register:read",
                     "capacity:register:update",
+                    "payment:payroll:read",
                 ]);
             }
             Role::Auditor => {
                 p.extend(REFERENCE);
+                // Fund supervision: the payrolls are read, never changed.
+                p.push("payment:payroll:read");
                 // Reads the audit log of its own region (DOMAIN.md §8), never exports it.
                 p.push("audit:log:read");
             }

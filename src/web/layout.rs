@@ -85,6 +85,12 @@ pub const NAV: &[NavGroup] = &[
                 permission: Some("assistance:ledger:import"),
             },
             NavItem {
+                key: "payments",
+                label: "资金发放",
+                href: "/payments",
+                permission: Some("payment:payroll:read"),
+            },
+            NavItem {
                 key: "standards",
                 label: "低保标准",
                 href: "/assistance/standards",

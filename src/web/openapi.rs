@@ -195,6 +195,38 @@ const SUMMARIES: &[(&str, &str, &str)] = &[
         "/api/v1/capacity/trainings/{id}/delete",
         "删除误录的培训记录（请求体 {}）",
     ),
+    (
+        "GET",
+        "/api/v1/payrolls",
+        "本人区划内的发放名册（月份、区县、类别、状态、笔数、金额、到账和失败笔数）",
+    ),
+    (
+        "POST",
+        "/api/v1/payrolls",
+        "生成（尚未提交时重新生成）某月某区县某类别的发放名册（month、program、district_code）",
+    ),
+    (
+        "GET",
+        "/api/v1/payrolls/{id}",
+        "一份名册及其明细（每页 100 笔，after=上一页最后一笔的 id；银行账号脱敏）",
+    ),
+    ("POST", "/api/v1/payrolls/{id}/submit", "提交名册审批（version）"),
+    (
+        "POST",
+        "/api/v1/payrolls/{id}/approve",
+        "审批名册（version）；生成或提交的人不能审批",
+    ),
+    ("POST", "/api/v1/payrolls/{id}/return", "退回名册（version、note）"),
+    (
+        "GET",
+        "/api/v1/payrolls/{id}/bank-file",
+        "导出银行文件（format=csv 或 xlsx，含完整账号；须近期重新输入过密码，记入审计）",
+    ),
+    (
+        "POST",
+        "/api/v1/payrolls/{id}/bank-return",
+        "导入银行回盘（multipart，字段 file：参考号、金额、结果、失败原因），对账到分，不符时 422 列出差异",
+    ),
     ("GET", "/api/v1/openapi.json", "本文档"),
 ];
 
@@ -206,6 +238,7 @@ fn tag_of(path: &str) -> &'static str {
         "audit" => "audit",
         "reports" => "reports",
         "capacity" => "capacity",
+        "payrolls" => "payments",
         "regions" => "regions",
         "households"
         | "cases"
