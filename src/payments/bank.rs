@@ -70,7 +70,8 @@ pub async fn write_csv(
 ) -> Result<(usize, i64), String> {
     let mut w = csv::Writer::from_writer(out);
     w.write_field("\u{feff}序号").map_err(|e| e.to_string())?;
-    w.write_record(&FILE_HEADER[1..]).map_err(|e| e.to_string())?;
+    w.write_record(&FILE_HEADER[1..])
+        .map_err(|e| e.to_string())?;
     let counted = each_line(db, keyring, payroll_id, |_, fields| {
         w.write_record(&fields).map_err(|e| e.to_string())
     })
@@ -95,7 +96,9 @@ pub async fn write_xlsx(
         let bold = Format::new().set_bold();
         let text = Format::new().set_num_format("@");
         for (c, h) in FILE_HEADER.iter().enumerate() {
-            sheet.write_string_with_format(0, c as u16, *h, &bold).map_err(e)?;
+            sheet
+                .write_string_with_format(0, c as u16, *h, &bold)
+                .map_err(e)?;
         }
         each_line(db, keyring, payroll_id, |n, f| {
             let r = n as u32;
@@ -104,7 +107,9 @@ pub async fn write_xlsx(
                 sheet.write_string(r, c, v.as_str()).map_err(e)?;
             }
             // Accounts are text: as numbers Excel would drop digits.
-            sheet.write_string_with_format(r, 3, f[3].as_str(), &text).map_err(e)?;
+            sheet
+                .write_string_with_format(r, 3, f[3].as_str(), &text)
+                .map_err(e)?;
             let yuan: f64 = f[4].parse().unwrap_or(0.0);
             sheet.write_number(r, 4, yuan).map_err(e)?;
             Ok(())
@@ -116,10 +121,22 @@ pub async fn write_xlsx(
 }
 
 const RETURN_COLUMNS: [Column; 4] = [
-    Column { name: "参考号", required: true },
-    Column { name: "金额", required: true },
-    Column { name: "结果", required: true },
-    Column { name: "失败原因", required: false },
+    Column {
+        name: "参考号",
+        required: true,
+    },
+    Column {
+        name: "金额",
+        required: true,
+    },
+    Column {
+        name: "结果",
+        required: true,
+    },
+    Column {
+        name: "失败原因",
+        required: false,
+    },
 ];
 
 /// The bank's return file (回盘): 参考号, 金额, 结果 (成功/失败), 失败原因. Unreadable rows

@@ -26,16 +26,28 @@ impl Month {
     }
     pub fn next(self) -> Month {
         if self.month == 12 {
-            Month { year: self.year + 1, month: 1 }
+            Month {
+                year: self.year + 1,
+                month: 1,
+            }
         } else {
-            Month { year: self.year, month: self.month + 1 }
+            Month {
+                year: self.year,
+                month: self.month + 1,
+            }
         }
     }
     pub fn previous(self) -> Month {
         if self.month == 1 {
-            Month { year: self.year - 1, month: 12 }
+            Month {
+                year: self.year - 1,
+                month: 12,
+            }
         } else {
-            Month { year: self.year, month: self.month - 1 }
+            Month {
+                year: self.year,
+                month: self.month - 1,
+            }
         }
     }
     pub fn last_day(self) -> NaiveDate {
@@ -174,7 +186,12 @@ pub struct Makers<'a> {
 
 /// The status an action leads to, or why it is refused. Maker and checker must differ:
 /// whoever generated or submitted a payroll cannot approve it.
-pub fn next(status: Status, action: Action, actor: &str, makers: &Makers) -> Result<Status, String> {
+pub fn next(
+    status: Status,
+    action: Action,
+    actor: &str,
+    makers: &Makers,
+) -> Result<Status, String> {
     match (status, action) {
         (Status::Generated, Action::Submit) => Ok(Status::Submitted),
         (Status::Submitted, Action::Approve) => {
@@ -231,7 +248,10 @@ pub struct Outcome {
 /// Matches the bank's return against the payroll, to the fen. Every line must come back
 /// exactly once with its amount, and nothing else may: otherwise the file is refused with
 /// each problem and the difference between the totals.
-pub fn reconcile(lines: &[PendingLine], returned: &[Returned]) -> Result<Vec<Outcome>, Vec<String>> {
+pub fn reconcile(
+    lines: &[PendingLine],
+    returned: &[Returned],
+) -> Result<Vec<Outcome>, Vec<String>> {
     let mut problems = Vec::new();
     let by_id: std::collections::HashMap<i64, Fen> =
         lines.iter().map(|l| (l.id, l.amount)).collect();
@@ -239,15 +259,24 @@ pub fn reconcile(lines: &[PendingLine], returned: &[Returned]) -> Result<Vec<Out
     let mut outcomes = Vec::with_capacity(returned.len());
     for r in returned {
         let Some(id) = parse_reference(&r.reference) else {
-            problems.push(format!("第 {} 行：参考号「{}」不是本系统的参考号。", r.row, r.reference));
+            problems.push(format!(
+                "第 {} 行：参考号「{}」不是本系统的参考号。",
+                r.row, r.reference
+            ));
             continue;
         };
         let Some(amount) = by_id.get(&id) else {
-            problems.push(format!("第 {} 行：参考号 {} 不在这份名册中。", r.row, r.reference));
+            problems.push(format!(
+                "第 {} 行：参考号 {} 不在这份名册中。",
+                r.row, r.reference
+            ));
             continue;
         };
         if !seen.insert(id) {
-            problems.push(format!("第 {} 行：参考号 {} 重复出现。", r.row, r.reference));
+            problems.push(format!(
+                "第 {} 行：参考号 {} 重复出现。",
+                r.row, r.reference
+            ));
             continue;
         }
         if *amount != r.amount {
@@ -261,7 +290,10 @@ pub fn reconcile(lines: &[PendingLine], returned: &[Returned]) -> Result<Vec<Out
             ));
         }
         if !r.paid && r.reason.trim().is_empty() {
-            problems.push(format!("第 {} 行：参考号 {} 失败但没有写失败原因。", r.row, r.reference));
+            problems.push(format!(
+                "第 {} 行：参考号 {} 失败但没有写失败原因。",
+                r.row, r.reference
+            ));
         }
         outcomes.push(Outcome {
             line_id: id,

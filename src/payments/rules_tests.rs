@@ -24,7 +24,10 @@ fn paid_from_the_month_after_approval_through_the_month_of_the_stop() {
     let c = case("2026-03-31", Some("2026-06-10"));
     assert!(!payable(&c, month("2026-03")), "not the month of approval");
     assert!(payable(&c, month("2026-04")));
-    assert!(payable(&c, month("2026-06")), "the month of the stop is paid");
+    assert!(
+        payable(&c, month("2026-06")),
+        "the month of the stop is paid"
+    );
     assert!(!payable(&c, month("2026-07")));
     // Approved on the first of a month: still from the next month.
     let c = case("2026-05-01", None);
@@ -47,7 +50,10 @@ fn an_amount_change_applies_from_the_month_after_the_review() {
     assert_eq!(amount_for(&c, month("2026-08")), Fen::from_yuan(1100));
     assert_eq!(amount_for(&c, month("2026-09")), Fen::from_yuan(700));
     // Without reviews: the amount now.
-    assert_eq!(amount_for(&case("2026-01-01", None), month("2026-05")), Fen::from_yuan(900));
+    assert_eq!(
+        amount_for(&case("2026-01-01", None), month("2026-05")),
+        Fen::from_yuan(900)
+    );
 }
 
 #[test]
@@ -66,12 +72,29 @@ fn maker_and_checker_differ() {
         generated_by: "wang",
         submitted_by: Some("li"),
     };
-    assert_eq!(next(Status::Generated, Action::Submit, "wang", &makers), Ok(Status::Submitted));
-    assert!(next(Status::Submitted, Action::Approve, "wang", &makers).unwrap_err().contains("不能审批"));
+    assert_eq!(
+        next(Status::Generated, Action::Submit, "wang", &makers),
+        Ok(Status::Submitted)
+    );
+    assert!(
+        next(Status::Submitted, Action::Approve, "wang", &makers)
+            .unwrap_err()
+            .contains("不能审批")
+    );
     assert!(next(Status::Submitted, Action::Approve, "li", &makers).is_err());
-    assert_eq!(next(Status::Submitted, Action::Approve, "zhao", &makers), Ok(Status::Approved));
-    assert_eq!(next(Status::Submitted, Action::Return, "zhao", &makers), Ok(Status::Generated));
-    assert!(next(Status::Approved, Action::Return, "zhao", &makers).unwrap_err().contains("已审批"));
+    assert_eq!(
+        next(Status::Submitted, Action::Approve, "zhao", &makers),
+        Ok(Status::Approved)
+    );
+    assert_eq!(
+        next(Status::Submitted, Action::Return, "zhao", &makers),
+        Ok(Status::Generated)
+    );
+    assert!(
+        next(Status::Approved, Action::Return, "zhao", &makers)
+            .unwrap_err()
+            .contains("已审批")
+    );
     assert!(next(Status::Generated, Action::Approve, "zhao", &makers).is_err());
 }
 
@@ -85,9 +108,18 @@ fn references_round_trip() {
 
 fn lines() -> Vec<PendingLine> {
     vec![
-        PendingLine { id: 1, amount: Fen(90_000) },
-        PendingLine { id: 2, amount: Fen(120_050) },
-        PendingLine { id: 3, amount: Fen(45_000) },
+        PendingLine {
+            id: 1,
+            amount: Fen(90_000),
+        },
+        PendingLine {
+            id: 2,
+            amount: Fen(120_050),
+        },
+        PendingLine {
+            id: 3,
+            amount: Fen(45_000),
+        },
     ]
 }
 
@@ -113,7 +145,14 @@ fn a_return_that_matches_to_the_fen_is_accepted() {
     )
     .unwrap();
     assert_eq!(out.len(), 3);
-    assert_eq!(out[1], Outcome { line_id: 2, paid: false, reason: "账户已销户".into() });
+    assert_eq!(
+        out[1],
+        Outcome {
+            line_id: 2,
+            paid: false,
+            reason: "账户已销户".into()
+        }
+    );
 }
 
 #[test]
@@ -127,9 +166,18 @@ fn one_fen_off_is_refused_with_the_difference() {
         ],
     )
     .unwrap_err();
-    assert!(problems[0].contains("第 3 行") && problems[0].contains("相差 0.01 元"), "{problems:?}");
+    assert!(
+        problems[0].contains("第 3 行") && problems[0].contains("相差 0.01 元"),
+        "{problems:?}"
+    );
     // 2,550.50 in the payroll, 2,550.51 returned.
-    assert!(problems.last().unwrap().contains("名册 3 笔 2,550.50 元，回盘 3 笔 2,550.51 元，相差 0.01 元"), "{problems:?}");
+    assert!(
+        problems
+            .last()
+            .unwrap()
+            .contains("名册 3 笔 2,550.50 元，回盘 3 笔 2,550.51 元，相差 0.01 元"),
+        "{problems:?}"
+    );
 }
 
 #[test]
@@ -145,8 +193,20 @@ fn missing_duplicate_foreign_and_unexplained_lines_are_refused() {
     )
     .unwrap_err();
     let all = problems.join("\n");
-    assert!(all.contains("第 3 行：参考号 MZ0000000001 重复出现"), "{all}");
-    assert!(all.contains("第 4 行：参考号 MZ0000000009 不在这份名册中"), "{all}");
-    assert!(all.contains("第 5 行") && all.contains("没有写失败原因"), "{all}");
-    assert!(all.contains("有 1 笔没有回盘结果（如 MZ0000000003）"), "{all}");
+    assert!(
+        all.contains("第 3 行：参考号 MZ0000000001 重复出现"),
+        "{all}"
+    );
+    assert!(
+        all.contains("第 4 行：参考号 MZ0000000009 不在这份名册中"),
+        "{all}"
+    );
+    assert!(
+        all.contains("第 5 行") && all.contains("没有写失败原因"),
+        "{all}"
+    );
+    assert!(
+        all.contains("有 1 笔没有回盘结果（如 MZ0000000003）"),
+        "{all}"
+    );
 }

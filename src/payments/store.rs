@@ -13,6 +13,11 @@ use crate::region::RegionCode;
 /// a month's payroll was made, is paid that month in the next payroll.
 pub const ARREARS_MONTHS: u32 = 12;
 
+/// Amounts in answers read as the pages show them ("2,600.00").
+fn as_display<S: serde::Serializer>(f: &Fen, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&f.to_display())
+}
+
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Payroll {
     pub id: i64,
@@ -29,6 +34,7 @@ pub struct Payroll {
     pub return_note: Option<String>,
     pub version: i64,
     pub lines: i64,
+    #[serde(serialize_with = "as_display")]
     pub total: Fen,
     pub paid: i64,
     pub failed: i64,
@@ -317,7 +323,11 @@ pub async fn set_status(
         }
     };
     let mut q = sqlx::query(&sql).bind(to.code()).bind(id).bind(version);
-    q = if with_who { q.bind(by).bind(at) } else { q.bind(note) };
+    q = if with_who {
+        q.bind(by).bind(at)
+    } else {
+        q.bind(note)
+    };
     Ok(q.execute(&mut **tx).await?.rows_affected() == 1)
 }
 

@@ -38,16 +38,16 @@ pub fn routes() -> Routes {
         .post("/payments/{id}/submit", GENERATE, submit)
         .post("/payments/{id}/approve", APPROVE, approve)
         .post("/payments/{id}/return", APPROVE, send_back)
-        .get("/payments/{id}/bank-file", EXPORT, bank_file)
-        .post("/payments/{id}/bank-return", RECONCILE, bank_return)
+        .get("/payments/{id}/export", EXPORT, bank_file)
+        .post("/payments/{id}/reconcile", RECONCILE, bank_return)
         .get("/api/v1/payrolls", READ, api_list)
         .post("/api/v1/payrolls", GENERATE, generate)
         .get("/api/v1/payrolls/{id}", READ, api_detail)
         .post("/api/v1/payrolls/{id}/submit", GENERATE, submit)
         .post("/api/v1/payrolls/{id}/approve", APPROVE, approve)
         .post("/api/v1/payrolls/{id}/return", APPROVE, send_back)
-        .get("/api/v1/payrolls/{id}/bank-file", EXPORT, bank_file)
-        .post("/api/v1/payrolls/{id}/bank-return", RECONCILE, bank_return)
+        .get("/api/v1/payrolls/{id}/export", EXPORT, bank_file)
+        .post("/api/v1/payrolls/{id}/reconcile", RECONCILE, bank_return)
 }
 
 fn program_label(code: &str) -> &'static str {
@@ -273,7 +273,10 @@ async fn detail_view(
         Some(user),
         "payments",
         &title,
-        vec![Crumb::link("资金发放", "/payments"), Crumb::here(title.clone())],
+        vec![
+            Crumb::link("资金发放", "/payments"),
+            Crumb::here(title.clone()),
+        ],
     )
     .await?;
     render(DetailPage {
@@ -353,7 +356,9 @@ async fn step(
     let user = ctx.user()?.clone();
     let p = payroll_in_scope(state, &user, id).await?;
     if action == Action::Return && form.note.trim().is_empty() {
-        return Err(AppError::Invalid("退回须写明原因（「退回原因」）。".to_string()));
+        return Err(AppError::Invalid(
+            "退回须写明原因（「退回原因」）。".to_string(),
+        ));
     }
     let to = rules::next(
         p.status,
@@ -383,12 +388,14 @@ async fn step(
     }
     record(
         &mut tx,
-        &AuditEvent::new(now, &ctx.actor(), "payroll.step", "payroll", id.to_string()).with(json!({
-            "action": action.label(),
-            "from": p.status.code(),
-            "to": to.code(),
-            "note": form.note.trim(),
-        })),
+        &AuditEvent::new(now, &ctx.actor(), "payroll.step", "payroll", id.to_string()).with(
+            json!({
+                "action": action.label(),
+                "from": p.status.code(),
+                "to": to.code(),
+                "note": form.note.trim(),
+            }),
+        ),
     )
     .await
     .map_err(AppError::audit)?;
@@ -483,7 +490,14 @@ async fn bank_file(
     }
     record(
         &mut tx,
-        &AuditEvent::new(now, &ctx.actor(), "payroll.export", "payroll", id.to_string()).with(
+        &AuditEvent::new(
+            now,
+            &ctx.actor(),
+            "payroll.export",
+            "payroll",
+            id.to_string(),
+        )
+        .with(
             json!({ "format": if xlsx { "xlsx" } else { "csv" }, "lines": n, "total_fen": total }),
         ),
     )
@@ -506,7 +520,9 @@ async fn bank_file(
         "attachment; filename=\"payroll-{}-{}-{}.{ext}\"",
         p.month, p.program, p.district_code
     )) {
-        response.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+        response
+            .headers_mut()
+            .insert(header::CONTENT_DISPOSITION, v);
     }
     Ok(response)
 }
@@ -531,16 +547,13 @@ async fn bank_return(
         .await
         .map_err(|_| AppError::BadRequest("上传的内容不完整，请重新选择文件上传。".to_string()))?
     {
-        match field.name().unwrap_or("") {
-            "file" => {
-                file_name = field.file_name().unwrap_or("return.csv").to_string();
-                bytes = field
-                    .bytes()
-                    .await
-                    .map_err(|_| AppError::BadRequest("文件上传不完整，请重试。".to_string()))?
-                    .to_vec();
-            }
-            _ => {}
+        if field.name() == Some("file") {
+            file_name = field.file_name().unwrap_or("return.csv").to_string();
+            bytes = field
+                .bytes()
+                .await
+                .map_err(|_| AppError::BadRequest("文件上传不完整，请重试。".to_string()))?
+                .to_vec();
         }
     }
     if bytes.is_empty() {
@@ -590,7 +603,9 @@ async fn bank_return(
                             "payroll",
                             id.to_string(),
                         )
-                        .with(json!({ "lines": outcomes.len(), "failed": failed, "file": file_name })),
+                        .with(
+                            json!({ "lines": outcomes.len(), "failed": failed, "file": file_name }),
+                        ),
                     )
                     .await
                     .map_err(AppError::audit)?;

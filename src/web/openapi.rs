@@ -210,21 +210,29 @@ const SUMMARIES: &[(&str, &str, &str)] = &[
         "/api/v1/payrolls/{id}",
         "一份名册及其明细（每页 100 笔，after=上一页最后一笔的 id；银行账号脱敏）",
     ),
-    ("POST", "/api/v1/payrolls/{id}/submit", "提交名册审批（version）"),
+    (
+        "POST",
+        "/api/v1/payrolls/{id}/submit",
+        "提交名册审批（version）",
+    ),
     (
         "POST",
         "/api/v1/payrolls/{id}/approve",
         "审批名册（version）；生成或提交的人不能审批",
     ),
-    ("POST", "/api/v1/payrolls/{id}/return", "退回名册（version、note）"),
+    (
+        "POST",
+        "/api/v1/payrolls/{id}/return",
+        "退回名册（version、note）",
+    ),
     (
         "GET",
-        "/api/v1/payrolls/{id}/bank-file",
+        "/api/v1/payrolls/{id}/export",
         "导出银行文件（format=csv 或 xlsx，含完整账号；须近期重新输入过密码，记入审计）",
     ),
     (
         "POST",
-        "/api/v1/payrolls/{id}/bank-return",
+        "/api/v1/payrolls/{id}/reconcile",
         "导入银行回盘（multipart，字段 file：参考号、金额、结果、失败原因），对账到分，不符时 422 列出差异",
     ),
     ("GET", "/api/v1/openapi.json", "本文档"),

@@ -19,6 +19,7 @@ mod browser_smoke;
 mod calendar;
 mod cli;
 mod demo;
+mod payments;
 mod personal_data;
 mod regions;
 mod report;
