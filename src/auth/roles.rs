@@ -140,6 +140,7 @@ impl Role {
                     "payment:payroll:generate",
                     "payment:payroll:export",
                     "payment:payroll:reconcile",
+                    "payment:anomaly:resolve",
                 ]);
             }
             Role::DistrictApprover => {
@@ -159,6 +160,7 @@ impl Role {
                     "capacity:register:update",
                     "payment:payroll:read",
                     "payment:payroll:approve",
+                    "payment:anomaly:resolve",
                 ]);
             }
             Role::CityAdmin => {

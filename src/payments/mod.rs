@@ -3,6 +3,8 @@
 //! return and reconciliation to the fen. Rules are pure in `rules`; SQL in `store`;
 //! pages and API in `web`; bank files in `bank`.
 
+pub mod anomalies;
+pub mod anomalies_web;
 pub mod bank;
 pub mod rules;
 pub mod store;

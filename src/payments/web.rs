@@ -166,6 +166,12 @@ async fn generate(
         Err(GenerateError::Refused(why)) => return Err(AppError::Conflict(why)),
         Err(GenerateError::Database(e)) => return Err(e.into()),
     };
+    // The checks run over every month this payroll may pay (补发 reaches back a year).
+    let mut from = month;
+    for _ in 0..store::ARREARS_MONTHS {
+        from = from.previous();
+    }
+    let raised = super::anomalies::detect(&mut tx, &from.to_string(), &now.to_rfc3339()).await?;
     record(
         &mut tx,
         &AuditEvent::new(
@@ -182,6 +188,7 @@ async fn generate(
             "regular": made.regular,
             "arrears": made.arrears,
             "reissued": made.reissued,
+            "anomalies": raised,
         })),
     )
     .await
@@ -189,7 +196,10 @@ async fn generate(
     tx.commit().await?;
     if json {
         let payroll = store::get(&state.db, made.payroll_id).await?;
-        return Ok(Json(json!({ "generated": made, "payroll": payroll })).into_response());
+        return Ok(
+            Json(json!({ "generated": made, "payroll": payroll, "anomalies": raised }))
+                .into_response(),
+        );
     }
     Ok(Redirect::to(&format!("/payments/{}", made.payroll_id)).into_response())
 }

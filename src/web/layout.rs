@@ -91,6 +91,12 @@ pub const NAV: &[NavGroup] = &[
                 permission: Some("payment:payroll:read"),
             },
             NavItem {
+                key: "anomalies",
+                label: "异常发放",
+                href: "/payments/anomalies",
+                permission: Some("payment:payroll:read"),
+            },
+            NavItem {
                 key: "standards",
                 label: "低保标准",
                 href: "/assistance/standards",

@@ -235,6 +235,26 @@ const SUMMARIES: &[(&str, &str, &str)] = &[
         "/api/v1/payrolls/{id}/reconcile",
         "导入银行回盘（multipart，字段 file：参考号、金额、结果、失败原因），对账到分，不符时 422 列出差异",
     ),
+    (
+        "GET",
+        "/api/v1/payment-anomalies",
+        "本人区划内的异常发放（待核查在前）和追回记录（含经过）",
+    ),
+    (
+        "POST",
+        "/api/v1/payment-anomalies/check",
+        "按五条规则核查近 12 个月的发放（请求体 {}），返回新发现的条数",
+    ),
+    (
+        "POST",
+        "/api/v1/payment-anomalies/{id}/resolve",
+        "处理异常（outcome=confirm 属实 / dismiss 不属实，result=核查结果）；停保或死亡后多发属实的自动立案追回",
+    ),
+    (
+        "POST",
+        "/api/v1/payment-recoveries/{id}",
+        "办理追回（status=recovering 追回 / written_off 核销，amount=本次追回金额，note=说明）",
+    ),
     ("GET", "/api/v1/openapi.json", "本文档"),
 ];
 
@@ -246,7 +266,7 @@ fn tag_of(path: &str) -> &'static str {
         "audit" => "audit",
         "reports" => "reports",
         "capacity" => "capacity",
-        "payrolls" => "payments",
+        "payrolls" | "payment-anomalies" | "payment-recoveries" => "payments",
         "regions" => "regions",
         "households"
         | "cases"
