@@ -8,7 +8,7 @@ import random
 
 WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 CHECK = "10X98765432"
-HEADER = "户编号,救助类别,姓名,身份证号,与户主关系,是否保障对象,所属社区,月保障金额,批准日期,状态,停保日期,停保原因"
+HEADER = "户编号,救助类别,姓名,身份证号,与户主关系,是否保障对象,所属社区,月保障金额,批准日期,状态,停保日期,停保原因,银行账号"
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂英"
 
@@ -25,6 +25,9 @@ def main():
     ap.add_argument("--regions", default="bench/data/regions.csv")
     ap.add_argument("--out", default="bench/data/roster.csv")
     ap.add_argument("--seed", type=int, default=7)
+    # For the payroll benchmark: one-person households, every one in force, each 本人
+    # with a bank account (the same data otherwise).
+    ap.add_argument("--single", action="store_true")
     a = ap.parse_args()
     rng = random.Random(a.seed)
     communities = []
@@ -47,9 +50,9 @@ def main():
         f.write(HEADER + "\n")
         while written < a.members:
             household += 1
-            size = min(rng.choice([1, 2, 3, 3, 4, 5]), a.members - written)
+            size = 1 if a.single else min(rng.choice([1, 2, 3, 3, 4, 5]), a.members - written)
             community = communities[household % len(communities)]
-            active = rng.random() < 0.85
+            active = a.single or rng.random() < 0.85
             # Exited households were approved before their exit on 2026-06-30.
             span = 1000 if active else 900
             approved = datetime.date(2024, 1, 1) + datetime.timedelta(days=rng.randrange(span))
@@ -64,7 +67,8 @@ def main():
                 exited = "" if active else "2026-06-30"
                 f.write(
                     f"B{household:08d},低保,{name},{id_number('369902', birth, n % 1000)},{relation},是,"
-                    f"{community},{amount if k == 0 else ''},{approved},{status},{exited},{reason}\n"
+                    f"{community},{amount if k == 0 else ''},{approved},{status},{exited},{reason},"
+                    f"{f'62220{household:014d}' if k == 0 and a.single else ''}\n"
                 )
             written += size
     print(f"{a.out}: {written} members in {household} households")

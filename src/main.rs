@@ -13,7 +13,9 @@ use minzheng::demo::{self, DemoOptions};
 use minzheng::ledger::{ImportError, RowError, write_errors_csv};
 use minzheng::{App, calendar, region};
 
+mod cli_payroll;
 mod cli_report;
+use cli_payroll::PayrollCommand;
 use cli_report::ReportCommand;
 
 /// mimalloc for the whole process, SQLite's own allocations included (`override`): a
@@ -105,6 +107,11 @@ enum Command {
     Accounts {
         #[command(subcommand)]
         command: AccountsCommand,
+    },
+    /// Monthly payrolls (发放名册)
+    Payroll {
+        #[command(subcommand)]
+        command: PayrollCommand,
     },
     /// Reports (报表)
     Report {
@@ -439,6 +446,10 @@ async fn run(cli: Cli) -> Result<(), String> {
                 println!("{line}");
             }
             Ok(())
+        }
+        Command::Payroll { command } => {
+            let app = open_app(&url, key_file, Settings::default()).await?;
+            cli_payroll::run(&app, command).await
         }
         Command::Report { command } => {
             let app = open_app_to_read(&url, key_file).await?;

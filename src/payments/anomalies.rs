@@ -38,69 +38,101 @@ const AMOUNT_IN_FORCE: &str = "COALESCE( \
      (SELECT r.old_amount FROM case_reviews r WHERE r.case_id = c.id ORDER BY r.reviewed_on, r.id LIMIT 1), \
      c.monthly_amount)";
 
-fn checks() -> Vec<String> {
+/// Which lines a check looks at.
+#[derive(Clone, Debug)]
+pub enum Scope {
+    /// A payroll just made: its lines, and for the rules that pair lines, the lines
+    /// elsewhere that pair with them.
+    Payroll(i64),
+    /// Every payment of this month (`YYYY-MM`) or later: the supervision run.
+    Since(String),
+}
+
+/// Each check as SQL with `$1` the scope's value and `$2` the time found. `lines` limits
+/// the lines looked at; for the pairing rules `pair` names the column that pairs them.
+fn checks(scope: &Scope) -> Vec<String> {
     let from = "FROM payroll_lines l JOIN payrolls p ON p.id = l.payroll_id JOIN cases c ON c.id = l.case_id";
-    let base = "l.status <> 'failed' AND l.month_paid >= $1";
+    let conflict = "ON CONFLICT (rule, evidence) DO NOTHING";
     // The evidence is the case and the month paid (and what makes the finding), so a
     // payroll made again, or a failed payment re-issued, is the same evidence.
     let evidence =
         |what: &str| format!("'case:' || CAST(l.case_id AS TEXT) || ':' || l.month_paid{what}");
-    let conflict = "ON CONFLICT (rule, evidence) DO NOTHING";
-    vec![
-        // Paid for a month after the month the case stopped (停保当月照发).
-        format!(
+    // The lines of the scope, and for a pairing rule on `pair` also their partners.
+    let scopes = |pair: Option<&str>| -> Vec<String> {
+        match (scope, pair) {
+            (Scope::Since(_), _) => vec!["l.month_paid >= $1".to_string()],
+            (Scope::Payroll(_), None) => vec!["l.payroll_id = $1".to_string()],
+            (Scope::Payroll(_), Some(col)) => vec![
+                "l.payroll_id = $1".to_string(),
+                format!(
+                    "l.id IN (SELECT o.id FROM payroll_lines t JOIN payroll_lines o ON o.{col} = t.{col} \
+                     AND o.month_paid = t.month_paid WHERE t.payroll_id = $1 AND o.payroll_id <> $1)"
+                ),
+            ],
+        }
+    };
+    let mut out = Vec::new();
+    // Paid for a month after the month the case stopped (停保当月照发).
+    for lines in scopes(None) {
+        out.push(format!(
             "{INSERT} SELECT CASE WHEN c.exit_reason = 'death' THEN 'paid_after_death' ELSE 'paid_after_exit' END, \
              {}, p.district_code, l.case_id, l.id, l.month_paid, l.amount, c.exited_on, $2 {from} \
-             WHERE {base} AND c.exited_on IS NOT NULL AND l.month_paid > substr(c.exited_on, 1, 7) {conflict}",
+             WHERE {lines} AND l.status <> 'failed' AND c.exited_on IS NOT NULL \
+             AND l.month_paid > substr(c.exited_on, 1, 7) {conflict}",
             evidence("")
-        ),
-        // The same person paid in the same month by another program or another district.
-        format!(
+        ));
+    }
+    // The same person paid in the same month by another program or another district.
+    let other_payment = "FROM payroll_lines o JOIN payrolls q ON q.id = o.payroll_id \
+         WHERE o.id_number_index = l.id_number_index AND o.month_paid = l.month_paid AND o.status <> 'failed' \
+         AND (q.program <> p.program OR q.district_code <> p.district_code)";
+    for lines in scopes(Some("id_number_index")) {
+        out.push(format!(
             "{INSERT} SELECT 'paid_twice', {}, p.district_code, l.case_id, l.id, l.month_paid, l.amount, \
-             (SELECT MIN(q.district_code || ' ' || q.program) FROM payroll_lines o JOIN payrolls q ON q.id = o.payroll_id \
-              WHERE o.id_number_index = l.id_number_index AND o.month_paid = l.month_paid AND o.status <> 'failed' \
-              AND (q.program <> p.program OR q.district_code <> p.district_code)), $2 {from} \
-             WHERE {base} AND EXISTS (SELECT 1 FROM payroll_lines o JOIN payrolls q ON q.id = o.payroll_id \
-              WHERE o.id_number_index = l.id_number_index AND o.month_paid = l.month_paid AND o.status <> 'failed' \
-              AND (q.program <> p.program OR q.district_code <> p.district_code)) {conflict}",
+             (SELECT MIN(q.district_code || ' ' || q.program) {other_payment}), $2 {from} \
+             WHERE {lines} AND l.status <> 'failed' AND EXISTS (SELECT 1 {other_payment}) {conflict}",
             evidence(" || ':' || p.program")
-        ),
-        // Not the amount in force for that month (a review after the payroll was made, or
-        // a line changed by hand). Re-issues pay what failed, as it was.
-        format!(
+        ));
+    }
+    // Not the amount in force for that month (a review after the payroll was made, or a
+    // line changed by hand). Re-issues pay what failed, as it was.
+    for lines in scopes(None) {
+        out.push(format!(
             "{INSERT} SELECT 'amount_differs', {}, p.district_code, l.case_id, l.id, l.month_paid, l.amount, \
              CAST({AMOUNT_IN_FORCE} AS TEXT), $2 {from} \
-             WHERE {base} AND l.kind <> 'reissue' AND l.amount <> {AMOUNT_IN_FORCE} {conflict}",
+             WHERE {lines} AND l.status <> 'failed' AND l.kind <> 'reissue' AND l.amount <> {AMOUNT_IN_FORCE} {conflict}",
             evidence(" || ':' || CAST(l.amount AS TEXT)")
-        ),
-        // One account paid for households that are not the same household.
-        format!(
+        ));
+    }
+    // One account paid for households that are not the same household.
+    for lines in scopes(Some("bank_index")) {
+        out.push(format!(
             "{INSERT} SELECT 'shared_account', {}, p.district_code, l.case_id, l.id, l.month_paid, l.amount, \
              CAST((SELECT COUNT(DISTINCT oc.household_id) FROM payroll_lines o JOIN cases oc ON oc.id = o.case_id \
               WHERE o.bank_index = l.bank_index AND o.month_paid = l.month_paid AND o.status <> 'failed') AS TEXT), $2 {from} \
-             WHERE {base} AND l.bank_index IS NOT NULL AND EXISTS (SELECT 1 FROM payroll_lines o \
+             WHERE {lines} AND l.status <> 'failed' AND l.bank_index IS NOT NULL AND EXISTS (SELECT 1 FROM payroll_lines o \
               JOIN cases oc ON oc.id = o.case_id WHERE o.bank_index = l.bank_index AND o.month_paid = l.month_paid \
               AND o.status <> 'failed' AND oc.household_id <> c.household_id) {conflict}",
             evidence(" || ':' || l.bank_index")
-        ),
-    ]
+        ));
+    }
+    out
 }
 
-/// Runs every check over the lines paying `from_month` or later; answers how many new
-/// tasks were raised.
+/// Runs every check over the scope; answers how many new tasks were raised.
 pub async fn detect(
     tx: &mut Transaction<'_, Any>,
-    from_month: &str,
+    scope: &Scope,
     at: &str,
 ) -> Result<u64, sqlx::Error> {
     let mut raised = 0;
-    for sql in checks() {
-        raised += sqlx::query(&sql)
-            .bind(from_month)
-            .bind(at)
-            .execute(&mut **tx)
-            .await?
-            .rows_affected();
+    for sql in checks(scope) {
+        let q = sqlx::query(&sql);
+        let q = match scope {
+            Scope::Payroll(id) => q.bind(*id),
+            Scope::Since(month) => q.bind(month.clone()),
+        };
+        raised += q.bind(at).execute(&mut **tx).await?.rows_affected();
     }
     Ok(raised)
 }

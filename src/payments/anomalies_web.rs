@@ -101,7 +101,12 @@ async fn check(
         .format("%Y-%m")
         .to_string();
     let mut tx = state.db.begin().await?;
-    let raised = anomalies::detect(&mut tx, &from, &now.to_rfc3339()).await?;
+    let raised = anomalies::detect(
+        &mut tx,
+        &anomalies::Scope::Since(from.clone()),
+        &now.to_rfc3339(),
+    )
+    .await?;
     record(
         &mut tx,
         &AuditEvent::new(

@@ -7,6 +7,7 @@ pub mod anomalies;
 pub mod anomalies_web;
 pub mod bank;
 pub mod rules;
+pub mod service;
 pub mod store;
 pub mod web;
 

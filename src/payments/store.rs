@@ -10,7 +10,8 @@ use crate::money::Fen;
 use crate::region::RegionCode;
 
 /// How many earlier months are looked at for 补发 (arrears): a case approved late, after
-/// a month's payroll was made, is paid that month in the next payroll.
+/// a month's payroll was made, is paid that month in the next payroll. Only cases approved
+/// within this window (plus the month before it) are looked at for arrears.
 pub const ARREARS_MONTHS: u32 = 12;
 
 /// Amounts in answers read as the pages show them ("2,600.00").
@@ -134,10 +135,13 @@ const INSERT_MONTH: &str = "INSERT INTO payroll_lines (payroll_id, case_id, regi
            FROM cases c JOIN members m ON m.household_id = c.household_id AND m.relation = '本人' \
            WHERE c.program = $5 AND c.status IN ('active', 'exited') AND c.approved_on < $4 \
            AND (c.exited_on IS NULL OR c.exited_on >= $4) \
-           AND c.region_code >= $6 AND c.region_code < $7 \
+           AND c.region_code >= $6 AND c.region_code < $7 AND c.approved_on >= $8 \
            AND NOT EXISTS (SELECT 1 FROM payroll_lines l WHERE l.case_id = c.id AND l.month_paid = $3)) x \
      WHERE x.amount > 0";
 
+/// `approved_since` limits the cases looked at: 补发 is for cases approved within the
+/// arrears window (a case approved late, after its month's payroll), so a steady month
+/// does not read every case once per earlier month.
 async fn insert_month(
     tx: &mut Transaction<'_, Any>,
     payroll_id: i64,
@@ -145,6 +149,7 @@ async fn insert_month(
     paid_for: Month,
     program: Program,
     bounds: &(String, String),
+    approved_since: &str,
 ) -> Result<u64, sqlx::Error> {
     Ok(sqlx::query(INSERT_MONTH)
         .bind(payroll_id)
@@ -154,6 +159,7 @@ async fn insert_month(
         .bind(program.code())
         .bind(&bounds.0)
         .bind(&bounds.1)
+        .bind(approved_since)
         .execute(&mut **tx)
         .await?
         .rows_affected())
@@ -218,7 +224,7 @@ pub async fn generate(
         .try_get(0)?,
     };
     let bounds = district.scope().sql_bounds();
-    let regular = insert_month(tx, payroll_id, "regular", month, program, &bounds).await?;
+    let regular = insert_month(tx, payroll_id, "regular", month, program, &bounds, "").await?;
     // 补发: earlier months that had this payroll, for cases it missed.
     let mut earlier = month;
     let mut arrears = 0;
@@ -233,10 +239,16 @@ pub async fn generate(
     .iter()
     .map(|r| r.try_get::<String, _>(0))
     .collect::<Result<_, _>>()?;
+    let mut window_start = month;
+    for _ in 0..=ARREARS_MONTHS {
+        window_start = window_start.previous();
+    }
+    let since = window_start.first_day().to_string();
     for _ in 0..ARREARS_MONTHS {
         earlier = earlier.previous();
         if had_payroll.contains(&earlier.to_string()) {
-            arrears += insert_month(tx, payroll_id, "arrears", earlier, program, &bounds).await?;
+            arrears +=
+                insert_month(tx, payroll_id, "arrears", earlier, program, &bounds, &since).await?;
         }
     }
     // Failed payments of earlier payrolls, paid again to the account on file now.

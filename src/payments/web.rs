@@ -150,15 +150,13 @@ async fn generate(
                 form.district_code.trim()
             ))
         })?;
-    let now = state.clock.now_local();
-    let mut tx = state.db.begin().await?;
-    let made = match store::generate(
-        &mut tx,
+    let made = match super::service::generate(
+        &state.db,
         month,
         program,
         &district,
-        &user.username,
-        &now.to_rfc3339(),
+        &ctx.actor(),
+        state.clock.now_local(),
     )
     .await
     {
@@ -166,42 +164,17 @@ async fn generate(
         Err(GenerateError::Refused(why)) => return Err(AppError::Conflict(why)),
         Err(GenerateError::Database(e)) => return Err(e.into()),
     };
-    // The checks run over every month this payroll may pay (补发 reaches back a year).
-    let mut from = month;
-    for _ in 0..store::ARREARS_MONTHS {
-        from = from.previous();
-    }
-    let raised = super::anomalies::detect(&mut tx, &from.to_string(), &now.to_rfc3339()).await?;
-    record(
-        &mut tx,
-        &AuditEvent::new(
-            now,
-            &ctx.actor(),
-            "payroll.generate",
-            "payroll",
-            made.payroll_id.to_string(),
-        )
-        .with(json!({
-            "month": month.to_string(),
-            "program": program.code(),
-            "district": district.to_string(),
-            "regular": made.regular,
-            "arrears": made.arrears,
-            "reissued": made.reissued,
-            "anomalies": raised,
-        })),
-    )
-    .await
-    .map_err(AppError::audit)?;
-    tx.commit().await?;
+    let id = made.generated.payroll_id;
     if json {
-        let payroll = store::get(&state.db, made.payroll_id).await?;
-        return Ok(
-            Json(json!({ "generated": made, "payroll": payroll, "anomalies": raised }))
-                .into_response(),
-        );
+        let payroll = store::get(&state.db, id).await?;
+        return Ok(Json(json!({
+            "generated": made.generated,
+            "payroll": payroll,
+            "anomalies": made.anomalies,
+        }))
+        .into_response());
     }
-    Ok(Redirect::to(&format!("/payments/{}", made.payroll_id)).into_response())
+    Ok(Redirect::to(&format!("/payments/{id}")).into_response())
 }
 
 #[derive(Deserialize, Default)]
@@ -464,6 +437,7 @@ async fn bank_file(
 ) -> AppResult<Response> {
     let user = ctx.user()?.clone();
     let p = payroll_in_scope(&state, &user, id).await?;
+    // Refused before asking for the password again when there is nothing to export.
     if !matches!(p.status, Status::Approved | Status::Exported) {
         return Err(AppError::Conflict(format!(
             "名册{}，审批通过后才能导出银行文件。",
@@ -472,48 +446,23 @@ async fn bank_file(
     }
     crate::auth::account::require_recent_auth(&state, &user, &format!("/payments/{id}")).await?;
     let xlsx = q.format == "xlsx";
-    let mut bytes = Vec::new();
-    let (n, total) = if xlsx {
-        super::bank::write_xlsx(
-            &state.db,
-            &state.keyring,
-            id,
-            std::io::Cursor::new(&mut bytes),
-        )
-        .await
+    let format = if xlsx {
+        super::service::FileFormat::Xlsx
     } else {
-        super::bank::write_csv(&state.db, &state.keyring, id, &mut bytes).await
-    }
-    .map_err(AppError::Internal)?;
-    let now = state.clock.now_local();
-    let mut tx = state.db.begin().await?;
-    if p.status == Status::Approved {
-        store::set_status(
-            &mut tx,
-            id,
-            p.version,
-            Status::Exported,
-            (&user.username, &now.to_rfc3339()),
-            "",
-        )
-        .await?;
-    }
-    record(
-        &mut tx,
-        &AuditEvent::new(
-            now,
-            &ctx.actor(),
-            "payroll.export",
-            "payroll",
-            id.to_string(),
-        )
-        .with(
-            json!({ "format": if xlsx { "xlsx" } else { "csv" }, "lines": n, "total_fen": total }),
-        ),
+        super::service::FileFormat::Csv
+    };
+    let mut bytes = Vec::new();
+    super::service::export(
+        &state.db,
+        &state.keyring,
+        &p,
+        format,
+        std::io::Cursor::new(&mut bytes),
+        &ctx.actor(),
+        state.clock.now_local(),
     )
     .await
-    .map_err(AppError::audit)?;
-    tx.commit().await?;
+    .map_err(AppError::Conflict)?;
     let (mime, ext) = if xlsx {
         (
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
