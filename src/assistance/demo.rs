@@ -12,6 +12,7 @@ use super::standards::{Standard, set_standard};
 use crate::demo::{DemoContext, DemoError, DemoFuture};
 use crate::ids::IdNumber;
 use crate::money::Fen;
+use crate::protect::BankAccount;
 use crate::region::UrbanRural;
 
 const SURNAMES: &[&str] = &[
@@ -150,7 +151,11 @@ pub fn generate<'a>(ctx: &'a mut DemoContext<'_>) -> DemoFuture<'a> {
                     id,
                     relation,
                     covered: true,
-                    bank: None,
+                    // The payee's account (社会保障卡), numbered from the member: no random
+                    // draw, so the rest of the demo is unchanged.
+                    bank: (k == 0)
+                        .then(|| BankAccount::parse(&format!("62170{seq:014}")).ok())
+                        .flatten(),
                     phone: None,
                     work_capacity: Some(if program == Program::Tekun || age >= 70 {
                         WorkCapacity::Lost

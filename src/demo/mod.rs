@@ -71,6 +71,7 @@ pub const GENERATORS: &[(&str, Generator)] = &[
     ("assistance", crate::assistance::demo::generate),
     ("assistance_cases", crate::assistance::demo_cases::generate),
     ("capacity", crate::capacity::demo::generate),
+    ("payments", crate::payments::demo::generate),
 ];
 
 #[derive(Debug, thiserror::Error)]

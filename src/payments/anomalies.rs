@@ -113,7 +113,8 @@ fn checks(scope: &Scope) -> Vec<String> {
              WHERE {lines} AND l.status <> 'failed' AND l.bank_index IS NOT NULL AND EXISTS (SELECT 1 FROM payroll_lines o \
               JOIN cases oc ON oc.id = o.case_id WHERE o.bank_index = l.bank_index AND o.month_paid = l.month_paid \
               AND o.status <> 'failed' AND oc.household_id <> c.household_id) {conflict}",
-            evidence(" || ':' || l.bank_index")
+            // A shared account is one finding however many months it was paid to.
+            "'case:' || CAST(l.case_id AS TEXT) || ':account:' || l.bank_index"
         ));
     }
     out

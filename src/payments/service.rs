@@ -30,7 +30,8 @@ pub async fn generate(
     now: DateTime<FixedOffset>,
 ) -> Result<Made, GenerateError> {
     let at = now.to_rfc3339();
-    let mut tx = db.begin().await?;
+    // A district's month is a bulk write: the larger page cache of a bulk load.
+    let mut tx = db.begin_bulk().await?;
     let generated =
         store::generate(&mut tx, month, program, district, &actor.username, &at).await?;
     let anomalies = super::anomalies::detect(

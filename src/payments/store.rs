@@ -123,46 +123,62 @@ pub enum GenerateError {
 /// one in force that month (a review's change applies from the next month); the payee is
 /// the household's 本人 with the bank account on file now. `rules::payable` and
 /// `rules::amount_for` say the same in Rust; a test holds them together.
-const INSERT_MONTH: &str = "INSERT INTO payroll_lines (payroll_id, case_id, region_code, kind, month_paid, amount, \
-     payee_name, id_number_index, bank_sealed, bank_index, status) \
-     SELECT $1, x.id, x.region_code, $2, $3, x.amount, x.name, x.id_number_index, x.bank_sealed, x.bank_index, 'pending' \
-     FROM (SELECT c.id, c.region_code, m.name, m.id_number_index, m.bank_sealed, m.bank_index, \
-             COALESCE( \
-               (SELECT r.new_amount FROM case_reviews r WHERE r.case_id = c.id AND r.reviewed_on < $4 \
-                ORDER BY r.reviewed_on DESC, r.id DESC LIMIT 1), \
-               (SELECT r.old_amount FROM case_reviews r WHERE r.case_id = c.id ORDER BY r.reviewed_on, r.id LIMIT 1), \
-               c.monthly_amount) AS amount \
-           FROM cases c JOIN members m ON m.household_id = c.household_id AND m.relation = '本人' \
-           WHERE c.program = $5 AND c.status IN ('active', 'exited') AND c.approved_on < $4 \
-           AND (c.exited_on IS NULL OR c.exited_on >= $4) \
-           AND c.region_code >= $6 AND c.region_code < $7 AND c.approved_on >= $8 \
-           AND NOT EXISTS (SELECT 1 FROM payroll_lines l WHERE l.case_id = c.id AND l.month_paid = $3)) x \
-     WHERE x.amount > 0";
+///
+/// `cases` picks the cases read. A month's regular lines read a whole district: the
+/// district is matched on its code's prefix and the approval date is compared as text
+/// (`|| ''`), so neither the region nor the date index is used and SQLite reads the
+/// table in order instead of jumping through it once per case (12.5 s against well under
+/// that for 200,000 cases). 补发 reads only cases approved within the arrears window,
+/// through the date index.
+fn insert_month_sql(cases: &str) -> String {
+    format!(
+        "INSERT INTO payroll_lines (payroll_id, case_id, region_code, kind, month_paid, amount, \
+         payee_name, id_number_index, bank_sealed, bank_index, status) \
+         SELECT $1, x.id, x.region_code, $2, $3, x.amount, x.name, x.id_number_index, x.bank_sealed, x.bank_index, 'pending' \
+         FROM (SELECT c.id, c.region_code, m.name, m.id_number_index, m.bank_sealed, m.bank_index, \
+                 COALESCE( \
+                   (SELECT r.new_amount FROM case_reviews r WHERE r.case_id = c.id AND r.reviewed_on < $4 \
+                    ORDER BY r.reviewed_on DESC, r.id DESC LIMIT 1), \
+                   (SELECT r.old_amount FROM case_reviews r WHERE r.case_id = c.id ORDER BY r.reviewed_on, r.id LIMIT 1), \
+                   c.monthly_amount) AS amount \
+               FROM cases c JOIN members m ON m.household_id = c.household_id AND m.relation = '本人' \
+               WHERE c.program = $5 AND c.status IN ('active', 'exited') AND substr(c.region_code, 1, 6) = $6 \
+               AND {cases} AND (c.exited_on IS NULL OR c.exited_on >= $4) \
+               AND NOT EXISTS (SELECT 1 FROM payroll_lines l WHERE l.case_id = c.id AND l.month_paid = $3)) x \
+         WHERE x.amount > 0"
+    )
+}
 
-/// `approved_since` limits the cases looked at: 补发 is for cases approved within the
-/// arrears window (a case approved late, after its month's payroll), so a steady month
-/// does not read every case once per earlier month.
+/// The cases a month's regular lines read: all approved before the month.
+const ALL_APPROVED: &str = "c.approved_on || '' < $4";
+/// The cases 补发 reads: approved within the window, before the month paid.
+const APPROVED_SINCE: &str = "c.approved_on >= $7 AND c.approved_on < $4";
+
 async fn insert_month(
     tx: &mut Transaction<'_, Any>,
     payroll_id: i64,
     kind: &str,
     paid_for: Month,
     program: Program,
-    bounds: &(String, String),
-    approved_since: &str,
+    district: &RegionCode,
+    arrears_since: Option<&str>,
 ) -> Result<u64, sqlx::Error> {
-    Ok(sqlx::query(INSERT_MONTH)
+    let sql = insert_month_sql(if arrears_since.is_some() {
+        APPROVED_SINCE
+    } else {
+        ALL_APPROVED
+    });
+    let mut q = sqlx::query(&sql)
         .bind(payroll_id)
         .bind(kind)
         .bind(paid_for.to_string())
         .bind(paid_for.first_day().to_string())
         .bind(program.code())
-        .bind(&bounds.0)
-        .bind(&bounds.1)
-        .bind(approved_since)
-        .execute(&mut **tx)
-        .await?
-        .rows_affected())
+        .bind(district.as_str());
+    if let Some(since) = arrears_since {
+        q = q.bind(since);
+    }
+    Ok(q.execute(&mut **tx).await?.rows_affected())
 }
 
 /// Generates (or, while still only generated, makes again) the payroll of a month,
@@ -223,8 +239,7 @@ pub async fn generate(
         .await?
         .try_get(0)?,
     };
-    let bounds = district.scope().sql_bounds();
-    let regular = insert_month(tx, payroll_id, "regular", month, program, &bounds, "").await?;
+    let regular = insert_month(tx, payroll_id, "regular", month, program, district, None).await?;
     // 补发: earlier months that had this payroll, for cases it missed.
     let mut earlier = month;
     let mut arrears = 0;
@@ -247,8 +262,16 @@ pub async fn generate(
     for _ in 0..ARREARS_MONTHS {
         earlier = earlier.previous();
         if had_payroll.contains(&earlier.to_string()) {
-            arrears +=
-                insert_month(tx, payroll_id, "arrears", earlier, program, &bounds, &since).await?;
+            arrears += insert_month(
+                tx,
+                payroll_id,
+                "arrears",
+                earlier,
+                program,
+                district,
+                Some(&since),
+            )
+            .await?;
         }
     }
     // Failed payments of earlier payrolls, paid again to the account on file now.
@@ -270,16 +293,16 @@ pub async fn generate(
     .execute(&mut **tx)
     .await?
     .rows_affected();
+    // Read the same way as the regular lines (see `insert_month_sql`).
     let without_payee: i64 = sqlx::query(
         "SELECT COUNT(*) FROM cases c WHERE c.program = $1 AND c.status IN ('active', 'exited') \
-         AND c.approved_on < $2 AND (c.exited_on IS NULL OR c.exited_on >= $2) \
-         AND c.region_code >= $3 AND c.region_code < $4 \
+         AND c.approved_on || '' < $2 AND (c.exited_on IS NULL OR c.exited_on >= $2) \
+         AND substr(c.region_code, 1, 6) = $3 \
          AND NOT EXISTS (SELECT 1 FROM members m WHERE m.household_id = c.household_id AND m.relation = '本人')",
     )
     .bind(program.code())
     .bind(month.first_day().to_string())
-    .bind(&bounds.0)
-    .bind(&bounds.1)
+    .bind(district.as_str())
     .fetch_one(&mut **tx)
     .await?
     .try_get(0)?;

@@ -14,6 +14,7 @@ mod audit_log;
 mod auth_login;
 mod browser_assistance;
 mod browser_auth;
+mod browser_payments;
 mod browser_report;
 mod browser_smoke;
 mod calendar;

@@ -24,7 +24,7 @@ const RURAL: &str = "369921001001";
 
 /// A household with its 本人 (and a bank account unless `bank` is empty) and one case.
 #[allow(clippy::too_many_arguments)]
-async fn case(
+pub(crate) async fn case(
     t: &TestApp,
     n: &str,
     community: &str,
