@@ -13,6 +13,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 HOUSEHOLDS="${HOUSEHOLDS:-1000000}"
 RUNS="${RUNS:-3}"
+# sqlite, postgres or both
+BACKENDS="${BACKENDS:-both}"
 PG_ADMIN="${PG_ADMIN:-postgres://postgres@127.0.0.1:5432/postgres}"
 PG_DB=minzheng_bench_payroll
 DATA=bench/data
@@ -69,12 +71,15 @@ sql() { # kind url statements
   if [ "$1" = sqlite ]; then sqlite3 "${2#sqlite://}" "$3"; else psql -q "$2" -c "$3" >/dev/null; fi
 }
 
+if [ "$BACKENDS" != postgres ]; then
 echo "loading $HOUSEHOLDS households into SQLite…"
 rm -f "$DATA"/payroll.db* "$DATA"/payroll.key
 SQ="sqlite://$DATA/payroll.db"
 $BIN --database-url "$SQ" --key-file "$DATA/payroll.key" regions import "$DATA/regions.csv" >/dev/null
 $BIN --database-url "$SQ" --key-file "$DATA/payroll.key" import assistance-roster "$ROSTER" >/dev/null
 run_backend SQLite "$SQ" sqlite
+fi
+[ "$BACKENDS" = sqlite ] && exit 0
 
 echo "loading $HOUSEHOLDS households into PostgreSQL…"
 psql -q "$PG_ADMIN" -c "DROP DATABASE IF EXISTS $PG_DB" -c "CREATE DATABASE $PG_DB"
