@@ -8,7 +8,8 @@ use chrono::NaiveDate;
 use sqlx::{Row, Transaction};
 
 use super::roster::{self, COLUMNS, RosterChecker, RosterMember};
-use super::store::{self, HouseholdRow, MemberRow, RosterWriter};
+use super::roster_store::{HouseholdRow, MemberRow, RosterWriter};
+use super::store;
 use crate::audit::AuditEvent;
 use crate::db::Db;
 use crate::db::bulk::{BulkConnection, DeferredIndexes};

@@ -16,6 +16,7 @@ pub mod registry_members;
 pub mod registry_web;
 pub mod review;
 pub mod roster;
+pub mod roster_store;
 pub mod rules;
 pub mod standards;
 pub mod standards_web;

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::NaiveDate;
 
 use super::model::{ExitReason, Program, Relation, SelfCare, WorkCapacity};
-use super::store::HouseholdRow;
+use super::roster_store::HouseholdRow;
 use crate::ids::IdNumber;
 use crate::ledger::sheet::{Column, RowReader, Sheet, find_header};
 use crate::ledger::{ImportError, RowError};
