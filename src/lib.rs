@@ -10,6 +10,7 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod funds;
 pub mod ids;
 pub mod ledger;
 pub mod money;

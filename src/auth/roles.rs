@@ -136,6 +136,7 @@ impl Role {
                     "report:quarterly:read",
                     "report:balance:read",
                     "capacity:register:read",
+                    "funds:register:read",
                     "payment:payroll:read",
                     "payment:payroll:generate",
                     "payment:payroll:export",
@@ -158,6 +159,8 @@ impl Role {
                     "report:balance:read",
                     "capacity:register:read",
                     "capacity:register:update",
+                    "funds:register:read",
+                    "funds:register:update",
                     "payment:payroll:read",
                     "payment:payroll:approve",
                     "payment:anomaly:resolve",
@@ -176,6 +179,8 @@ impl Role {
                     "report:balance:read",
                     "capacity:register:read",
                     "capacity:register:update",
+                    "funds:register:read",
+                    "funds:register:update",
                     "payment:payroll:read",
                 ]);
             }
@@ -183,6 +188,7 @@ impl Role {
                 p.extend(REFERENCE);
                 // Fund supervision: the payrolls are read, never changed.
                 p.push("payment:payroll:read");
+                p.push("funds:register:read");
                 // Reads the audit log of its own region (DOMAIN.md §8), never exports it.
                 p.push("audit:log:read");
             }

@@ -16,8 +16,8 @@ use crate::AppState;
 use crate::audit::{AuditEvent, store::record};
 use crate::auth::{Access, Ctx, CurrentUser, Routes};
 use crate::error::{AppError, AppResult};
-use crate::region::{Level, Region, RegionCode};
-use crate::web::extract::FormOrJson;
+use crate::region::web::district_in_scope;
+use crate::web::extract::{FormOrJson, typed};
 use crate::web::layout::{Crumb, PageCtx, render};
 
 const READ: Access = Access::Perm("capacity:register:read");
@@ -161,23 +161,6 @@ async fn api(State(state): State<AppState>, user: CurrentUser) -> AppResult<Json
     Ok(Json(json!({ "year": year, "districts": districts })))
 }
 
-/// The district named in a form, if it exists and the user may change it.
-async fn district_in_scope(state: &AppState, user: &CurrentUser, code: &str) -> AppResult<Region> {
-    let refused = || {
-        AppError::Invalid(format!(
-            "「区县」「{}」不存在或不在您的管辖范围内，请从列表中选择。",
-            code.trim()
-        ))
-    };
-    let code = RegionCode::parse(code.trim())
-        .ok()
-        .filter(|c| c.level() == Level::District && user.scope().contains(c.as_str()))
-        .ok_or_else(refused)?;
-    crate::region::store::get(&state.db, code.as_str())
-        .await?
-        .ok_or_else(refused)
-}
-
 /// After a stored change: the page again with the message, or the JSON body with it.
 async fn finish(
     state: &AppState,
@@ -199,15 +182,6 @@ pub struct ResidentsForm {
     year: serde_json::Value,
     urban: serde_json::Value,
     rural: serde_json::Value,
-}
-
-/// A JSON number or a form string, as typed.
-fn typed(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Null => String::new(),
-        other => other.to_string(),
-    }
 }
 
 async fn set_residents(

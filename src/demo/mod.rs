@@ -72,6 +72,7 @@ pub const GENERATORS: &[(&str, Generator)] = &[
     ("assistance_cases", crate::assistance::demo_cases::generate),
     ("capacity", crate::capacity::demo::generate),
     ("payments", crate::payments::demo::generate),
+    ("funds", crate::funds::demo::generate),
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -443,7 +443,7 @@ pub async fn pending(db: &Db, payroll_id: i64) -> Result<Vec<PendingLine>, sqlx:
         .collect()
 }
 
-/// Records the bank's answer for each line.
+/// Records the bank's answer for each line and what the payroll paid in all.
 pub async fn apply_return(
     tx: &mut Transaction<'_, Any>,
     payroll_id: i64,
@@ -460,5 +460,13 @@ pub async fn apply_return(
         .execute(&mut **tx)
         .await?;
     }
+    // Kept with the payroll for the funds pages: lines never change after reconciliation.
+    sqlx::query(
+        "UPDATE payrolls SET paid_amount = (SELECT COALESCE(SUM(amount), 0) FROM payroll_lines \
+         WHERE payroll_id = $1 AND status = 'paid') WHERE id = $1",
+    )
+    .bind(payroll_id)
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }

@@ -185,3 +185,24 @@ async fn api_node(
         children: node.children,
     }))
 }
+
+/// The district named in a form, if it exists and the user may change it.
+pub async fn district_in_scope(
+    state: &AppState,
+    user: &CurrentUser,
+    code: &str,
+) -> AppResult<Region> {
+    let refused = || {
+        AppError::Invalid(format!(
+            "「区县」「{}」不存在或不在您的管辖范围内，请从列表中选择。",
+            code.trim()
+        ))
+    };
+    let code = RegionCode::parse(code.trim())
+        .ok()
+        .filter(|c| c.level() == Level::District && user.scope().contains(c.as_str()))
+        .ok_or_else(refused)?;
+    crate::region::store::get(&state.db, code.as_str())
+        .await?
+        .ok_or_else(refused)
+}

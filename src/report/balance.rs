@@ -26,6 +26,9 @@ pub struct DistrictInput {
     pub filled: i64,
     /// Training attendances (人次) in the quarter.
     pub attendances: i64,
+    /// What the quarter's reconciled 低保 and 特困 payrolls paid; none when the district
+    /// has no reconciled payroll in the quarter (unknown, not zero).
+    pub regular_spent: Option<Fen>,
 }
 
 /// Where an indicator comes from: computed here, or waiting for a module.
@@ -35,7 +38,6 @@ enum Basis {
     Missing(&'static str),
 }
 
-const PAYMENTS: Basis = Basis::Missing("资金发放模块尚未建立，暂无支出数据");
 const ELDERLY: Basis = Basis::Missing("养老服务模块（机构、床位、检查）尚未建立");
 const COMMUNITY: Basis = Basis::Missing("社区治理模块（社区工作者）尚未建立");
 
@@ -96,7 +98,16 @@ const INDICATORS: &[(&str, &str, Basis)] = &[
         "特困人员每千常住人口（人）",
         Basis::Here(|d| per(d.tekun, d.residents.map(Residents::total), 1000.0)),
     ),
-    ("spending_per_recipient", "人均救助支出（元）", PAYMENTS),
+    (
+        "spending_per_recipient",
+        "人均救助支出（元/季，低保特困实发÷季末在保人数）",
+        Basis::Here(|d| {
+            let persons = d.dibao_urban + d.dibao_rural + d.tekun;
+            d.regular_spent
+                .filter(|_| persons > 0)
+                .map(|f| f.0 as f64 / 100.0 / persons as f64)
+        }),
+    ),
     (
         "staff_per_10000",
         "民政工作人员每万常住人口（人）",

@@ -147,6 +147,8 @@ pub async fn inputs(
     let residents = capacity::store::residents_as_of(db, chrono::Datelike::year(&day)).await?;
     let posts = capacity::store::posts(db).await?;
     let trained = attendances(db, q).await?;
+    let spent =
+        crate::funds::store::spent(db, q.first_day(), day, &city.code.scope().sql_bounds()).await?;
     let mut out = Vec::with_capacity(districts.len());
     for d in districts {
         let code = d.code.to_string();
@@ -167,6 +169,14 @@ pub async fn inputs(
             authorised: mine.clone().map(|p| p.authorised).sum(),
             filled: mine.map(|p| p.filled).sum(),
             attendances: trained.get(&code).copied().unwrap_or(0),
+            regular_spent: {
+                use crate::funds::model::FundProgram::{Dibao, Tekun};
+                let of = |p| spent.get(&(code.clone(), p)).copied();
+                match (of(Dibao), of(Tekun)) {
+                    (None, None) => None,
+                    (a, b) => Some(a.unwrap_or_default() + b.unwrap_or_default()),
+                }
+            },
             name: d.name,
             code,
         });

@@ -25,6 +25,7 @@ fn districts() -> Vec<DistrictInput> {
             authorised: 40,
             filled: 36,
             attendances: 18,
+            regular_spent: fen(1_650_000),
         },
         DistrictInput {
             code: "369903".into(),
@@ -42,6 +43,8 @@ fn districts() -> Vec<DistrictInput> {
             authorised: 20,
             filled: 20,
             attendances: 30,
+            // Paid nothing in the quarter though payrolls were reconciled: 0, not unknown.
+            regular_spent: fen(0),
         },
         // No population entered, no rural standard, no staff register.
         DistrictInput {
@@ -105,6 +108,12 @@ fn per_district_indicators_by_hand() {
     assert_values(&b, "staff_filled_pct", &[Some(90.0), Some(100.0), None]);
     // 18 / 36 and 30 / 20.
     assert_values(&b, "trainings_per_staff", &[Some(0.5), Some(1.5), None]);
+    // 1,650,000 yuan / (1200 + 800 + 200) persons = 750; 乙区 0 / 1900; 丙县 no payroll.
+    assert_values(
+        &b,
+        "spending_per_recipient",
+        &[Some(750.0), Some(0.0), None],
+    );
     assert_eq!(b.without_residents, vec!["丙县".to_string()]);
 }
 
@@ -157,11 +166,7 @@ fn urban_rural_gap_by_hand() {
 #[test]
 fn indicators_without_their_module_are_empty_with_a_reason() {
     let b = analyse("2026Q3", "2026-09-30", &districts());
-    for key in [
-        "spending_per_recipient",
-        "care_beds_per_100_elderly",
-        "community_workers_per_10000",
-    ] {
+    for key in ["care_beds_per_100_elderly", "community_workers_per_10000"] {
         let i = indicator(&b, key);
         assert!(i.missing.is_some(), "{key}");
         assert!(i.values.iter().all(Option::is_none), "{key}");

@@ -190,6 +190,20 @@ pub struct Missing {
     pub reason: &'static str,
 }
 
+/// One program's funds in a city's or district's report (DOMAIN.md §7): spent in the
+/// quarter, and the year's budget, allocations, spending and execution rate up to the
+/// quarter's end. Amounts in yuan with two decimals.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct FundsLine {
+    pub program: &'static str,
+    pub label: &'static str,
+    pub spent_in_quarter: String,
+    pub budget: String,
+    pub allocated: String,
+    pub spent_to_date: String,
+    pub execution_rate: Option<f64>,
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct QuarterlyReport {
     pub quarter: String,
@@ -201,6 +215,8 @@ pub struct QuarterlyReport {
     pub urban: Figures,
     pub rural: Figures,
     pub missing: Vec<Missing>,
+    /// None below a district (budgets are a district's).
+    pub funds: Option<Vec<FundsLine>>,
 }
 
 /// An area of the urban/rural split: `None` for both.
@@ -221,7 +237,29 @@ pub async fn quarterly(
     let bounds = region.scope().sql_bounds();
     let counted = assistance::figures(db, quarter.first_day(), quarter.last_day(), &bounds).await?;
     let area = |a: Area| figures_of(&counted, a);
+    let node = crate::region::store::get(db, region.as_str()).await?;
+    let funds = match node {
+        Some(node) => {
+            crate::funds::summary::for_quarter(db, quarter.first_day(), quarter.last_day(), &node)
+                .await?
+        }
+        None => None,
+    };
     Ok(QuarterlyReport {
+        funds: funds.map(|lines| {
+            lines
+                .iter()
+                .map(|l| FundsLine {
+                    program: l.program.code(),
+                    label: l.program.label(),
+                    spent_in_quarter: l.spent_in_quarter.to_yuan_string(),
+                    budget: l.year_to_date.budget.to_yuan_string(),
+                    allocated: l.year_to_date.allocated.to_yuan_string(),
+                    spent_to_date: l.year_to_date.spent.to_yuan_string(),
+                    execution_rate: l.year_to_date.execution_rate(),
+                })
+                .collect()
+        }),
         quarter: quarter.to_string(),
         from: quarter.first_day().to_string(),
         to: quarter.last_day().to_string(),

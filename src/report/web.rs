@@ -86,6 +86,8 @@ struct ReportPage {
     quarters: Vec<String>,
     regions: Vec<(String, String)>,
     can_balance: bool,
+    /// Program, spent in the quarter, budget, allocated, spent this year, execution rate.
+    funds: Vec<[String; 6]>,
 }
 
 fn show(v: Option<super::Value>) -> String {
@@ -178,6 +180,26 @@ async fn page(
         parts,
         download,
         can_balance: user.can("report:balance:read"),
+        funds: whole
+            .funds
+            .iter()
+            .flatten()
+            .map(|f| {
+                let money = |s: &str| {
+                    crate::money::Fen::parse_yuan(s)
+                        .map(|f| f.to_display())
+                        .unwrap_or_else(|_| s.to_string())
+                };
+                [
+                    f.label.to_string(),
+                    money(&f.spent_in_quarter),
+                    money(&f.budget),
+                    money(&f.allocated),
+                    money(&f.spent_to_date),
+                    crate::funds::model::show_rate(f.execution_rate),
+                ]
+            })
+            .collect(),
         pick,
         quarters,
         regions,

@@ -101,6 +101,49 @@ pub fn workbook(
         sheet.set_column_width(0, 28).map_err(e)?;
         sheet.set_column_width(4, 36).map_err(e)?;
     }
+    if let Some(funds) = &report.funds {
+        let sheet = book.add_worksheet();
+        sheet.set_name("救助资金").map_err(e)?;
+        let heads = [
+            "项目",
+            "本季度支出（元）",
+            "年度预算",
+            "年初至季末下达",
+            "年初至季末支出",
+            "执行率（%）",
+        ];
+        for (c, h) in heads.iter().enumerate() {
+            sheet
+                .write_string_with_format(0, c as u16, *h, &bold)
+                .map_err(e)?;
+        }
+        for (row, f) in (1u32..).zip(funds) {
+            sheet.write_string(row, 0, f.label).map_err(e)?;
+            for (c, amount) in [
+                &f.spent_in_quarter,
+                &f.budget,
+                &f.allocated,
+                &f.spent_to_date,
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                let v = amount.parse::<f64>().unwrap_or(0.0);
+                sheet
+                    .write_number_with_format(row, (c + 1) as u16, v, &money)
+                    .map_err(e)?;
+            }
+            match f.execution_rate {
+                Some(r) => sheet.write_number(row, 5, r),
+                None => sheet.write_string(row, 5, "—"),
+            }
+            .map_err(e)?;
+        }
+        sheet.set_column_width(0, 18).map_err(e)?;
+        for c in 1..5 {
+            sheet.set_column_width(c, 16).map_err(e)?;
+        }
+    }
     if let Some(b) = balance {
         balance_sheets(&mut book, b)?;
     }

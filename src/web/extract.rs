@@ -44,3 +44,12 @@ where
         Ok(FormOrJson { value, json })
     }
 }
+
+/// A JSON number or a form string, as typed.
+pub fn typed(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}

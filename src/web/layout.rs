@@ -137,6 +137,12 @@ pub const NAV: &[NavGroup] = &[
                 permission: Some("capacity:register:read"),
             },
             NavItem {
+                key: "funds",
+                label: "资金保障",
+                href: "/funds",
+                permission: Some("funds:register:read"),
+            },
+            NavItem {
                 key: "calendar",
                 label: "工作日历",
                 href: "/calendar",

@@ -2,6 +2,7 @@
 //! request ids and error rendering.
 
 mod assets;
+pub mod download;
 mod errors;
 pub mod extract;
 mod home;
@@ -84,6 +85,7 @@ pub fn router(state: AppState) -> (Router, Vec<crate::auth::RouteInfo>) {
         .merge(crate::assistance::policy_web::routes())
         .merge(crate::assistance::lists_web::routes())
         .merge(crate::capacity::web::routes())
+        .merge(crate::funds::web::routes())
         .merge(crate::payments::web::routes())
         .merge(crate::payments::anomalies_web::routes())
         .merge(crate::calendar::web::routes());

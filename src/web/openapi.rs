@@ -255,6 +255,26 @@ const SUMMARIES: &[(&str, &str, &str)] = &[
         "/api/v1/payment-recoveries/{id}",
         "办理追回（status=recovering 追回 / written_off 核销，amount=本次追回金额，note=说明）",
     ),
+    (
+        "GET",
+        "/api/v1/funds",
+        "某年（year，缺省本年）各区县、各项目的预算、下达（按中央/省/市/区县来源）、实际支出、到位率和执行率，以及下达记录；金额为元",
+    ),
+    (
+        "POST",
+        "/api/v1/funds/budgets",
+        "设置某区县某年某项目某来源的预算（district_code、year、program=dibao/tekun/temporary、source=central/province/city/district、amount 元）",
+    ),
+    (
+        "POST",
+        "/api/v1/funds/allocations",
+        "登记资金下达（district_code、year、program、source、amount 元、allocated_on、document_no 文号）",
+    ),
+    (
+        "POST",
+        "/api/v1/funds/allocations/{id}/delete",
+        "删除误录的资金下达记录（请求体 {}）",
+    ),
     ("GET", "/api/v1/openapi.json", "本文档"),
 ];
 
@@ -266,6 +286,7 @@ fn tag_of(path: &str) -> &'static str {
         "audit" => "audit",
         "reports" => "reports",
         "capacity" => "capacity",
+        "funds" => "funds",
         "payrolls" | "payment-anomalies" | "payment-recoveries" => "payments",
         "regions" => "regions",
         "households"

@@ -124,5 +124,14 @@ async fn demo_covers_every_workflow_state_and_program(backend: Backend) {
             > 0
     );
     assert!(count("SELECT COUNT(*) FROM case_objections").await > 0);
+    // Funds: every reconciled payroll knows what it paid; budgets and allocations exist.
+    assert_eq!(
+        count("SELECT COUNT(*) FROM payrolls WHERE status = 'reconciled' AND paid_amount IS NULL")
+            .await,
+        0
+    );
+    assert!(count("SELECT COUNT(*) FROM payrolls WHERE paid_amount > 0").await > 0);
+    assert!(count("SELECT COUNT(*) FROM fund_budgets").await > 0);
+    assert!(count("SELECT COUNT(*) FROM fund_allocations").await > 0);
     t.finish().await;
 }

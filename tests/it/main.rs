@@ -20,6 +20,7 @@ mod browser_smoke;
 mod calendar;
 mod cli;
 mod demo;
+mod funds;
 mod payments;
 mod personal_data;
 mod regions;

@@ -475,6 +475,7 @@ async fn report_page_api_and_workbook(backend: Backend) {
             "养老服务",
             "基层治理",
             "社会事务",
+            "救助资金",
             "分区县指标",
             "城乡差距"
         ]
