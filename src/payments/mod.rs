@@ -6,6 +6,7 @@
 pub mod anomalies;
 pub mod anomalies_web;
 pub mod bank;
+pub mod corrections;
 pub mod demo;
 pub mod rules;
 pub mod service;

@@ -182,10 +182,12 @@ impl Action {
 pub struct Makers<'a> {
     pub generated_by: &'a str,
     pub submitted_by: Option<&'a str>,
+    /// Whoever corrected a line of it.
+    pub corrected_by: &'a [String],
 }
 
 /// The status an action leads to, or why it is refused. Maker and checker must differ:
-/// whoever generated or submitted a payroll cannot approve it.
+/// whoever generated, submitted or corrected a payroll cannot approve it.
 pub fn next(
     status: Status,
     action: Action,
@@ -195,14 +197,90 @@ pub fn next(
     match (status, action) {
         (Status::Generated, Action::Submit) => Ok(Status::Submitted),
         (Status::Submitted, Action::Approve) => {
-            if actor == makers.generated_by || makers.submitted_by == Some(actor) {
-                Err("生成或提交名册的人不能审批同一份名册，请由另一位审批人员审批。".to_string())
+            if actor == makers.generated_by
+                || makers.submitted_by == Some(actor)
+                || makers.corrected_by.iter().any(|c| c == actor)
+            {
+                Err(
+                    "生成、提交或更正名册的人不能审批同一份名册，请由另一位审批人员审批。"
+                        .to_string(),
+                )
             } else {
                 Ok(Status::Approved)
             }
         }
         (Status::Submitted, Action::Return) => Ok(Status::Generated),
         (s, a) => Err(format!("名册{}，不能{}。", s.label(), a.label())),
+    }
+}
+
+/// A correction of one pending line before the bank file goes out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Correction {
+    /// The amount was wrong: pay this instead.
+    Amount(Fen),
+    /// The line should not be paid in this payroll.
+    Remove,
+}
+
+impl Correction {
+    pub fn code(self) -> &'static str {
+        match self {
+            Correction::Amount(_) => "amount",
+            Correction::Remove => "remove",
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Correction::Amount(_) => "更正金额",
+            Correction::Remove => "移出名册",
+        }
+    }
+
+    /// Reads the form: `action` amount|remove, the new amount for `amount`, a reason.
+    pub fn parse(action: &str, amount: &str, reason: &str) -> Result<(Correction, String), String> {
+        let reason = reason.trim();
+        if reason.is_empty() || reason.chars().count() > 500 {
+            return Err(
+                "「更正原因」必填，不超过 500 字（如：复核后金额调整为 820 元）。".to_string(),
+            );
+        }
+        let correction = match action.trim() {
+            "amount" | "更正金额" => {
+                let fen = Fen::parse_yuan(amount).map_err(|_| {
+                    format!(
+                        "「更正后金额」「{}」不是金额，请填写元，最多两位小数。",
+                        amount.trim()
+                    )
+                })?;
+                if fen.0 <= 0 {
+                    return Err(
+                        "「更正后金额」须大于 0；不应发放的请选择「移出名册」。".to_string()
+                    );
+                }
+                Correction::Amount(fen)
+            }
+            "remove" | "移出名册" => Correction::Remove,
+            other => {
+                return Err(format!(
+                    "「更正方式」「{other}」无法识别，请选择 更正金额 或 移出名册。"
+                ));
+            }
+        };
+        Ok((correction, reason.to_string()))
+    }
+}
+
+/// Whether a payroll in `status` may still be corrected, and why not. Once the bank has
+/// the file, a line is what the bank pays: failures come back in the return and are
+/// re-issued; money paid wrongly is recovered (追回).
+pub fn correctable(status: Status) -> Result<(), String> {
+    match status {
+        Status::Generated | Status::Submitted | Status::Approved => Ok(()),
+        Status::Exported | Status::Reconciled => Err(format!(
+            "名册{}，银行文件已发出，不能再更正：失败的笔数回盘后下月重发，多发的请在「异常发放」中认定后追回。",
+            status.label()
+        )),
     }
 }
 

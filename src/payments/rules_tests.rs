@@ -68,9 +68,11 @@ fn months_parse_print_and_step() {
 
 #[test]
 fn maker_and_checker_differ() {
+    let corrected = vec!["zhou".to_string()];
     let makers = Makers {
         generated_by: "wang",
         submitted_by: Some("li"),
+        corrected_by: &corrected,
     };
     assert_eq!(
         next(Status::Generated, Action::Submit, "wang", &makers),
@@ -82,6 +84,8 @@ fn maker_and_checker_differ() {
             .contains("不能审批")
     );
     assert!(next(Status::Submitted, Action::Approve, "li", &makers).is_err());
+    // Whoever corrected a line is a maker too.
+    assert!(next(Status::Submitted, Action::Approve, "zhou", &makers).is_err());
     assert_eq!(
         next(Status::Submitted, Action::Approve, "zhao", &makers),
         Ok(Status::Approved)
@@ -96,6 +100,43 @@ fn maker_and_checker_differ() {
             .contains("已审批")
     );
     assert!(next(Status::Generated, Action::Approve, "zhao", &makers).is_err());
+}
+
+#[test]
+fn corrections_read_the_form_and_stop_at_the_bank_file() {
+    assert_eq!(
+        Correction::parse("amount", "820", " 复核后调整 "),
+        Ok((Correction::Amount(Fen(82_000)), "复核后调整".to_string()))
+    );
+    assert_eq!(
+        Correction::parse("remove", "", "已死亡").map(|c| c.0),
+        Ok(Correction::Remove)
+    );
+    assert!(
+        Correction::parse("remove", "", " ")
+            .unwrap_err()
+            .contains("「更正原因」")
+    );
+    assert!(
+        Correction::parse("amount", "0", "x")
+            .unwrap_err()
+            .contains("移出名册")
+    );
+    assert!(
+        Correction::parse("amount", "八百", "x")
+            .unwrap_err()
+            .contains("「更正后金额」「八百」")
+    );
+    assert!(
+        Correction::parse("delete", "", "x")
+            .unwrap_err()
+            .contains("「更正方式」")
+    );
+    for ok in [Status::Generated, Status::Submitted, Status::Approved] {
+        assert!(correctable(ok).is_ok());
+    }
+    assert!(correctable(Status::Exported).unwrap_err().contains("追回"));
+    assert!(correctable(Status::Reconciled).is_err());
 }
 
 #[test]

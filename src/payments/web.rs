@@ -10,6 +10,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::corrections;
 use super::rules::{self, Action, Makers, Month, Status};
 use super::store::{self, GenerateError, Payroll};
 use crate::AppState;
@@ -40,6 +41,7 @@ pub fn routes() -> Routes {
         .post("/payments/{id}/return", APPROVE, send_back)
         .get("/payments/{id}/export", EXPORT, bank_file)
         .post("/payments/{id}/reconcile", RECONCILE, bank_return)
+        .post("/payments/{id}/corrections", GENERATE, corrections::correct)
         .get("/api/v1/payrolls", READ, api_list)
         .post("/api/v1/payrolls", GENERATE, generate)
         .get("/api/v1/payrolls/{id}", READ, api_detail)
@@ -48,6 +50,11 @@ pub fn routes() -> Routes {
         .post("/api/v1/payrolls/{id}/return", APPROVE, send_back)
         .get("/api/v1/payrolls/{id}/export", EXPORT, bank_file)
         .post("/api/v1/payrolls/{id}/reconcile", RECONCILE, bank_return)
+        .post(
+            "/api/v1/payrolls/{id}/corrections",
+            GENERATE,
+            corrections::correct,
+        )
 }
 
 fn program_label(code: &str) -> &'static str {
@@ -55,7 +62,11 @@ fn program_label(code: &str) -> &'static str {
 }
 
 /// A payroll the user may see (its district within their region), or 404.
-async fn payroll_in_scope(state: &AppState, user: &CurrentUser, id: i64) -> AppResult<Payroll> {
+pub(super) async fn payroll_in_scope(
+    state: &AppState,
+    user: &CurrentUser,
+    id: i64,
+) -> AppResult<Payroll> {
     store::get(&state.db, id)
         .await?
         .filter(|p| user.scope().contains(&p.district_code))
@@ -209,11 +220,13 @@ struct DetailPage {
     can_decide: bool,
     can_export: bool,
     can_reconcile: bool,
+    can_correct: bool,
+    corrections: Vec<corrections::CorrectionRecord>,
     problems: Vec<String>,
     notice: String,
 }
 
-async fn detail_view(
+pub(super) async fn detail_view(
     state: &AppState,
     user: &CurrentUser,
     p: Payroll,
@@ -271,6 +284,8 @@ async fn detail_view(
         can_export: user.can("payment:payroll:export")
             && matches!(p.status, Status::Approved | Status::Exported),
         can_reconcile: user.can("payment:payroll:reconcile") && p.status == Status::Exported,
+        can_correct: user.can("payment:payroll:generate") && rules::correctable(p.status).is_ok(),
+        corrections: corrections::list(&state.db, p.id).await?,
         p,
         lines,
         next_after,
@@ -316,7 +331,10 @@ async fn api_detail(
             })
         })
         .collect();
-    Ok(Json(json!({ "payroll": p, "lines": lines })))
+    let corrections = corrections::list(&state.db, id).await?;
+    Ok(Json(
+        json!({ "payroll": p, "lines": lines, "corrections": corrections }),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -343,6 +361,7 @@ async fn step(
             "退回须写明原因（「退回原因」）。".to_string(),
         ));
     }
+    let corrected_by = corrections::correctors(&state.db, id).await?;
     let to = rules::next(
         p.status,
         action,
@@ -350,6 +369,7 @@ async fn step(
         &Makers {
             generated_by: &p.generated_by,
             submitted_by: p.submitted_by.as_deref(),
+            corrected_by: &corrected_by,
         },
     )
     .map_err(AppError::Conflict)?;

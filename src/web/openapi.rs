@@ -236,6 +236,11 @@ const SUMMARIES: &[(&str, &str, &str)] = &[
         "导入银行回盘（multipart，字段 file：参考号、金额、结果、失败原因），对账到分，不符时 422 列出差异",
     ),
     (
+        "POST",
+        "/api/v1/payrolls/{id}/corrections",
+        "银行文件导出前更正一笔（version、line=参考号、action=amount 更正金额 / remove 移出名册、amount、reason）；已审批的退回待审批",
+    ),
+    (
         "GET",
         "/api/v1/payment-anomalies",
         "本人区划内的异常发放（待核查在前）和追回记录（含经过）",

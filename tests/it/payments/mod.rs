@@ -4,6 +4,7 @@
 //! tests by topic in the submodules.
 
 mod anomalies;
+mod corrections;
 mod lifecycle;
 mod lines;
 
