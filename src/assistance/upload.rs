@@ -41,20 +41,11 @@ async fn template(Path(name): Path<String>) -> AppResult<Response> {
         _ => return Err(AppError::NotFound(format!("模板 {title}"))),
     };
     let bytes = crate::ledger::write_ledger(&name, &headers, &[]).map_err(AppError::Internal)?;
-    let mut response = bytes.into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        ),
-    );
-    let disposition = format!("attachment; filename=\"{name}\"");
-    if let Ok(v) = HeaderValue::from_str(&disposition) {
-        response
-            .headers_mut()
-            .insert(header::CONTENT_DISPOSITION, v);
-    }
-    Ok(response)
+    Ok(crate::web::download::attachment(
+        bytes,
+        crate::web::download::XLSX,
+        &name,
+    ))
 }
 
 /// Error lists kept for download for a short while, keyed by a random token and owned by

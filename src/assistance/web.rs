@@ -285,8 +285,6 @@ async fn export_list(
     ctx: Ctx,
     Query(q): Query<ListQuery>,
 ) -> AppResult<axum::response::Response> {
-    use axum::http::{HeaderValue, header};
-    use axum::response::IntoResponse;
     let user = ctx.user()?.clone();
     let name = searched_name(&state, &q);
     let mut all = Vec::new();
@@ -347,18 +345,11 @@ async fn export_list(
     )
     .await
     .map_err(AppError::audit)?;
-    let mut response = bytes.into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        ),
-    );
-    response.headers_mut().insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_static("attachment; filename=\"households.xlsx\""),
-    );
-    Ok(response)
+    Ok(crate::web::download::attachment(
+        bytes,
+        crate::web::download::XLSX,
+        "households.xlsx",
+    ))
 }
 
 #[derive(Serialize)]

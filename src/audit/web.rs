@@ -3,8 +3,7 @@
 use askama::Template;
 use axum::Json;
 use axum::extract::{Query, State};
-use axum::http::{HeaderValue, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{Html, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -202,19 +201,11 @@ async fn export(
     )
     .await
     .map_err(AppError::audit)?;
-    let mut response = bytes.into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        ),
-    );
-    headers.insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_static("attachment; filename=\"audit-log.xlsx\""),
-    );
-    Ok(response)
+    Ok(crate::web::download::attachment(
+        bytes,
+        crate::web::download::XLSX,
+        "audit-log.xlsx",
+    ))
 }
 
 pub const EXPORT_HEADERS: [&str; 14] = [

@@ -5,7 +5,6 @@
 use askama::Template;
 use axum::Json;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -471,39 +470,36 @@ async fn bank_file(
     } else {
         super::service::FileFormat::Csv
     };
-    let mut bytes = Vec::new();
+    // Written to an unnamed temporary file (gone when closed) and streamed from it, so a
+    // district of 200,000 lines never sits in memory.
+    let spool = |e: std::io::Error| AppError::Internal(format!("临时文件：{e}"));
+    let mut out = std::io::BufWriter::new(tempfile::tempfile().map_err(spool)?);
     super::service::export(
         &state.db,
         &state.keyring,
         &p,
         format,
-        std::io::Cursor::new(&mut bytes),
+        &mut out,
         &ctx.actor(),
         state.clock.now_local(),
     )
     .await
     .map_err(AppError::Conflict)?;
+    let mut file = out.into_inner().map_err(|e| spool(e.into_error()))?;
+    std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(0)).map_err(spool)?;
     let (mime, ext) = if xlsx {
-        (
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            "xlsx",
-        )
+        (crate::web::download::XLSX, "xlsx")
     } else {
-        ("text/csv; charset=utf-8", "csv")
+        (crate::web::download::CSV, "csv")
     };
-    let mut response = bytes.into_response();
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "attachment; filename=\"payroll-{}-{}-{}.{ext}\"",
-        p.month, p.program, p.district_code
-    )) {
-        response
-            .headers_mut()
-            .insert(header::CONTENT_DISPOSITION, v);
-    }
-    Ok(response)
+    Ok(crate::web::download::attachment_stream(
+        tokio::fs::File::from_std(file),
+        mime,
+        &format!(
+            "payroll-{}-{}-{}.{ext}",
+            p.month, p.program, p.district_code
+        ),
+    ))
 }
 
 /// The bank's return: matched to the fen, or refused with every problem and nothing

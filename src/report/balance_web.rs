@@ -6,8 +6,7 @@
 use askama::Template;
 use axum::Json;
 use axum::extract::{Query, State};
-use axum::http::{HeaderValue, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{Html, Response};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -269,19 +268,9 @@ async fn download(
     )
     .await
     .map_err(AppError::audit)?;
-    let mut response = bytes.into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        ),
-    );
-    if let Ok(v) =
-        HeaderValue::from_str(&format!("attachment; filename=\"balance-{quarter}.xlsx\""))
-    {
-        response
-            .headers_mut()
-            .insert(header::CONTENT_DISPOSITION, v);
-    }
-    Ok(response)
+    Ok(crate::web::download::attachment(
+        bytes,
+        crate::web::download::XLSX,
+        &format!("balance-{quarter}.xlsx"),
+    ))
 }

@@ -5,8 +5,7 @@
 use askama::Template;
 use axum::Json;
 use axum::extract::{Query, State};
-use axum::http::{HeaderValue, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{Html, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -230,23 +229,11 @@ async fn download(
     )
     .await
     .map_err(AppError::audit)?;
-    let mut response = bytes.into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        ),
-    );
-    let name = format!(
-        "attachment; filename=\"report-{quarter}-{}.xlsx\"",
-        region.code
-    );
-    if let Ok(v) = HeaderValue::from_str(&name) {
-        response
-            .headers_mut()
-            .insert(header::CONTENT_DISPOSITION, v);
-    }
-    Ok(response)
+    Ok(crate::web::download::attachment(
+        bytes,
+        crate::web::download::XLSX,
+        &format!("report-{quarter}-{}.xlsx", region.code),
+    ))
 }
 
 async fn api(

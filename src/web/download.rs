@@ -6,6 +6,27 @@ use axum::response::{IntoResponse, Response};
 pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 pub const CSV: &str = "text/csv; charset=utf-8";
 
+/// A file streamed in 64 KiB chunks with `mime`, saved as `file_name`.
+pub fn attachment_stream(file: tokio::fs::File, mime: &'static str, file_name: &str) -> Response {
+    use tokio::io::AsyncReadExt;
+    let chunks = futures_util::stream::unfold(Some(file), |file| async move {
+        let mut file = file?;
+        let mut buf = vec![0u8; 64 * 1024];
+        match file.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok(axum::body::Bytes::from(buf)), Some(file)))
+            }
+            // The error ends the body; the client sees a broken download, not a short file.
+            Err(e) => Some((Err(e), None)),
+        }
+    });
+    let mut response = attachment(Vec::new(), mime, file_name);
+    *response.body_mut() = axum::body::Body::from_stream(chunks);
+    response
+}
+
 /// `bytes` with `mime`, saved as `file_name` (ASCII: the names we build are codes and dates).
 pub fn attachment(bytes: Vec<u8>, mime: &'static str, file_name: &str) -> Response {
     let mut response = bytes.into_response();
