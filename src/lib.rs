@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod calendar;
 pub mod capacity;
+pub mod compare;
 pub mod config;
 pub mod db;
 pub mod demo;

@@ -1,0 +1,8 @@
+//! Data comparison (大数据比对, DOMAIN.md §3): departments' data sets loaded as versions,
+//! everyone in assistance matched against them (exact on the ID number, then a fuzzy pass
+//! for rows whose ID failed), the rules per source, and the findings caseworkers verify.
+
+pub mod dataset;
+pub mod idkey;
+pub mod names;
+pub mod sources;
