@@ -61,12 +61,17 @@ pub async fn run(app: &App, command: PayrollCommand) -> Result<(), String> {
         } => {
             let (month, program) = parse(&month, &program)?;
             let districts: Vec<RegionCode> = match district {
-                Some(code) => vec![
-                    RegionCode::parse(&code)
+                Some(code) => {
+                    let parsed = RegionCode::parse(&code)
                         .ok()
                         .filter(|c| c.level() == Level::District)
-                        .ok_or_else(|| format!("--district：「{code}」不是 6 位区县代码"))?,
-                ],
+                        .ok_or_else(|| format!("--district：「{code}」不是 6 位区县代码"))?;
+                    minzheng::region::store::get(db, parsed.as_str())
+                        .await
+                        .map_err(text)?
+                        .ok_or_else(|| format!("--district：区县 {code} 不在行政区划中"))?;
+                    vec![parsed]
+                }
                 None => {
                     let city = minzheng::region::store::city(db)
                         .await

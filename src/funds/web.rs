@@ -91,7 +91,7 @@ fn row(name: String, e: &Execution, month: u32) -> Row {
         balance: e.balance().to_display(),
         allocation_rate: show_rate(e.allocation_rate()),
         execution_rate: show_rate(e.execution_rate()),
-        slow: month >= 9 && e.execution_rate().is_some_and(|r| r < 50.0),
+        slow: month >= 10 && e.execution_rate().is_some_and(|r| r < 50.0),
     }
 }
 

@@ -44,8 +44,9 @@ pub enum Scope {
     /// A payroll just made: its lines, and for the rules that pair lines, the lines
     /// elsewhere that pair with them.
     Payroll(i64),
-    /// Every payment of this month (`YYYY-MM`) or later: the supervision run.
-    Since(String),
+    /// Every payment of this month (`YYYY-MM`) or later by the districts within the
+    /// bounds: the supervision run of a district, or of the city.
+    Since(String, (String, String)),
 }
 
 /// Each check as SQL with `$1` the scope's value and `$2` the time found. `lines` limits
@@ -60,7 +61,9 @@ fn checks(scope: &Scope) -> Vec<String> {
     // The lines of the scope, and for a pairing rule on `pair` also their partners.
     let scopes = |pair: Option<&str>| -> Vec<String> {
         match (scope, pair) {
-            (Scope::Since(_), _) => vec!["l.month_paid >= $1".to_string()],
+            (Scope::Since(..), _) => vec![
+                "l.month_paid >= $1 AND p.district_code >= $3 AND p.district_code < $4".to_string(),
+            ],
             (Scope::Payroll(_), None) => vec!["l.payroll_id = $1".to_string()],
             (Scope::Payroll(_), Some(col)) => vec![
                 "l.payroll_id = $1".to_string(),
@@ -130,10 +133,10 @@ pub async fn detect(
     for sql in checks(scope) {
         let q = sqlx::query(&sql);
         let q = match scope {
-            Scope::Payroll(id) => q.bind(*id),
-            Scope::Since(month) => q.bind(month.clone()),
+            Scope::Payroll(id) => q.bind(*id).bind(at),
+            Scope::Since(month, (lo, hi)) => q.bind(month.clone()).bind(at).bind(lo).bind(hi),
         };
-        raised += q.bind(at).execute(&mut **tx).await?.rows_affected();
+        raised += q.execute(&mut **tx).await?.rows_affected();
     }
     Ok(raised)
 }
@@ -257,7 +260,7 @@ pub async fn create_recovery(
     let end_month = ended_on.get(..7).unwrap_or(ended_on);
     let rows = sqlx::query(
         "SELECT l.month_paid, l.amount, p.district_code FROM payroll_lines l JOIN payrolls p ON p.id = l.payroll_id \
-         WHERE l.case_id = $1 AND l.status <> 'failed' AND l.month_paid > $2 ORDER BY l.month_paid",
+         WHERE l.case_id = $1 AND l.status = 'paid' AND l.month_paid > $2 ORDER BY l.month_paid",
     )
     .bind(case_id)
     .bind(end_month)

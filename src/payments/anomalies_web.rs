@@ -103,7 +103,7 @@ async fn check(
     let mut tx = state.db.begin().await?;
     let raised = anomalies::detect(
         &mut tx,
-        &anomalies::Scope::Since(from.clone()),
+        &anomalies::Scope::Since(from.clone(), user.scope_bounds()),
         &now.to_rfc3339(),
     )
     .await?;
@@ -275,12 +275,23 @@ async fn progress(
     let now = state.clock.now_local();
     let at = now.to_rfc3339();
     let mut tx = state.db.begin().await?;
-    sqlx::query("UPDATE payment_recoveries SET recovered = $1, status = $2 WHERE id = $3")
-        .bind(total)
-        .bind(new_status)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+    // Guarded by what was read: two receipts entered at once must not overwrite each other.
+    let moved = sqlx::query(
+        "UPDATE payment_recoveries SET recovered = $1, status = $2 WHERE id = $3 AND recovered = $4 AND status = $5",
+    )
+    .bind(total)
+    .bind(new_status)
+    .bind(id)
+    .bind(before)
+    .bind(&status)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if moved != 1 {
+        return Err(AppError::Conflict(
+            "这笔追回刚被他人办理过，请刷新后再登记。".to_string(),
+        ));
+    }
     anomalies::recovery_event(
         &mut tx,
         id,

@@ -128,6 +128,7 @@ async fn apply(
         ))
     })?;
     let case_id: i64 = row.try_get(0)?;
+    let month_paid: String = row.try_get(2)?;
     let before = Fen(row.try_get(3)?);
     let line = json!({
         "id": line_id,
@@ -186,8 +187,8 @@ async fn apply(
     }
     sqlx::query(
         "INSERT INTO payroll_corrections (payroll_id, line_id, case_id, action, amount_before, amount_after, \
-         reason, status_before, line, corrected_by, corrected_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+         reason, status_before, line, corrected_by, corrected_at, month_paid) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(payroll_id)
     .bind(line_id)
@@ -203,6 +204,7 @@ async fn apply(
     .bind(line.to_string())
     .bind(by)
     .bind(at)
+    .bind(&month_paid)
     .execute(&mut **tx)
     .await?;
     Ok(Applied {

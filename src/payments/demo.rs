@@ -186,7 +186,8 @@ pub fn generate<'a>(ctx: &'a mut DemoContext<'_>) -> DemoFuture<'a> {
         }
         let raised = anomalies::detect(
             &mut ctx.tx,
-            &Scope::Since(from.to_string()),
+            // The whole city: every district code sorts below "~".
+            &Scope::Since(from.to_string(), (String::new(), "~".to_string())),
             &ctx.now.to_rfc3339(),
         )
         .await

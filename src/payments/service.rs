@@ -65,7 +65,10 @@ pub async fn generate(
     // The next district's payroll is planned on these statistics: without them
     // PostgreSQL takes the new lines for an empty table and checks "not yet paid" by
     // scanning them once per case.
-    db.analyze(&["payroll_lines", "payrolls"]).await?;
+    // The payroll is stored: a failed ANALYZE costs speed later, not this answer.
+    if let Err(e) = db.analyze(&["payroll_lines", "payrolls"]).await {
+        tracing::warn!(error = %e, "ANALYZE after payroll generation failed");
+    }
     Ok(Made {
         generated,
         anomalies,
@@ -96,14 +99,13 @@ pub async fn export(
             p.status.label()
         ));
     }
-    let counted = match format {
-        FileFormat::Xlsx => super::bank::write_xlsx(db, keyring, p.id, out).await?,
-        FileFormat::Csv => super::bank::write_csv(db, keyring, p.id, out).await?,
-    };
+    // The payroll is marked exported, and the export audited, before a byte is written:
+    // a correction or a second export racing this one then finds it exported (or this
+    // one finds it changed and writes nothing), so two different files never go out.
     let err = |e: sqlx::Error| e.to_string();
     let mut tx = db.begin().await.map_err(err)?;
     if p.status == Status::Approved {
-        store::set_status(
+        let moved = store::set_status(
             &mut tx,
             p.id,
             p.version,
@@ -113,17 +115,26 @@ pub async fn export(
         )
         .await
         .map_err(err)?;
+        if !moved {
+            return Err("名册已被他人修改（如更正或已导出），请刷新后再导出。".to_string());
+        }
     }
     record(
         &mut tx,
         &AuditEvent::new(now, actor, "payroll.export", "payroll", p.id.to_string()).with(json!({
             "format": if format == FileFormat::Xlsx { "xlsx" } else { "csv" },
-            "lines": counted.0,
-            "total_fen": counted.1,
+            "lines": p.lines,
+            "total_fen": p.total.0,
         })),
     )
     .await
     .map_err(|e| format!("审计日志写入失败：{e}"))?;
     tx.commit().await.map_err(err)?;
+    // Exported lines no longer change, so the file holds what the audit says. If writing
+    // fails, the payroll can be exported again.
+    let counted = match format {
+        FileFormat::Xlsx => super::bank::write_xlsx(db, keyring, p.id, out).await?,
+        FileFormat::Csv => super::bank::write_csv(db, keyring, p.id, out).await?,
+    };
     Ok(counted)
 }

@@ -151,7 +151,9 @@ fn insert_month_sql(cases: &str, not_yet_paid: &str) -> String {
                    c.monthly_amount) AS amount \
                FROM cases c JOIN members m ON m.household_id = c.household_id AND m.relation = '本人' \
                WHERE c.program = $5 AND c.status || '' IN ('active', 'exited') AND substr(c.region_code, 1, 6) = $6 \
-               AND {cases} AND (c.exited_on IS NULL OR c.exited_on >= $4)) x \
+               AND {cases} AND (c.exited_on IS NULL OR c.exited_on >= $4) \
+               AND NOT EXISTS (SELECT 1 FROM payroll_corrections k WHERE k.case_id = c.id \
+                 AND k.month_paid = $3 AND k.action = 'remove')) x \
          WHERE x.amount > 0 {not_yet_paid}"
     )
 }
@@ -218,23 +220,33 @@ pub async fn generate(
             if status != Status::Generated.code() {
                 let label = Status::from_code(&status).map_or("", Status::label);
                 return Err(GenerateError::Refused(format!(
-                    "{month} {}名册{label}，不能重新生成；如需更正请先退回。",
+                    "{month} {}名册{label}，不能重新生成；银行文件导出前可在名册页「更正」一节更正某一笔。",
                     program.label()
                 )));
             }
             let id: i64 = r.try_get(0)?;
-            sqlx::query("DELETE FROM payroll_lines WHERE payroll_id = $1")
-                .bind(id)
-                .execute(&mut **tx)
-                .await?;
-            sqlx::query(
-                "UPDATE payrolls SET generated_by = $1, generated_at = $2, version = version + 1 WHERE id = $3",
+            // Claimed first, and only while still generated: a submission committed in
+            // between (PostgreSQL lets the two run side by side) makes this refuse.
+            let claimed = sqlx::query(
+                "UPDATE payrolls SET generated_by = $1, generated_at = $2, version = version + 1 \
+                 WHERE id = $3 AND status = 'generated'",
             )
             .bind(by)
             .bind(at)
             .bind(id)
             .execute(&mut **tx)
-            .await?;
+            .await?
+            .rows_affected();
+            if claimed != 1 {
+                return Err(GenerateError::Refused(format!(
+                    "{month} {}名册刚被他人提交，不能重新生成，请刷新后查看。",
+                    program.label()
+                )));
+            }
+            sqlx::query("DELETE FROM payroll_lines WHERE payroll_id = $1")
+                .bind(id)
+                .execute(&mut **tx)
+                .await?;
             id
         }
         None => sqlx::query(
@@ -295,7 +307,10 @@ pub async fn generate(
          JOIN cases c ON c.id = f.case_id \
          LEFT JOIN members m ON m.household_id = c.household_id AND m.relation = '本人' \
          WHERE f.status = 'failed' AND p.program = $2 AND p.district_code = $3 AND p.month < $4 \
-         AND NOT EXISTS (SELECT 1 FROM payroll_lines n WHERE n.reissue_of = f.id)",
+         AND NOT EXISTS (SELECT 1 FROM payroll_lines n WHERE n.reissue_of = f.id) \
+         AND (c.exited_on IS NULL OR c.exited_on >= f.month_paid || '-01') \
+         AND NOT EXISTS (SELECT 1 FROM payroll_corrections k WHERE k.case_id = f.case_id \
+           AND k.month_paid = f.month_paid AND k.action = 'remove')",
     )
     .bind(payroll_id)
     .bind(program.code())
@@ -304,6 +319,25 @@ pub async fn generate(
     .execute(&mut **tx)
     .await?
     .rows_affected();
+    // Made again while still generated: amount corrections recorded on it still hold
+    // (a line taken off is skipped by the inserts above).
+    let corrected: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM payroll_corrections WHERE payroll_id = $1 AND action = 'amount'",
+    )
+    .bind(payroll_id)
+    .fetch_one(&mut **tx)
+    .await?;
+    if corrected > 0 {
+        let latest = "FROM payroll_corrections k WHERE k.payroll_id = $1 AND k.action = 'amount' \
+             AND k.case_id = payroll_lines.case_id AND k.month_paid = payroll_lines.month_paid";
+        sqlx::query(&format!(
+            "UPDATE payroll_lines SET amount = (SELECT k.amount_after {latest} ORDER BY k.id DESC LIMIT 1) \
+             WHERE payroll_id = $1 AND EXISTS (SELECT 1 {latest})"
+        ))
+        .bind(payroll_id)
+        .execute(&mut **tx)
+        .await?;
+    }
     // Read the same way as the regular lines (see `insert_month_sql`).
     let without_payee: i64 = sqlx::query(
         "SELECT COUNT(*) FROM cases c WHERE c.program = $1 AND c.status || '' IN ('active', 'exited') \

@@ -184,7 +184,44 @@ async fn generate(
         }))
         .into_response());
     }
-    Ok(Redirect::to(&format!("/payments/{id}")).into_response())
+    // Back to the payroll's own address (so a reload does not generate again), with
+    // what was made for the notice.
+    let g = &made.generated;
+    Ok(Redirect::to(&format!(
+        "/payments/{id}?made={},{},{},{},{},{}",
+        g.regular, g.arrears, g.reissued, made.anomalies, g.without_payee, g.without_account
+    ))
+    .into_response())
+}
+
+/// The notice after generation, from the counts in `?made=`.
+fn made_notice(made: &str) -> String {
+    let n: Vec<i64> = made.split(',').filter_map(|x| x.parse().ok()).collect();
+    let [
+        regular,
+        arrears,
+        reissued,
+        anomalies,
+        without_payee,
+        without_account,
+    ] = n[..]
+    else {
+        return String::new();
+    };
+    let mut notice = format!(
+        "已生成：当月 {regular} 笔，补发 {arrears} 笔，重发 {reissued} 笔；发现异常 {anomalies} 条。"
+    );
+    if without_payee > 0 {
+        notice.push_str(&format!(
+            "另有 {without_payee} 户没有「本人」，未进名册，请到救助家庭登记簿补登。"
+        ));
+    }
+    if without_account > 0 {
+        notice.push_str(&format!(
+            "{without_account} 笔没有银行账号，导出前请补登，否则银行会退回。"
+        ));
+    }
+    notice
 }
 
 #[derive(Deserialize, Default)]
@@ -192,6 +229,9 @@ pub struct LinesQuery {
     /// The last line id of the previous page.
     #[serde(default)]
     after: i64,
+    /// Counts of a generation just done, for the notice.
+    #[serde(default)]
+    made: String,
 }
 
 pub struct LineView {
@@ -221,6 +261,8 @@ struct DetailPage {
     can_reconcile: bool,
     can_correct: bool,
     corrections: Vec<corrections::CorrectionRecord>,
+    /// Anomalies still open on lines of this payroll: the approver sees them first.
+    open_anomalies: i64,
     problems: Vec<String>,
     notice: String,
 }
@@ -285,6 +327,13 @@ pub(super) async fn detail_view(
         can_reconcile: user.can("payment:payroll:reconcile") && p.status == Status::Exported,
         can_correct: user.can("payment:payroll:generate") && rules::correctable(p.status).is_ok(),
         corrections: corrections::list(&state.db, p.id).await?,
+        open_anomalies: sqlx::query_scalar(
+            "SELECT COUNT(*) FROM payment_anomalies a JOIN payroll_lines l ON l.id = a.line_id \
+             WHERE l.payroll_id = $1 AND a.status = 'open'",
+        )
+        .bind(p.id)
+        .fetch_one(state.db.pool())
+        .await?,
         p,
         lines,
         next_after,
@@ -300,7 +349,7 @@ async fn detail_page(
     Query(q): Query<LinesQuery>,
 ) -> AppResult<Html<String>> {
     let p = payroll_in_scope(&state, &user, id).await?;
-    detail_view(&state, &user, p, q.after, Vec::new(), String::new()).await
+    detail_view(&state, &user, p, q.after, Vec::new(), made_notice(&q.made)).await
 }
 
 async fn api_detail(

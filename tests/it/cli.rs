@@ -337,6 +337,77 @@ fn demo_command_builds_the_city() {
     assert!(out.status.success());
     let book: calamine::Xlsx<_> = calamine::open_workbook(&file).unwrap();
     assert_eq!(book.sheet_names(), ["分区县指标", "城乡差距"]);
+
+    // December's payroll of one district from the command line, approved (by a person,
+    // here by hand in the database) and written as a bank file.
+    let out = minzheng(
+        &url,
+        &[
+            "payroll",
+            "generate",
+            "--month",
+            "2026-12",
+            "--district",
+            "369999",
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("区县 369999 不在行政区划中"));
+    let out = minzheng(
+        &url,
+        &[
+            "payroll",
+            "generate",
+            "--month",
+            "2026-12",
+            "--district",
+            "369902",
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("369902 2026-12 低保：第"),
+        "{stdout}"
+    );
+    let lines: i64 = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let db = minzheng::db::Db::connect(&url).await.unwrap();
+        sqlx::query("UPDATE payrolls SET status = 'approved' WHERE month = '2026-12'")
+            .execute(db.pool())
+            .await
+            .unwrap();
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM payroll_lines l JOIN payrolls p ON p.id = l.payroll_id WHERE p.month = '2026-12'",
+        )
+        .fetch_one(db.pool())
+        .await
+        .unwrap()
+    });
+    assert!(lines > 0);
+    let banks = dir.path().join("bank");
+    let out = minzheng(
+        &url,
+        &[
+            "payroll",
+            "export",
+            "--month",
+            "2026-12",
+            "--output-dir",
+            banks.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let csv = std::fs::read_to_string(banks.join("payroll-2026-12-dibao-369902.csv")).unwrap();
+    // The header and one row per line, with full account numbers.
+    assert_eq!(csv.lines().count() as i64, lines + 1, "{csv}");
 }
 
 on_both_backends!(serve_with_demo_answers_over_http);

@@ -208,7 +208,22 @@ async fn each_anomaly_rule_and_the_recovery(backend: Backend) {
         .await)
     .await;
     assert_eq!(again["raised"], 0);
-    // Paid after death, confirmed: November (900) is to be recovered.
+    // Paid after exit, confirmed while November is still with the bank (not paid):
+    // nothing to recover yet.
+    let stopped = ok(t
+        .post_json_as(
+            &maker,
+            &path(task("paid_after_exit", e)),
+            &json!({"outcome": "confirm", "result": "10 月 20 日已停保"}),
+        )
+        .await)
+    .await;
+    assert!(stopped["recovery_id"].is_null(), "{stopped}");
+    // The bank paid November; paid after death, confirmed: November (900) is recovered.
+    sqlx::query("UPDATE payroll_lines SET status = 'paid' WHERE month_paid = '2026-11'")
+        .execute(pool)
+        .await
+        .unwrap();
     let done = ok(t
         .post_json_as(
             &maker,
@@ -254,6 +269,18 @@ async fn each_anomaly_rule_and_the_recovery(backend: Backend) {
     let queue = ok(t.get_as(&maker, "/api/v1/payment-anomalies").await).await;
     let history = queue["recoveries"][0]["history"].as_array().unwrap();
     assert_eq!(history.len(), 3, "opened, 500 received, 400 received");
+    assert_eq!(history[1][3], "500.00");
+    assert_eq!(history[1][4], "家属退回");
+    assert_eq!(history[2][2], "已追回");
+    // A stale receipt (entered against what was read before) is refused.
+    let late = t
+        .post_json_as(
+            &maker,
+            &rpath,
+            &json!({"status": "recovering", "amount": "0", "note": "补记"}),
+        )
+        .await;
+    assert_eq!(late.status, 409, "already recovered: {}", late.body);
     // Another district sees none of it.
     let other = t.signed_in(Role::DistrictReviewer, "369921").await;
     let theirs = ok(t.get_as(&other, "/api/v1/payment-anomalies").await).await;

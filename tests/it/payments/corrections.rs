@@ -121,6 +121,33 @@ async fn corrections_before_the_bank_file(backend: Backend) {
     assert_eq!(removed["payroll"]["status"], "generated");
     assert_eq!(removed["payroll"]["lines"], 1);
     let v = removed["payroll"]["version"].as_i64().unwrap();
+    // And A's amount (still generated), then the payroll made again: both corrections hold.
+    let lowered = ok(t
+        .post_json_as(
+            &maker,
+            &path,
+            &json!({"version": v, "line": ref_a, "action": "amount", "amount": "880", "reason": "扣除重复计发的 20 元"}),
+        )
+        .await)
+    .await;
+    assert_eq!(lowered["payroll"]["total"], "880.00");
+    let remade = ok(t
+        .post_json_as(
+            &maker,
+            "/api/v1/payrolls",
+            &json!({"month": "2026-11", "program": "dibao", "district_code": "369902"}),
+        )
+        .await)
+    .await;
+    assert_eq!(remade["payroll"]["lines"], 1);
+    assert_eq!(remade["payroll"]["total"], "880.00");
+    let v = remade["payroll"]["version"].as_i64().unwrap();
+    // Regenerated lines have new ids: A's reference as the page now shows it.
+    let detail = ok(t.get_as(&maker, &format!("/api/v1/payrolls/{id}")).await).await;
+    let ref_a = detail["lines"][0]["reference"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let s = ok(t
         .post_json_as(
             &maker,
@@ -176,7 +203,7 @@ async fn corrections_before_the_bank_file(backend: Backend) {
     // The record: both corrections with the line as it was, and the audit.
     let detail = ok(t.get_as(&checker, &format!("/api/v1/payrolls/{id}")).await).await;
     let list = detail["corrections"].as_array().unwrap();
-    assert_eq!(list.len(), 2);
+    assert_eq!(list.len(), 3);
     assert_eq!(
         (
             list[0]["action"].as_str(),
@@ -186,8 +213,10 @@ async fn corrections_before_the_bank_file(backend: Backend) {
         (Some("remove"), Some("1234.00"), Some("generated"))
     );
     assert!(list[0]["amount_after"].is_null());
-    assert_eq!(list[1]["amount_after"], "820.00");
-    assert_eq!(list[1]["status_before"], "approved");
+    assert_eq!(list[1]["amount_after"], "880.00");
+    assert_eq!(list[2]["amount_before"], "880.00");
+    assert_eq!(list[2]["amount_after"], "820.00");
+    assert_eq!(list[2]["status_before"], "approved");
     let kept: String = sqlx::query("SELECT line FROM payroll_corrections WHERE action = 'remove'")
         .fetch_one(t.database().pool())
         .await
@@ -201,7 +230,7 @@ async fn corrections_before_the_bank_file(backend: Backend) {
             "SELECT COUNT(*) FROM audit_log WHERE action = 'payroll.correct'"
         )
         .await,
-        2
+        3
     );
 
     // Exported: no more corrections.
@@ -218,7 +247,7 @@ async fn corrections_before_the_bank_file(backend: Backend) {
         .await;
     assert_eq!(late.status, 409, "{}", late.body);
     assert!(late.body.contains("追回"));
-    // B is still in force for November: the next payroll pays it as 补发.
+    // A line taken off stays off: December does not pay B's November as 补发.
     let next = ok(t
         .post_json_as(
             &maker,
@@ -229,9 +258,10 @@ async fn corrections_before_the_bank_file(backend: Backend) {
     .await;
     let lines = lines(&t, next["payroll"]["id"].as_i64().unwrap()).await;
     assert!(
-        lines.contains(&(b, "arrears".to_string(), "2026-11".to_string(), 1234)),
+        !lines.iter().any(|l| l.0 == b && l.2 == "2026-11"),
         "{lines:?}"
     );
+    assert!(lines.contains(&(b, "regular".to_string(), "2026-12".to_string(), 1234)));
 
     // The page shows the record; a reviewer's form is gone once exported.
     let page = t.get_as(&maker, &format!("/payments/{id}")).await;

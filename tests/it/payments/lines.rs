@@ -215,5 +215,24 @@ async fn arrears_and_reissue_across_months(backend: Backend) {
     .await)
     .await;
     assert_eq!(lines(&t, november).await, expected);
+    // Had B died before October (recorded late), October's failed payment was never
+    // owed: it is not re-issued.
+    sqlx::query(
+        "UPDATE cases SET status = 'exited', exited_on = '2026-09-28', exit_reason = 'death' WHERE id = $1",
+    )
+    .bind(b)
+    .execute(t.database().pool())
+    .await
+    .unwrap();
+    let again = ok(t
+        .post_json_as(
+            &maker,
+            "/api/v1/payrolls",
+            &json!({"month": "2026-11", "program": "dibao", "district_code": "369902"}),
+        )
+        .await)
+    .await;
+    assert_eq!(again["generated"]["reissued"], 0);
+    assert!(!lines(&t, november).await.iter().any(|l| l.0 == b));
     t.finish().await;
 }
