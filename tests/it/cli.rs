@@ -370,10 +370,7 @@ fn demo_command_builds_the_city() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(
-        stdout.contains("369902 2026-12 低保：第"),
-        "{stdout}"
-    );
+    assert!(stdout.contains("369902 2026-12 低保：第"), "{stdout}");
     let lines: i64 = tokio::runtime::Runtime::new().unwrap().block_on(async {
         let db = minzheng::db::Db::connect(&url).await.unwrap();
         sqlx::query("UPDATE payrolls SET status = 'approved' WHERE month = '2026-12'")
