@@ -13,8 +13,10 @@ use minzheng::demo::{self, DemoOptions};
 use minzheng::ledger::{ImportError, RowError, write_errors_csv};
 use minzheng::{App, calendar, region};
 
+mod cli_compare;
 mod cli_payroll;
 mod cli_report;
+use cli_compare::CompareCommand;
 use cli_payroll::PayrollCommand;
 use cli_report::ReportCommand;
 
@@ -107,6 +109,11 @@ enum Command {
     Accounts {
         #[command(subcommand)]
         command: AccountsCommand,
+    },
+    /// Data comparison (大数据比对): load departments' files, run the matching
+    Compare {
+        #[command(subcommand)]
+        command: CompareCommand,
     },
     /// Monthly payrolls (发放名册)
     Payroll {
@@ -446,6 +453,10 @@ async fn run(cli: Cli) -> Result<(), String> {
                 println!("{line}");
             }
             Ok(())
+        }
+        Command::Compare { command } => {
+            let app = open_app(&url, key_file, Settings::default()).await?;
+            cli_compare::run(&app, command).await
         }
         Command::Payroll { command } => {
             let app = open_app(&url, key_file, Settings::default()).await?;

@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 
 use super::idkey::{IdKey, ymd};
 use super::sources::Source;
+use crate::audit::{AuditEvent, store::record};
 use crate::db::Db;
 use crate::protect::SensitiveKind;
 
@@ -334,11 +335,13 @@ pub struct LoadRequest {
     pub at: String,
 }
 
-/// Loads `input` as a new version of the source, all or nothing.
+/// Loads `input` as a new version of the source, all or nothing; `event` is audited with
+/// the counts in the same transaction.
 pub async fn load(
     db: &Db,
     request: LoadRequest,
     input: impl Read + Send + 'static,
+    event: AuditEvent,
 ) -> Result<Loaded, LoadError> {
     let (send, mut receive) = tokio::sync::mpsc::channel::<Message>(2);
     let source = request.source;
@@ -452,6 +455,20 @@ pub async fn load(
     .bind(dataset_id)
     .execute(&mut *tx)
     .await?;
+    let event = AuditEvent {
+        object_id: dataset_id.to_string(),
+        ..event
+    }
+    .with(serde_json::json!({
+        "source": source.code(),
+        "file": request.file_name,
+        "rows": rows,
+        "invalid": invalid,
+        "checksum": checksum,
+    }));
+    record(&mut tx, &event)
+        .await
+        .map_err(|e| LoadError::File(format!("审计日志写入失败，未导入：{e}")))?;
     tx.commit().await?;
     Ok(Loaded {
         dataset_id,

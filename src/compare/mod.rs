@@ -5,4 +5,7 @@
 pub mod dataset;
 pub mod idkey;
 pub mod names;
+pub mod rules;
+pub mod run;
+pub mod service;
 pub mod sources;

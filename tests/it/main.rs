@@ -2,6 +2,7 @@
 //! the two-core CI machine links the crate once.
 
 mod common;
+mod compare;
 
 mod access_control;
 mod api_document;
