@@ -103,6 +103,7 @@ impl Role {
                     "assistance:case:create",
                     "assistance:case:investigate",
                     "assistance:objection:record",
+                    "compare:finding:read",
                 ]);
             }
             Role::StreetCaseworker => {
@@ -123,6 +124,8 @@ impl Role {
                     "assistance:temporary:grant",
                     "assistance:temporary:complete",
                     "report:quarterly:read",
+                    "compare:finding:read",
+                    "compare:finding:resolve",
                 ]);
             }
             Role::DistrictReviewer => {
@@ -142,6 +145,8 @@ impl Role {
                     "payment:payroll:export",
                     "payment:payroll:reconcile",
                     "payment:anomaly:resolve",
+                    "compare:finding:read",
+                    "compare:finding:resolve",
                 ]);
             }
             Role::DistrictApprover => {
@@ -164,6 +169,7 @@ impl Role {
                     "payment:payroll:read",
                     "payment:payroll:approve",
                     "payment:anomaly:resolve",
+                    "compare:finding:read",
                 ]);
             }
             Role::CityAdmin => {
@@ -182,6 +188,8 @@ impl Role {
                     "funds:register:read",
                     "funds:register:update",
                     "payment:payroll:read",
+                    "compare:data:manage",
+                    "compare:finding:read",
                 ]);
             }
             Role::Auditor => {
@@ -189,6 +197,7 @@ impl Role {
                 // Fund supervision: the payrolls are read, never changed.
                 p.push("payment:payroll:read");
                 p.push("funds:register:read");
+                p.push("compare:finding:read");
                 // Reads the audit log of its own region (DOMAIN.md §8), never exports it.
                 p.push("audit:log:read");
             }

@@ -3,9 +3,11 @@
 //! for rows whose ID failed), the rules per source, and the findings caseworkers verify.
 
 pub mod dataset;
+pub mod findings;
 pub mod idkey;
 pub mod names;
 pub mod rules;
 pub mod run;
 pub mod service;
 pub mod sources;
+pub mod web;

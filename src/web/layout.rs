@@ -97,6 +97,18 @@ pub const NAV: &[NavGroup] = &[
                 permission: Some("payment:payroll:read"),
             },
             NavItem {
+                key: "compare_findings",
+                label: "比对疑点",
+                href: "/compare/findings",
+                permission: Some("compare:finding:read"),
+            },
+            NavItem {
+                key: "compare",
+                label: "数据比对",
+                href: "/compare",
+                permission: Some("compare:data:manage"),
+            },
+            NavItem {
                 key: "standards",
                 label: "低保标准",
                 href: "/assistance/standards",

@@ -86,6 +86,7 @@ pub fn router(state: AppState) -> (Router, Vec<crate::auth::RouteInfo>) {
         .merge(crate::assistance::lists_web::routes())
         .merge(crate::capacity::web::routes())
         .merge(crate::funds::web::routes())
+        .merge(crate::compare::web::routes())
         .merge(crate::payments::web::routes())
         .merge(crate::payments::anomalies_web::routes())
         .merge(crate::calendar::web::routes());

@@ -280,6 +280,41 @@ const SUMMARIES: &[(&str, &str, &str)] = &[
         "/api/v1/funds/allocations/{id}/delete",
         "删除误录的资金下达记录（请求体 {}）",
     ),
+    (
+        "GET",
+        "/api/v1/compare/datasets",
+        "已导入的部门数据集（来源、接收日期、行数、有效和另存行数及示例、校验和）和最近的比对",
+    ),
+    (
+        "POST",
+        "/api/v1/compare/datasets",
+        "导入部门数据（multipart：source、received_on、file），同一文件不重复导入",
+    ),
+    (
+        "POST",
+        "/api/v1/compare/runs",
+        "用各来源（sources，缺省全部）的最新数据集比对在救助中的人员，返回各来源匹配和新疑点数",
+    ),
+    (
+        "GET",
+        "/api/v1/compare/findings",
+        "本人区划内的比对疑点（status、source、rule 可筛选），待核查在前，每次最多 200 条",
+    ),
+    (
+        "GET",
+        "/api/v1/compare/findings/{id}",
+        "一条疑点：部门数据（身份证号脱敏）与家庭申报的成员、财产、收入对照",
+    ),
+    (
+        "POST",
+        "/api/v1/compare/findings/{id}/take",
+        "领取核查（version）：待核查 → 核查中",
+    ),
+    (
+        "POST",
+        "/api/v1/compare/findings/{id}/resolve",
+        "核查结论（version、outcome=confirm 属实 / dismiss 不属实、result）；属实的死亡疑点停保并追回，其他列入复核",
+    ),
     ("GET", "/api/v1/openapi.json", "本文档"),
 ];
 
@@ -292,6 +327,7 @@ fn tag_of(path: &str) -> &'static str {
         "reports" => "reports",
         "capacity" => "capacity",
         "funds" => "funds",
+        "compare" => "compare",
         "payrolls" | "payment-anomalies" | "payment-recoveries" => "payments",
         "regions" => "regions",
         "households"

@@ -1,0 +1,851 @@
+//! Pages and API of data comparison: data sets (upload a department's file), runs, the
+//! findings queue (scoped to the user's region, filtered, exported as XLSX) and a finding
+//! beside the household's declared data, with take / confirm / dismiss.
+
+use askama::Template;
+use axum::Json;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::response::{Html, IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use sqlx::Row;
+
+use super::dataset::{self, LoadError, LoadRequest};
+use super::findings::{self, Filter, Finding, FindingStatus};
+use super::rules::RULES;
+use super::service;
+use super::sources::{SOURCES, Source};
+use crate::AppState;
+use crate::audit::{AuditEvent, store::record};
+use crate::auth::{Access, Ctx, CurrentUser, Routes};
+use crate::error::{AppError, AppResult};
+use crate::web::extract::FormOrJson;
+use crate::web::layout::{Crumb, PageCtx, render};
+
+const MANAGE: Access = Access::Perm("compare:data:manage");
+const READ: Access = Access::Perm("compare:finding:read");
+const RESOLVE: Access = Access::Perm("compare:finding:resolve");
+
+/// Findings on one page of the queue (the XLSX has them all, up to `EXPORT_LIMIT`).
+const PAGE: i64 = 200;
+const EXPORT_LIMIT: i64 = 100_000;
+
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/compare", MANAGE, data_page)
+        .post("/compare/datasets", MANAGE, upload)
+        .post("/compare/runs", MANAGE, start_run)
+        .get("/compare/findings", READ, queue_page)
+        .get("/compare/findings/xlsx", READ, queue_xlsx)
+        .get("/compare/findings/{id}", READ, finding_page)
+        .post("/compare/findings/{id}/take", RESOLVE, take)
+        .post("/compare/findings/{id}/resolve", RESOLVE, resolve)
+        .get("/api/v1/compare/datasets", MANAGE, api_data)
+        .post("/api/v1/compare/datasets", MANAGE, upload)
+        .post("/api/v1/compare/runs", MANAGE, start_run)
+        .get("/api/v1/compare/findings", READ, api_queue)
+        .get("/api/v1/compare/findings/{id}", READ, api_finding)
+        .post("/api/v1/compare/findings/{id}/take", RESOLVE, take)
+        .post("/api/v1/compare/findings/{id}/resolve", RESOLVE, resolve)
+}
+
+#[derive(serde::Serialize)]
+struct DatasetRow {
+    id: i64,
+    source: String,
+    source_label: &'static str,
+    received_on: String,
+    file_name: String,
+    total_rows: i64,
+    valid_rows: i64,
+    invalid_rows: i64,
+    invalid_examples: Value,
+    checksum: String,
+    loaded_by: String,
+    loaded_at: String,
+}
+
+#[derive(serde::Serialize)]
+struct RunRow {
+    id: i64,
+    started_at: String,
+    finished_at: String,
+    run_by: String,
+    people: i64,
+    new_findings: i64,
+    counts: Value,
+}
+
+async fn datasets(state: &AppState) -> AppResult<Vec<DatasetRow>> {
+    let rows = sqlx::query(
+        "SELECT id, source, received_on, file_name, total_rows, valid_rows, invalid_rows, invalid_examples, \
+         checksum, loaded_by, loaded_at FROM compare_datasets WHERE checksum <> '' ORDER BY id DESC LIMIT 100",
+    )
+    .fetch_all(state.db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let source: String = r.try_get(1)?;
+            Ok(DatasetRow {
+                id: r.try_get(0)?,
+                source_label: Source::parse(&source).map_or("", Source::label),
+                source,
+                received_on: r.try_get(2)?,
+                file_name: r.try_get(3)?,
+                total_rows: r.try_get(4)?,
+                valid_rows: r.try_get(5)?,
+                invalid_rows: r.try_get(6)?,
+                invalid_examples: serde_json::from_str(&r.try_get::<String, _>(7)?)
+                    .unwrap_or_default(),
+                checksum: r.try_get(8)?,
+                loaded_by: r.try_get(9)?,
+                loaded_at: r.try_get(10)?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}
+
+async fn runs(state: &AppState) -> AppResult<Vec<RunRow>> {
+    let rows = sqlx::query(
+        "SELECT id, started_at, finished_at, run_by, people, new_findings, counts FROM compare_runs \
+         ORDER BY id DESC LIMIT 20",
+    )
+    .fetch_all(state.db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(RunRow {
+                id: r.try_get(0)?,
+                started_at: r.try_get(1)?,
+                finished_at: r.try_get(2)?,
+                run_by: r.try_get(3)?,
+                people: r.try_get(4)?,
+                new_findings: r.try_get(5)?,
+                counts: serde_json::from_str(&r.try_get::<String, _>(6)?).unwrap_or_default(),
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}
+
+/// A run's counts as lines for the page: source, rows matched exactly and by name, and
+/// findings by rule.
+fn run_lines(counts: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(sources) = counts.get("sources").and_then(Value::as_object) {
+        for (code, c) in sources {
+            let label = Source::parse(code).map_or_else(|| code.clone(), |s| s.label().to_string());
+            let by_rule = c
+                .get("findings")
+                .and_then(Value::as_object)
+                .map(|m| {
+                    m.iter()
+                        .map(|(rule, n)| {
+                            let rule = super::rules::Rule::parse(rule)
+                                .map_or_else(|| rule.clone(), |r| r.label().to_string());
+                            format!("{rule} {n}")
+                        })
+                        .collect::<Vec<_>>()
+                        .join("，")
+                })
+                .unwrap_or_default();
+            out.push(format!(
+                "{label}：身份证号一致 {} 行，模糊匹配 {} 行；疑点 {}（新 {}）",
+                c["exact_rows"],
+                c["fuzzy_rows"],
+                if by_rule.is_empty() {
+                    "无".to_string()
+                } else {
+                    by_rule
+                },
+                c["new_findings"]
+            ));
+        }
+    }
+    if let Some(internal) = counts.get("internal").and_then(Value::as_object)
+        && !internal.is_empty()
+    {
+        out.push(format!(
+            "本系统记录：{}",
+            internal
+                .iter()
+                .map(|(rule, n)| format!(
+                    "{} {n}",
+                    super::rules::Rule::parse(rule)
+                        .map_or_else(|| rule.clone(), |r| r.label().to_string())
+                ))
+                .collect::<Vec<_>>()
+                .join("，")
+        ));
+    }
+    out
+}
+
+#[derive(Template)]
+#[template(path = "compare/index.html")]
+struct DataPage {
+    page: PageCtx,
+    datasets: Vec<DatasetRow>,
+    runs: Vec<(RunRow, Vec<String>)>,
+    sources: Vec<(&'static str, &'static str, String)>,
+    notice: String,
+    problems: Vec<String>,
+    today: String,
+}
+
+async fn data_view(
+    state: &AppState,
+    user: &CurrentUser,
+    notice: String,
+    problems: Vec<String>,
+) -> AppResult<Html<String>> {
+    let page = PageCtx::load(
+        state,
+        Some(user),
+        "compare",
+        "数据比对",
+        vec![Crumb::here("数据比对")],
+    )
+    .await?;
+    render(DataPage {
+        page,
+        datasets: datasets(state).await?,
+        runs: runs(state)
+            .await?
+            .into_iter()
+            .map(|r| {
+                let lines = run_lines(&r.counts);
+                (r, lines)
+            })
+            .collect(),
+        sources: SOURCES
+            .iter()
+            .map(|s| (s.code(), s.label(), s.columns().join("、")))
+            .collect(),
+        notice,
+        problems,
+        today: state.clock.today().to_string(),
+    })
+}
+
+async fn data_page(State(state): State<AppState>, user: CurrentUser) -> AppResult<Html<String>> {
+    data_view(&state, &user, String::new(), Vec::new()).await
+}
+
+async fn api_data(State(state): State<AppState>) -> AppResult<Json<Value>> {
+    Ok(Json(
+        json!({ "datasets": datasets(&state).await?, "runs": runs(&state).await? }),
+    ))
+}
+
+/// A department's file: `source`, `received_on` (default today) and `file`.
+async fn upload(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    uri: axum::http::Uri,
+    mut multipart: Multipart,
+) -> AppResult<Response> {
+    let user = ctx.user()?.clone();
+    let json = uri.path().starts_with("/api/");
+    let (mut source, mut received, mut file_name, mut bytes) =
+        (String::new(), String::new(), String::new(), Vec::new());
+    let broken = || AppError::BadRequest("上传的内容不完整，请重新选择文件上传。".to_string());
+    while let Some(field) = multipart.next_field().await.map_err(|_| broken())? {
+        match field.name() {
+            Some("source") => source = field.text().await.map_err(|_| broken())?,
+            Some("received_on") => received = field.text().await.map_err(|_| broken())?,
+            Some("file") => {
+                file_name = field.file_name().unwrap_or("data.csv").to_string();
+                bytes = field.bytes().await.map_err(|_| broken())?.to_vec();
+            }
+            _ => {}
+        }
+    }
+    let source = Source::parse(&source).ok_or_else(|| {
+        AppError::Invalid(format!(
+            "「数据来源」「{}」无法识别，请从列表中选择。",
+            source.trim()
+        ))
+    })?;
+    let today = state.clock.today();
+    let received_on = if received.trim().is_empty() {
+        today
+    } else {
+        crate::calendar::parse_date(&received)
+            .filter(|d| *d <= today)
+            .ok_or_else(|| {
+                AppError::Invalid(format!(
+                    "「接收日期」「{}」不是今天或以前的日期。",
+                    received.trim()
+                ))
+            })?
+    };
+    if bytes.is_empty() {
+        return Err(AppError::Invalid("请选择要导入的数据文件。".to_string()));
+    }
+    let now = state.clock.now_local();
+    let request = LoadRequest {
+        source,
+        file_name,
+        received_on,
+        by: user.username.clone(),
+        at: now.to_rfc3339(),
+    };
+    let event = AuditEvent::new(now, &ctx.actor(), "compare.load", "compare_dataset", "");
+    let loaded = match dataset::load(&state.db, request, std::io::Cursor::new(bytes), event).await {
+        Ok(loaded) => loaded,
+        Err(LoadError::File(why)) => {
+            if json {
+                return Err(AppError::Invalid(why));
+            }
+            let html = data_view(&state, &user, String::new(), vec![why]).await?;
+            return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
+        }
+        Err(LoadError::Database(e)) => return Err(e.into()),
+    };
+    if json {
+        return Ok(Json(json!({ "dataset": loaded })).into_response());
+    }
+    let notice = if loaded.already {
+        format!(
+            "{}：与第 {} 号数据集内容相同，未重复导入。",
+            source.label(),
+            loaded.dataset_id
+        )
+    } else {
+        format!(
+            "已导入{}数据第 {} 号：{} 行，有效 {} 行，身份证号或字段有误另存 {} 行。",
+            source.label(),
+            loaded.dataset_id,
+            loaded.rows,
+            loaded.valid,
+            loaded.invalid
+        )
+    };
+    Ok(data_view(&state, &user, notice, Vec::new())
+        .await?
+        .into_response())
+}
+
+#[derive(Deserialize, Default)]
+pub struct RunForm {
+    /// Source codes; none or empty: all.
+    #[serde(default)]
+    sources: Vec<String>,
+}
+
+async fn start_run(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    FormOrJson { value: form, json }: FormOrJson<RunForm>,
+) -> AppResult<Response> {
+    let user = ctx.user()?.clone();
+    let only: Vec<Source> = form
+        .sources
+        .iter()
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| {
+            Source::parse(s)
+                .ok_or_else(|| AppError::Invalid(format!("「数据来源」「{s}」无法识别。")))
+        })
+        .collect::<Result<_, _>>()?;
+    let summary = service::run(
+        &state.db,
+        &state.keyring,
+        &only,
+        &ctx.actor(),
+        state.clock.now_local(),
+    )
+    .await?;
+    if json {
+        return Ok(Json(json!({ "run": summary })).into_response());
+    }
+    let notice = format!(
+        "第 {} 次比对完成：在救助中的 {} 人，新发现疑点 {} 条，已分派到各街道的核查队列。",
+        summary.run_id, summary.people, summary.new_findings
+    );
+    Ok(data_view(&state, &user, notice, Vec::new())
+        .await?
+        .into_response())
+}
+
+#[derive(Template)]
+#[template(path = "compare/findings.html")]
+struct QueuePage {
+    page: PageCtx,
+    findings: Vec<Finding>,
+    counts: Vec<(&'static str, &'static str, i64)>,
+    filter: Filter,
+    sources: Vec<(&'static str, &'static str)>,
+    rules: Vec<(&'static str, &'static str)>,
+    download: String,
+}
+
+fn check_filter(filter: &Filter) -> AppResult<()> {
+    if !filter.status.is_empty() && FindingStatus::parse(&filter.status).is_none() {
+        return Err(AppError::Invalid(format!(
+            "「状态」「{}」无法识别。",
+            filter.status
+        )));
+    }
+    if !filter.source.is_empty()
+        && filter.source != "system"
+        && Source::parse(&filter.source).is_none()
+    {
+        return Err(AppError::Invalid(format!(
+            "「来源」「{}」无法识别。",
+            filter.source
+        )));
+    }
+    if !filter.rule.is_empty() && super::rules::Rule::parse(&filter.rule).is_none() {
+        return Err(AppError::Invalid(format!(
+            "「疑点类型」「{}」无法识别。",
+            filter.rule
+        )));
+    }
+    Ok(())
+}
+
+async fn queue_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(filter): Query<Filter>,
+) -> AppResult<Html<String>> {
+    check_filter(&filter)?;
+    let bounds = user.scope_bounds();
+    let found = findings::list(&state.db, &bounds, &filter, PAGE).await?;
+    let counts = findings::counts(&state.db, &bounds)
+        .await?
+        .into_iter()
+        .map(|(s, n)| (s.code(), s.label(), n))
+        .collect();
+    let page = PageCtx::load(
+        &state,
+        Some(&user),
+        "compare_findings",
+        "比对疑点",
+        vec![Crumb::here("比对疑点")],
+    )
+    .await?;
+    render(QueuePage {
+        page,
+        findings: found,
+        counts,
+        download: format!(
+            "/compare/findings/xlsx?{}",
+            serde_urlencoded::to_string(&filter).unwrap_or_default()
+        ),
+        filter,
+        sources: SOURCES.iter().map(|s| (s.code(), s.label())).collect(),
+        rules: RULES.iter().map(|r| (r.code(), r.label())).collect(),
+    })
+}
+
+async fn api_queue(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(filter): Query<Filter>,
+) -> AppResult<Json<Value>> {
+    check_filter(&filter)?;
+    let bounds = user.scope_bounds();
+    let found = findings::list(&state.db, &bounds, &filter, PAGE).await?;
+    let counts: serde_json::Map<String, Value> = findings::counts(&state.db, &bounds)
+        .await?
+        .into_iter()
+        .map(|(s, n)| (s.code().to_string(), json!(n)))
+        .collect();
+    Ok(Json(json!({ "counts": counts, "findings": found })))
+}
+
+async fn queue_xlsx(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(filter): Query<Filter>,
+) -> AppResult<Response> {
+    let user = ctx.user()?.clone();
+    check_filter(&filter)?;
+    let found = findings::list(&state.db, &user.scope_bounds(), &filter, EXPORT_LIMIT).await?;
+    let heads = [
+        "编号",
+        "状态",
+        "疑点类型",
+        "来源",
+        "姓名",
+        "社区",
+        "案件",
+        "匹配",
+        "得分",
+        "匹配依据",
+        "情况",
+        "核查结果",
+        "办理人",
+        "发现时间",
+    ];
+    let rows: Vec<Vec<String>> = found
+        .iter()
+        .map(|f| {
+            vec![
+                f.id.to_string(),
+                f.status_label.to_string(),
+                f.rule_label.to_string(),
+                f.source_label.to_string(),
+                f.person_name.clone(),
+                f.region_code.clone(),
+                f.case_id.map(|c| c.to_string()).unwrap_or_default(),
+                f.match_kind.clone(),
+                f.score.to_string(),
+                f.match_reasons.clone(),
+                f.detail.clone(),
+                f.result.clone().unwrap_or_default(),
+                f.resolved_by
+                    .clone()
+                    .or(f.taken_by.clone())
+                    .unwrap_or_default(),
+                f.created_at.clone(),
+            ]
+        })
+        .collect();
+    let bytes =
+        crate::ledger::write_ledger("比对疑点.xlsx", &heads, &rows).map_err(AppError::Internal)?;
+    let mut tx = state.db.begin().await?;
+    record(
+        &mut tx,
+        &AuditEvent::new(
+            state.clock.now_local(),
+            &ctx.actor(),
+            "compare.findings.export",
+            "compare_findings",
+            "query",
+        )
+        .with(json!({ "filter": filter, "rows": rows.len() })),
+    )
+    .await
+    .map_err(AppError::audit)?;
+    tx.commit().await?;
+    Ok(crate::web::download::attachment(
+        bytes,
+        crate::web::download::XLSX,
+        "compare-findings.xlsx",
+    ))
+}
+
+async fn finding_in_scope(state: &AppState, user: &CurrentUser, id: i64) -> AppResult<Finding> {
+    let what = || format!("疑点 {id}");
+    let f = findings::get(&state.db, id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(what()))?;
+    user.ensure_in_scope(&f.region_code, what)?;
+    Ok(f)
+}
+
+/// What the household declared, beside the evidence.
+#[derive(Default, serde::Serialize)]
+struct Declared {
+    members: Vec<(String, String)>,
+    assets: Vec<(String, String, String)>,
+    incomes: Vec<(String, String, String)>,
+}
+
+async fn declared(state: &AppState, household: Option<i64>) -> AppResult<Declared> {
+    let Some(h) = household else {
+        return Ok(Declared::default());
+    };
+    let pool = state.db.pool();
+    let members =
+        sqlx::query("SELECT name, relation FROM members WHERE household_id = $1 ORDER BY id")
+            .bind(h)
+            .fetch_all(pool)
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect::<Result<_, sqlx::Error>>()?;
+    let asset_label = |k: &str| match k {
+        "financial" => "存款、有价证券",
+        "vehicle" => "机动车",
+        "home" => "住房",
+        "commercial" => "商业用房",
+        "business" => "企业任职或持股",
+        _ => "其他",
+    };
+    let assets = sqlx::query(
+        "SELECT kind, detail, value FROM household_assets WHERE household_id = $1 ORDER BY id",
+    )
+    .bind(h)
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok((
+            asset_label(&r.try_get::<String, _>(0)?).to_string(),
+            r.try_get(1)?,
+            crate::money::Fen(r.try_get(2)?).to_display(),
+        ))
+    })
+    .collect::<Result<_, sqlx::Error>>()?;
+    let incomes = sqlx::query(
+        "SELECT m.name, i.item, i.monthly FROM member_incomes i JOIN members m ON m.id = i.member_id \
+         WHERE m.household_id = $1 ORDER BY i.id",
+    )
+    .bind(h)
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok((
+            r.try_get(0)?,
+            r.try_get(1)?,
+            crate::money::Fen(r.try_get(2)?).to_display(),
+        ))
+    })
+    .collect::<Result<_, sqlx::Error>>()?;
+    Ok(Declared {
+        members,
+        assets,
+        incomes,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "compare/finding.html")]
+struct FindingPage {
+    page: PageCtx,
+    f: Finding,
+    columns: Vec<String>,
+    rows: Vec<Vec<String>>,
+    declared: Declared,
+    can_take: bool,
+    can_resolve: bool,
+    notice: String,
+}
+
+fn evidence_table(f: &Finding) -> (Vec<String>, Vec<Vec<String>>) {
+    let text = |v: &Value| {
+        v.as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| v.to_string())
+    };
+    let columns = f
+        .evidence
+        .get("columns")
+        .and_then(Value::as_array)
+        .map(|c| c.iter().map(text).collect())
+        .unwrap_or_default();
+    let mut rows: Vec<Vec<String>> = f
+        .evidence
+        .get("rows")
+        .and_then(Value::as_array)
+        .map(|rows| {
+            rows.iter()
+                .map(|r| {
+                    r.as_array()
+                        .map(|c| c.iter().map(text).collect())
+                        .unwrap_or_default()
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    // The department's ID numbers are personal data: shown masked.
+    for r in &mut rows {
+        if let Some(id) = r.first_mut() {
+            *id = crate::protect::SensitiveKind::IdNumber.mask(id);
+        }
+    }
+    (columns, rows)
+}
+
+async fn finding_view(
+    state: &AppState,
+    user: &CurrentUser,
+    f: Finding,
+    notice: String,
+) -> AppResult<Html<String>> {
+    let (columns, rows) = evidence_table(&f);
+    let title = format!("疑点 {}：{}", f.id, f.rule_label);
+    let page = PageCtx::load(
+        state,
+        Some(user),
+        "compare_findings",
+        &title,
+        vec![
+            Crumb::link("比对疑点", "/compare/findings"),
+            Crumb::here(title.clone()),
+        ],
+    )
+    .await?;
+    let open = matches!(f.status, FindingStatus::Pending | FindingStatus::Verifying);
+    render(FindingPage {
+        page,
+        declared: declared(state, f.household_id).await?,
+        can_take: user.can("compare:finding:resolve") && f.status == FindingStatus::Pending,
+        can_resolve: user.can("compare:finding:resolve") && open,
+        columns,
+        rows,
+        f,
+        notice,
+    })
+}
+
+async fn finding_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> AppResult<Html<String>> {
+    let f = finding_in_scope(&state, &user, id).await?;
+    finding_view(&state, &user, f, String::new()).await
+}
+
+async fn api_finding(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> AppResult<Json<Value>> {
+    let f = finding_in_scope(&state, &user, id).await?;
+    let declared = declared(&state, f.household_id).await?;
+    let (columns, rows) = evidence_table(&f);
+    Ok(Json(json!({
+        "finding": f,
+        "evidence": { "columns": columns, "rows": rows },
+        "declared": declared,
+    })))
+}
+
+#[derive(Deserialize)]
+pub struct TakeForm {
+    version: i64,
+}
+
+async fn take(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    FormOrJson { value: form, json }: FormOrJson<TakeForm>,
+) -> AppResult<Response> {
+    let user = ctx.user()?.clone();
+    finding_in_scope(&state, &user, id).await?;
+    let mut tx = state.db.begin().await?;
+    if !findings::take(&mut tx, id, form.version, &user.username).await? {
+        return Err(AppError::Conflict(
+            "这条疑点已被他人领取或办理，请刷新后查看。".to_string(),
+        ));
+    }
+    record(
+        &mut tx,
+        &AuditEvent::new(
+            state.clock.now_local(),
+            &ctx.actor(),
+            "compare.finding.take",
+            "compare_finding",
+            id.to_string(),
+        ),
+    )
+    .await
+    .map_err(AppError::audit)?;
+    tx.commit().await?;
+    let f = finding_in_scope(&state, &user, id).await?;
+    if json {
+        return Ok(Json(json!({ "finding": f })).into_response());
+    }
+    Ok(
+        finding_view(&state, &user, f, "已领取，状态为「核查中」。".to_string())
+            .await?
+            .into_response(),
+    )
+}
+
+#[derive(Deserialize)]
+pub struct ResolveForm {
+    version: i64,
+    /// confirm (属实) or dismiss (不属实).
+    #[serde(default)]
+    outcome: String,
+    #[serde(default)]
+    result: String,
+}
+
+async fn resolve(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    FormOrJson { value: form, json }: FormOrJson<ResolveForm>,
+) -> AppResult<Response> {
+    let user = ctx.user()?.clone();
+    let f = finding_in_scope(&state, &user, id).await?;
+    let confirm = match form.outcome.as_str() {
+        "confirm" | "属实" => true,
+        "dismiss" | "不属实" => false,
+        _ => {
+            return Err(AppError::Invalid(
+                "请选择「核查结论」：属实或不属实。".to_string(),
+            ));
+        }
+    };
+    let result = form.result.trim();
+    if result.is_empty() || result.chars().count() > 500 {
+        return Err(AppError::Invalid(if confirm {
+            "请填写「核查结果」（核实了什么、怎样核实的），不超过 500 字。".to_string()
+        } else {
+            "认定不属实须写明「理由」（如：车辆已于 2025 年过户，有过户凭证），不超过 500 字。"
+                .to_string()
+        }));
+    }
+    let now = state.clock.now_local();
+    let today = state.clock.today().to_string();
+    let mut tx = state.db.begin().await?;
+    let effect = findings::resolve(
+        &mut tx,
+        &f,
+        form.version,
+        confirm,
+        result,
+        (&user.username, &now.to_rfc3339(), &today),
+    )
+    .await?
+    .ok_or_else(|| AppError::Conflict("这条疑点已被他人修改或办结，请刷新后查看。".to_string()))?;
+    record(
+        &mut tx,
+        &AuditEvent::new(
+            now,
+            &ctx.actor(),
+            "compare.finding.resolve",
+            "compare_finding",
+            id.to_string(),
+        )
+        .with(json!({
+            "outcome": if confirm { "confirmed" } else { "dismissed" },
+            "result": result,
+            "case_id": f.case_id,
+            "effect": effect,
+        })),
+    )
+    .await
+    .map_err(AppError::audit)?;
+    tx.commit().await?;
+    let f = finding_in_scope(&state, &user, id).await?;
+    if json {
+        return Ok(Json(json!({ "finding": f, "effect": effect })).into_response());
+    }
+    let mut notice = format!(
+        "已认定{}。",
+        if confirm {
+            "属实"
+        } else {
+            "不属实，同一证据不再提示"
+        }
+    );
+    if let Some(on) = &effect.stopped_on {
+        notice.push_str(&format!("案件已自 {on}（死亡日期）停保"));
+        match effect.recovery_id {
+            Some(_) => notice.push_str("，此后各月已发放的金额已立案追回（见「异常发放」）。"),
+            None => notice.push_str("，此后没有已发放的月份需要追回。"),
+        }
+    }
+    if let Some(on) = &effect.review_due {
+        notice.push_str(&format!(
+            "案件已列入复核（应复核日期 {on}），请到案件页办理复核。"
+        ));
+    }
+    Ok(finding_view(&state, &user, f, notice)
+        .await?
+        .into_response())
+}
