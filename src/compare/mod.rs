@@ -6,6 +6,7 @@ pub mod dataset;
 pub mod findings;
 pub mod idkey;
 pub mod names;
+pub mod report;
 pub mod rules;
 pub mod run;
 pub mod service;

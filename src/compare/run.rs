@@ -80,6 +80,20 @@ pub struct People {
     pub distinct: usize,
 }
 
+impl People {
+    /// Distinct people per district of their case (or grant), for the report.
+    pub fn by_district(&self) -> std::collections::BTreeMap<String, usize> {
+        let mut seen: std::collections::BTreeMap<String, std::collections::HashSet<u64>> =
+            Default::default();
+        for p in &self.list {
+            seen.entry(p.district().to_string())
+                .or_default()
+                .insert(p.key);
+        }
+        seen.into_iter().map(|(d, keys)| (d, keys.len())).collect()
+    }
+}
+
 /// Reads everyone in assistance, opening their ID numbers with the keyring.
 pub async fn people(
     db: &Db,

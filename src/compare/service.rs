@@ -189,9 +189,11 @@ pub async fn run(
     )
     .bind(finished)
     .bind(
-        serde_json::to_string(
-            &serde_json::json!({ "sources": counts, "internal": internal_counts }),
-        )
+        serde_json::to_string(&serde_json::json!({
+            "sources": counts,
+            "internal": internal_counts,
+            "people_by_district": people.by_district(),
+        }))
         .unwrap_or_default(),
     )
     .bind(new_findings as i64)

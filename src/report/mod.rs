@@ -217,6 +217,8 @@ pub struct QuarterlyReport {
     pub missing: Vec<Missing>,
     /// None below a district (budgets are a district's).
     pub funds: Option<Vec<FundsLine>>,
+    /// Data comparison (大数据比对) in the quarter.
+    pub comparison: crate::compare::report::ComparisonFigures,
 }
 
 /// An area of the urban/rural split: `None` for both.
@@ -245,7 +247,11 @@ pub async fn quarterly(
         }
         None => None,
     };
+    let comparison =
+        crate::compare::report::figures(db, quarter.first_day(), quarter.last_day(), region)
+            .await?;
     Ok(QuarterlyReport {
+        comparison,
         funds: funds.map(|lines| {
             lines
                 .iter()

@@ -87,6 +87,7 @@ struct ReportPage {
     can_balance: bool,
     /// Program, spent in the quarter, budget, allocated, spent this year, execution rate.
     funds: Vec<[String; 6]>,
+    comparison: crate::compare::report::ComparisonFigures,
 }
 
 fn show(v: Option<super::Value>) -> String {
@@ -179,6 +180,7 @@ async fn page(
         parts,
         download,
         can_balance: user.can("report:balance:read"),
+        comparison: whole.comparison.clone(),
         funds: whole
             .funds
             .iter()

@@ -144,6 +144,26 @@ pub fn workbook(
             sheet.set_column_width(c, 16).map_err(e)?;
         }
     }
+    {
+        let sheet = book.add_worksheet();
+        sheet.set_name("大数据比对").map_err(e)?;
+        let c = &report.comparison;
+        let rows: [(&str, Option<i64>); 4] = [
+            ("比对人数（本季度最后一次比对）", c.people_compared),
+            ("发现疑点（条）", Some(c.findings)),
+            ("核实属实（条）", Some(c.confirmed)),
+            ("因此停保（户）", Some(c.removed)),
+        ];
+        for (row, (label, value)) in (0u32..).zip(rows) {
+            sheet.write_string(row, 0, label).map_err(e)?;
+            match value {
+                Some(v) => sheet.write_number_with_format(row, 1, v as f64, &int),
+                None => sheet.write_string(row, 1, "—"),
+            }
+            .map_err(e)?;
+        }
+        sheet.set_column_width(0, 32).map_err(e)?;
+    }
     if let Some(b) = balance {
         balance_sheets(&mut book, b)?;
     }

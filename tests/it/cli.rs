@@ -294,8 +294,9 @@ fn demo_command_builds_the_city() {
     );
     use calamine::Reader;
     let book: calamine::Xlsx<_> = calamine::open_workbook(&file).unwrap();
-    // The districts, one sheet per group, the funds and the city's balance analysis.
-    assert_eq!(book.sheet_names().len(), 8, "{:?}", book.sheet_names());
+    // The districts, one sheet per group, the funds, the comparison and the city's
+    // balance analysis.
+    assert_eq!(book.sheet_names().len(), 9, "{:?}", book.sheet_names());
     // The balance analysis of the demo's five districts, with residents and staff.
     let out = minzheng(&url, &["report", "balance", "--quarter", "2026Q3"]);
     assert!(

@@ -476,6 +476,7 @@ async fn report_page_api_and_workbook(backend: Backend) {
             "基层治理",
             "社会事务",
             "救助资金",
+            "大数据比对",
             "分区县指标",
             "城乡差距"
         ]
