@@ -15,6 +15,7 @@ mod audit_log;
 mod auth_login;
 mod browser_assistance;
 mod browser_auth;
+mod browser_compare;
 mod browser_payments;
 mod browser_report;
 mod browser_smoke;
