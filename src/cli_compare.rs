@@ -70,7 +70,7 @@ pub async fn run(app: &App, command: CompareCommand) -> Result<(), String> {
                 at: now.to_rfc3339(),
             };
             let event = AuditEvent::new(now, &actor, "compare.load", "compare_dataset", "");
-            let loaded = dataset::load(db, request, input, event)
+            let loaded = dataset::load(db, app.state.keyring.clone(), request, input, event)
                 .await
                 .map_err(|e| match e {
                     LoadError::File(m) => format!("{}：{m}", file.display()),

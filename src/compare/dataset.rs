@@ -16,7 +16,7 @@ use super::idkey::{IdKey, ymd};
 use super::sources::Source;
 use crate::audit::{AuditEvent, store::record};
 use crate::db::Db;
-use crate::protect::SensitiveKind;
+use crate::protect::{Keyring, SensitiveKind};
 
 /// Rows per stored chunk: big enough that ten million rows are ~150 inserts, small
 /// enough that a chunk (≈ 4 MB of text) is nothing to hold.
@@ -26,6 +26,10 @@ pub const CHUNK: usize = 65_536;
 /// department's text contains; they are removed from fields on load to be sure).
 pub const FIELD: u8 = 0x1F;
 pub const ROW: u8 = 0x1E;
+
+/// What the sealed blobs of a chunk are bound to.
+pub const KEYS_LABEL: &str = "compare/keys";
+pub const ROWS_LABEL: &str = "compare/rows";
 
 /// How many rows kept aside are shown as examples.
 const EXAMPLES: usize = 10;
@@ -156,6 +160,9 @@ enum Message {
 
 /// Reads rows (each a list of fields) into chunks.
 struct Parser {
+    /// Chunks are sealed before they leave the parser: the departments' ID numbers and
+    /// names are personal data, encrypted at rest like everything else (SECURITY.md).
+    keyring: std::sync::Arc<Keyring>,
     source: Source,
     today: u32,
     positions: Vec<usize>,
@@ -233,8 +240,18 @@ impl Parser {
         if chunk.rows == 0 {
             return Ok(());
         }
+        let sealed = Chunk {
+            valid,
+            rows: chunk.rows,
+            keys: if chunk.keys.is_empty() {
+                Vec::new()
+            } else {
+                self.keyring.seal_bytes(KEYS_LABEL, &chunk.keys)
+            },
+            text: self.keyring.seal_bytes(ROWS_LABEL, &chunk.text),
+        };
         self.send
-            .blocking_send(Message::Chunk(Chunk { valid, ..chunk }))
+            .blocking_send(Message::Chunk(sealed))
             .map_err(|_| "写入数据库已中止".to_string())
     }
 }
@@ -339,6 +356,7 @@ pub struct LoadRequest {
 /// the counts in the same transaction.
 pub async fn load(
     db: &Db,
+    keyring: std::sync::Arc<Keyring>,
     request: LoadRequest,
     input: impl Read + Send + 'static,
     event: AuditEvent,
@@ -349,6 +367,7 @@ pub async fn load(
     let file_name = request.file_name.clone();
     let parsing = tokio::task::spawn_blocking(move || {
         let mut parser = Parser {
+            keyring,
             source,
             today,
             positions: Vec::new(),

@@ -20,7 +20,7 @@ use futures_util::TryStreamExt;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
-use super::dataset::{FIELD, ROW};
+use super::dataset::{FIELD, KEYS_LABEL, ROW, ROWS_LABEL};
 use super::idkey::{IdKey, loose_parts, ymd};
 use super::names::{self, NameMatch};
 use super::rules::{self, Enrolment, Hit, Rule};
@@ -279,9 +279,15 @@ pub fn fuzzy_score(
 /// rows kept aside because of their ID.
 pub async fn match_dataset(
     db: &Db,
+    keyring: &Keyring,
     dataset_id: i64,
     people: &People,
 ) -> Result<(Vec<Matched>, u64, u64), sqlx::Error> {
+    let open = |label: &str, sealed: &[u8]| {
+        keyring
+            .open_bytes(label, sealed)
+            .map_err(|_| sqlx::Error::Decode("数据集无法解密：密钥文件与导入时不同".into()))
+    };
     let mut found = Vec::new();
     let (mut exact, mut fuzzy) = (0u64, 0u64);
     let mut chunks = sqlx::query(
@@ -291,8 +297,13 @@ pub async fn match_dataset(
     .fetch(db.pool());
     while let Some(r) = chunks.try_next().await? {
         let valid: i64 = r.try_get(0)?;
-        let keys: Vec<u8> = r.try_get(1)?;
-        let text: Vec<u8> = r.try_get(2)?;
+        let sealed_keys: Vec<u8> = r.try_get(1)?;
+        let text = open(ROWS_LABEL, &r.try_get::<Vec<u8>, _>(2)?)?;
+        let keys = if sealed_keys.is_empty() {
+            Vec::new()
+        } else {
+            open(KEYS_LABEL, &sealed_keys)?
+        };
         if valid == 1 {
             let hits: Vec<(usize, &Vec<u32>)> = keys
                 .chunks_exact(8)
@@ -392,8 +403,19 @@ pub fn judge(
     policy: &dyn Fn(&Person) -> Policy,
 ) -> Vec<Draft> {
     let columns = source.columns();
+    // The department's ID numbers are kept masked in the finding: the person is known by
+    // the case, and an ID number is never stored in the clear.
     let evidence = |rows: &[&Matched]| {
-        let mut rows: Vec<&Vec<String>> = rows.iter().map(|m| &m.fields).collect();
+        let mut rows: Vec<Vec<String>> = rows
+            .iter()
+            .map(|m| {
+                let mut r = m.fields.clone();
+                if let Some(id) = r.first_mut() {
+                    *id = SensitiveKind::IdNumber.mask(id);
+                }
+                r
+            })
+            .collect();
         rows.sort();
         rows.dedup();
         serde_json::json!({ "columns": columns, "rows": rows })

@@ -97,7 +97,7 @@ pub async fn run(
     let mut counts: BTreeMap<String, SourceCount> = BTreeMap::new();
     let datasets = latest(db, only).await?;
     for (source, dataset_id) in &datasets {
-        let (matched, exact, fuzzy) = run::match_dataset(db, *dataset_id, &people).await?;
+        let (matched, exact, fuzzy) = run::match_dataset(db, keyring, *dataset_id, &people).await?;
         let judged = run::judge(*source, &matched, &people, &policy);
         let count = counts.entry(source.code().to_string()).or_default();
         count.dataset_id = *dataset_id;

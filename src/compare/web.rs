@@ -293,7 +293,15 @@ async fn upload(
         at: now.to_rfc3339(),
     };
     let event = AuditEvent::new(now, &ctx.actor(), "compare.load", "compare_dataset", "");
-    let loaded = match dataset::load(&state.db, request, std::io::Cursor::new(bytes), event).await {
+    let loaded = match dataset::load(
+        &state.db,
+        state.keyring.clone(),
+        request,
+        std::io::Cursor::new(bytes),
+        event,
+    )
+    .await
+    {
         Ok(loaded) => loaded,
         Err(LoadError::File(why)) => {
             if json {
@@ -631,7 +639,7 @@ fn evidence_table(f: &Finding) -> (Vec<String>, Vec<Vec<String>>) {
         .and_then(Value::as_array)
         .map(|c| c.iter().map(text).collect())
         .unwrap_or_default();
-    let mut rows: Vec<Vec<String>> = f
+    let rows: Vec<Vec<String>> = f
         .evidence
         .get("rows")
         .and_then(Value::as_array)
@@ -645,12 +653,7 @@ fn evidence_table(f: &Finding) -> (Vec<String>, Vec<Vec<String>>) {
                 .collect()
         })
         .unwrap_or_default();
-    // The department's ID numbers are personal data: shown masked.
-    for r in &mut rows {
-        if let Some(id) = r.first_mut() {
-            *id = crate::protect::SensitiveKind::IdNumber.mask(id);
-        }
-    }
+    // Stored masked already (see `run::judge`).
     (columns, rows)
 }
 

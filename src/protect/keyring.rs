@@ -148,6 +148,42 @@ impl Keyring {
         String::from_utf8(plain).map_err(|_| KeyError::Decrypt)
     }
 
+    /// Seals a blob (a chunk of a department's data set): nonce ‖ ciphertext, with `label`
+    /// bound in so a blob cannot be passed off as another kind.
+    pub fn seal_bytes(&self, label: &str, plain: &[u8]) -> Vec<u8> {
+        let mut nonce = [0u8; 24];
+        rand::rng().fill_bytes(&mut nonce);
+        let ciphertext = self
+            .cipher
+            .encrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: plain,
+                    aad: label.as_bytes(),
+                },
+            )
+            .unwrap_or_default();
+        let mut out = nonce.to_vec();
+        out.extend(ciphertext);
+        out
+    }
+
+    pub fn open_bytes(&self, label: &str, sealed: &[u8]) -> Result<Vec<u8>, KeyError> {
+        if sealed.len() < 24 {
+            return Err(KeyError::Decrypt);
+        }
+        let (nonce, ciphertext) = sealed.split_at(24);
+        self.cipher
+            .decrypt(
+                XNonce::from_slice(nonce),
+                Payload {
+                    msg: ciphertext,
+                    aad: label.as_bytes(),
+                },
+            )
+            .map_err(|_| KeyError::Decrypt)
+    }
+
     /// The blind index of a normalised value: equal values give equal indexes, and
     /// without the key the index says nothing about the value.
     pub fn index(&self, kind: SensitiveKind, value: &str) -> String {

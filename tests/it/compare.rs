@@ -98,9 +98,15 @@ pub(crate) async fn load(t: &TestApp, source: Source, csv: String) -> Loaded {
         "compare_dataset",
         "",
     );
-    dataset::load(t.database(), request, Cursor::new(csv.into_bytes()), event)
-        .await
-        .unwrap()
+    dataset::load(
+        t.database(),
+        t.app.state.keyring.clone(),
+        request,
+        Cursor::new(csv.into_bytes()),
+        event,
+    )
+    .await
+    .unwrap()
 }
 
 pub(crate) async fn findings(t: &TestApp) -> BTreeSet<(String, String, String, String)> {
@@ -234,9 +240,15 @@ async fn rules_fuzzy_pass_and_idempotent_runs(backend: Backend) {
         "compare_dataset",
         "",
     );
-    let payroll = dataset::load(t.database(), request, Cursor::new(gbk.into_owned()), event)
-        .await
-        .unwrap();
+    let payroll = dataset::load(
+        t.database(),
+        t.app.state.keyring.clone(),
+        request,
+        Cursor::new(gbk.into_owned()),
+        event,
+    )
+    .await
+    .unwrap();
     assert_eq!(payroll.valid, 1);
 
     let run = service::run(
@@ -297,6 +309,28 @@ async fn rules_fuzzy_pass_and_idempotent_runs(backend: Backend) {
         "{deposit}"
     );
 
+    // Read the raw tables: no ID number in the clear (SECURITY.md), neither in the
+    // stored data sets nor in the findings' evidence.
+    let blobs: Vec<Vec<u8>> = sqlx::query("SELECT rows FROM compare_chunks")
+        .fetch_all(t.database().pool())
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get(0).unwrap())
+        .collect();
+    let evidence: Vec<String> = sqlx::query_scalar("SELECT evidence FROM compare_findings")
+        .fetch_all(t.database().pool())
+        .await
+        .unwrap();
+    for id_number in [&wang, &zhang, &zhao] {
+        let needle = id_number.as_bytes();
+        assert!(
+            !blobs
+                .iter()
+                .any(|b| b.windows(needle.len()).any(|w| w == needle))
+        );
+        assert!(!evidence.iter().any(|e| e.contains(id_number.as_str())));
+    }
     // Run again on the same data: nothing new. Dismiss one, run again: still dismissed.
     let second = service::run(
         t.database(),
