@@ -23,6 +23,14 @@ pub enum CompareCommand {
         #[arg(long)]
         received: Option<String>,
     },
+    /// Load every department's file found in a folder as `<source>.csv` or `<source>.xlsx`
+    /// (e.g. death.csv, social-insurance.xlsx): the month's batch in one command
+    LoadAll {
+        folder: PathBuf,
+        /// The day the departments sent them (default: today)
+        #[arg(long)]
+        received: Option<String>,
+    },
     /// Match everyone in assistance against the latest version of each source
     Run {
         /// Only these sources, comma-separated (default: all)
@@ -49,52 +57,23 @@ pub async fn run(app: &App, command: CompareCommand) -> Result<(), String> {
             source: s,
             file,
             received,
-        } => {
-            let source = source(&s)?;
-            let received_on = match received {
-                Some(d) => minzheng::calendar::parse_date(&d)
-                    .ok_or_else(|| format!("--received：「{d}」不是日期"))?,
-                None => now.date_naive(),
-            };
-            let input = std::fs::File::open(&file)
-                .map_err(|e| format!("无法读取 {}：{e}", file.display()))?;
-            let file_name = file
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let request = LoadRequest {
-                source,
-                file_name,
-                received_on,
-                by: actor.username.clone(),
-                at: now.to_rfc3339(),
-            };
-            let event = AuditEvent::new(now, &actor, "compare.load", "compare_dataset", "");
-            let loaded = dataset::load(db, app.state.keyring.clone(), request, input, event)
-                .await
-                .map_err(|e| match e {
-                    LoadError::File(m) => format!("{}：{m}", file.display()),
-                    LoadError::Database(e) => text(e),
-                })?;
-            if loaded.already {
-                println!(
-                    "{}：与第 {} 号数据集内容相同，未重复导入。",
-                    source.label(),
-                    loaded.dataset_id
-                );
-                return Ok(());
+        } => load(app, source(&s)?, &file, received.as_deref()).await,
+        CompareCommand::LoadAll { folder, received } => {
+            let mut any = false;
+            for s in SOURCES {
+                for ext in ["csv", "xlsx"] {
+                    let file = folder.join(format!("{}.{ext}", s.code()));
+                    if file.exists() {
+                        any = true;
+                        load(app, s, &file, received.as_deref()).await?;
+                    }
+                }
             }
-            println!(
-                "{}：第 {} 号数据集，{} 行，有效 {} 行，另存 {} 行（校验和 {}）",
-                source.label(),
-                loaded.dataset_id,
-                loaded.rows,
-                loaded.valid,
-                loaded.invalid,
-                &loaded.checksum[..16]
-            );
-            for e in &loaded.examples {
-                println!("  第 {} 行 {}：{}", e.row, e.id_number, e.reason);
+            if !any {
+                return Err(format!(
+                    "{} 中没有可导入的文件：文件名应为来源代码，如 death.csv、social-insurance.xlsx",
+                    folder.display()
+                ));
             }
             Ok(())
         }
@@ -125,4 +104,62 @@ pub async fn run(app: &App, command: CompareCommand) -> Result<(), String> {
             Ok(())
         }
     }
+}
+
+/// Loads one file as a new version of `source`, printing what it found.
+async fn load(
+    app: &App,
+    source: Source,
+    file: &std::path::Path,
+    received: Option<&str>,
+) -> Result<(), String> {
+    let db = &app.state.db;
+    let now = app.state.clock.now_local();
+    let actor = Actor::cli();
+    let received_on = match received {
+        Some(d) => minzheng::calendar::parse_date(d)
+            .ok_or_else(|| format!("--received：「{d}」不是日期"))?,
+        None => now.date_naive(),
+    };
+    let input =
+        std::fs::File::open(file).map_err(|e| format!("无法读取 {}：{e}", file.display()))?;
+    let file_name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let request = LoadRequest {
+        source,
+        file_name,
+        received_on,
+        by: actor.username.clone(),
+        at: now.to_rfc3339(),
+    };
+    let event = AuditEvent::new(now, &actor, "compare.load", "compare_dataset", "");
+    let loaded = dataset::load(db, app.state.keyring.clone(), request, input, event)
+        .await
+        .map_err(|e| match e {
+            LoadError::File(m) => format!("{}：{m}", file.display()),
+            LoadError::Database(e) => text(e),
+        })?;
+    if loaded.already {
+        println!(
+            "{}：与第 {} 号数据集内容相同，未重复导入。",
+            source.label(),
+            loaded.dataset_id
+        );
+        return Ok(());
+    }
+    println!(
+        "{}：第 {} 号数据集，{} 行，有效 {} 行，另存 {} 行（校验和 {}）",
+        source.label(),
+        loaded.dataset_id,
+        loaded.rows,
+        loaded.valid,
+        loaded.invalid,
+        &loaded.checksum[..16]
+    );
+    for e in &loaded.examples {
+        println!("  第 {} 行 {}：{}", e.row, e.id_number, e.reason);
+    }
+    Ok(())
 }
