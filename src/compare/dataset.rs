@@ -201,11 +201,22 @@ impl Parser {
             .map(|p| record.get(*p).map_or("", |f| f.trim()))
             .collect();
         self.counts.0 += 1;
-        let checked = IdKey::parse(fields[0], self.today)
-            .map_err(|e| format!("身份证号{}", e.label()))
-            .and_then(|key| self.source.check(&fields).map(|_| key));
+        let checked =
+            IdKey::parse(fields[0], self.today).map_err(|e| format!("身份证号{}", e.label()));
         match checked {
             Ok(key) => {
+                // A row with a good ID is matched whatever its other fields say: a field
+                // the rules cannot read is shown as an example, and the rule that needs it
+                // passes the row by, so nobody is told of a value nobody could read.
+                if let Err(reason) = self.source.check(&fields)
+                    && self.examples.len() < EXAMPLES
+                {
+                    self.examples.push(Example {
+                        row: number,
+                        id_number: SensitiveKind::IdNumber.mask(fields[0]),
+                        reason,
+                    });
+                }
                 self.valid.keys.extend_from_slice(&key.0.to_le_bytes());
                 self.valid.push(&fields, None);
                 self.counts.1 += 1;

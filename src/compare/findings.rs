@@ -267,7 +267,16 @@ pub async fn resolve(
         return Ok(Some(effect));
     }
     let why = format!("比对疑点属实：{}（{}）；{result}", f.rule_label, f.detail);
-    let deceased = matches!(Rule::parse(&f.rule), Some(Rule::Deceased));
+    // A death stops the case only when it was the household's one member; in a larger
+    // household the others are still owed their benefit, so the case is reviewed (the
+    // member taken off, the amount worked out again).
+    let members: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM members m JOIN cases c ON c.household_id = m.household_id WHERE c.id = $1",
+    )
+    .bind(case_id)
+    .fetch_one(&mut **tx)
+    .await?;
+    let deceased = matches!(Rule::parse(&f.rule), Some(Rule::Deceased)) && members == 1;
     if let (true, Some(died)) = (deceased, death_date(f)) {
         sqlx::query(
             "UPDATE cases SET status = 'exited', exited_on = $1, exit_reason = 'death', version = version + 1 \

@@ -34,7 +34,6 @@ const SURNAMES: &[(char, &str)] = &[
     ('能', "nai"),
     ('宁', "ning"),
     ('句', "gou"),
-    ('尉', "yu"),
     ('万', "wan"),
     ('长', "chang"),
     ('重', "chong"),

@@ -62,9 +62,12 @@ impl Person {
             None => format!("temporary:{}", self.index),
         }
     }
+    /// Who a single-row finding is about: the person in a program (a case approved
+    /// again after an exit is a new case, but the same evidence about the same person in
+    /// the same program must not come back once dismissed).
     fn subject(&self) -> String {
-        match self.case_id {
-            Some(c) => format!("case:{c}:{}", self.index),
+        match self.program {
+            Some(p) => format!("person:{}:{}", self.index, p.code()),
             None => format!("temporary:{}", self.index),
         }
     }
@@ -116,7 +119,7 @@ pub async fn people(
     let sql = format!(
         "SELECT m.name, m.id_number_sealed, m.id_number_index, c.household_id, c.id, c.program, c.status, \
          c.region_code, r.urban_rural FROM cases c JOIN members m ON m.household_id = c.household_id \
-         JOIN regions r ON r.code = c.region_code WHERE c.status IN {IN_ASSISTANCE}"
+         JOIN regions r ON r.code = c.region_code WHERE c.status IN {IN_ASSISTANCE} ORDER BY c.id, m.id"
     );
     let mut rows = sqlx::query(&sql).fetch(db.pool());
     while let Some(r) = rows.try_next().await? {

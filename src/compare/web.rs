@@ -358,14 +358,31 @@ async fn start_run(
                 .ok_or_else(|| AppError::Invalid(format!("「数据来源」「{s}」无法识别。")))
         })
         .collect::<Result<_, _>>()?;
-    let summary = service::run(
-        &state.db,
-        &state.keyring,
-        &only,
-        &ctx.actor(),
-        state.clock.now_local(),
-    )
-    .await?;
+    // A city-wide run can outlast a request (the server answers in 60 s at most): it runs
+    // as its own task, and the answer waits for it a while. A longer run finishes in the
+    // background and shows in the list of runs.
+    let task = {
+        let (state, actor, now) = (state.clone(), ctx.actor(), state.clock.now_local());
+        tokio::spawn(
+            async move { service::run(&state.db, &state.keyring, &only, &actor, now).await },
+        )
+    };
+    let summary = match tokio::time::timeout(std::time::Duration::from_secs(20), task).await {
+        Ok(joined) => joined.map_err(|e| AppError::Internal(format!("比对中断：{e}")))??,
+        Err(_) => {
+            let message = "比对人数较多，仍在后台进行；完成后刷新本页，在「比对」列表中查看结果。";
+            if json {
+                return Ok((
+                    axum::http::StatusCode::ACCEPTED,
+                    Json(json!({ "running": true, "message": message })),
+                )
+                    .into_response());
+            }
+            return Ok(data_view(&state, &user, message.to_string(), Vec::new())
+                .await?
+                .into_response());
+        }
+    };
     if json {
         return Ok(Json(json!({ "run": summary })).into_response());
     }
@@ -390,21 +407,19 @@ struct QueuePage {
     download: String,
 }
 
-fn check_filter(filter: &Filter) -> AppResult<()> {
-    if !filter.status.is_empty() && FindingStatus::parse(&filter.status).is_none() {
-        return Err(AppError::Invalid(format!(
-            "「状态」「{}」无法识别。",
-            filter.status
-        )));
+/// Checks the filter and turns labels (待核查, 车管车辆) into the codes stored.
+fn check_filter(filter: &mut Filter) -> AppResult<()> {
+    if !filter.status.is_empty() {
+        filter.status = FindingStatus::parse(&filter.status)
+            .ok_or_else(|| AppError::Invalid(format!("「状态」「{}」无法识别。", filter.status)))?
+            .code()
+            .to_string();
     }
-    if !filter.source.is_empty()
-        && filter.source != "system"
-        && Source::parse(&filter.source).is_none()
-    {
-        return Err(AppError::Invalid(format!(
-            "「来源」「{}」无法识别。",
-            filter.source
-        )));
+    if !filter.source.is_empty() && filter.source != "system" {
+        filter.source = Source::parse(&filter.source)
+            .ok_or_else(|| AppError::Invalid(format!("「来源」「{}」无法识别。", filter.source)))?
+            .code()
+            .to_string();
     }
     if !filter.rule.is_empty() && super::rules::Rule::parse(&filter.rule).is_none() {
         return Err(AppError::Invalid(format!(
@@ -418,9 +433,9 @@ fn check_filter(filter: &Filter) -> AppResult<()> {
 async fn queue_page(
     State(state): State<AppState>,
     user: CurrentUser,
-    Query(filter): Query<Filter>,
+    Query(mut filter): Query<Filter>,
 ) -> AppResult<Html<String>> {
-    check_filter(&filter)?;
+    check_filter(&mut filter)?;
     let bounds = user.scope_bounds();
     let found = findings::list(&state.db, &bounds, &filter, PAGE).await?;
     let counts = findings::counts(&state.db, &bounds)
@@ -453,9 +468,9 @@ async fn queue_page(
 async fn api_queue(
     State(state): State<AppState>,
     user: CurrentUser,
-    Query(filter): Query<Filter>,
+    Query(mut filter): Query<Filter>,
 ) -> AppResult<Json<Value>> {
-    check_filter(&filter)?;
+    check_filter(&mut filter)?;
     let bounds = user.scope_bounds();
     let found = findings::list(&state.db, &bounds, &filter, PAGE).await?;
     let counts: serde_json::Map<String, Value> = findings::counts(&state.db, &bounds)
@@ -469,10 +484,10 @@ async fn api_queue(
 async fn queue_xlsx(
     State(state): State<AppState>,
     ctx: Ctx,
-    Query(filter): Query<Filter>,
+    Query(mut filter): Query<Filter>,
 ) -> AppResult<Response> {
     let user = ctx.user()?.clone();
-    check_filter(&filter)?;
+    check_filter(&mut filter)?;
     let found = findings::list(&state.db, &user.scope_bounds(), &filter, EXPORT_LIMIT).await?;
     let heads = [
         "编号",

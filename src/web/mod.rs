@@ -115,6 +115,11 @@ pub fn router(state: AppState) -> (Router, Vec<crate::auth::RouteInfo>) {
             state.clone(),
             crate::auth::guard::authenticate,
         ))
+        // Extractors (Multipart, Form, Json) read up to the same limit, not axum's 2 MB
+        // default: a department's file or a roster may be tens of megabytes.
+        .layer(axum::extract::DefaultBodyLimit::max(
+            crate::auth::guard::MAX_BODY_BYTES,
+        ))
         // Before anything reads the body: one byte over answers 413.
         .layer(RequestBodyLimitLayer::new(
             crate::auth::guard::MAX_BODY_BYTES,

@@ -746,3 +746,61 @@ async fn remaining_rules_and_fuzzy_names(backend: Backend) {
     assert!(reasons[1].2.contains("读音相同"), "{reasons:?}");
     t.finish().await;
 }
+
+on_both_backends!(a_death_in_a_larger_household_is_reviewed_not_stopped);
+
+/// One of two members died: the other is still owed the benefit, so the case is made due
+/// for review instead of stopped, and nothing is recovered.
+async fn a_death_in_a_larger_household_is_reviewed_not_stopped(backend: Backend) {
+    use minzheng::auth::Role;
+    use serde_json::json;
+    let t = TestApp::with_tree(backend).await;
+    let (wife, husband) = (id("19500101", 31), id("19480202", 42));
+    let (_, case) = household(
+        &t,
+        "H1",
+        URBAN,
+        "dibao",
+        "active",
+        &[("孙梅", &wife), ("孙强", &husband)],
+    )
+    .await;
+    load(
+        &t,
+        Source::Death,
+        format!("身份证号,姓名,死亡日期\n{husband},孙强,2026-10-01\n"),
+    )
+    .await;
+    let city = t.signed_in(Role::CityAdmin, "369900").await;
+    ok(t.post_json_as(&city, "/api/v1/compare/runs", &json!({}))
+        .await)
+    .await;
+    let street = t.signed_in(Role::StreetCaseworker, "369902001").await;
+    // The status filter takes the label as well as the code.
+    let queue = ok(t
+        .get_as(
+            &street,
+            "/api/v1/compare/findings?status=%E5%BE%85%E6%A0%B8%E6%9F%A5",
+        )
+        .await)
+    .await;
+    let f = &queue["findings"][0];
+    assert_eq!(f["rule"], "deceased");
+    let done = ok(t
+        .post_json_as(
+            &street,
+            &format!("/api/v1/compare/findings/{}/resolve", f["id"]),
+            &json!({"version": f["version"], "outcome": "confirm", "result": "户籍注销证明"}),
+        )
+        .await)
+    .await;
+    assert!(done["effect"]["stopped_on"].is_null(), "{done}");
+    assert_eq!(done["effect"]["review_due"], "2026-11-29");
+    let status: String = sqlx::query_scalar("SELECT status FROM cases WHERE id = $1")
+        .bind(case)
+        .fetch_one(t.database().pool())
+        .await
+        .unwrap();
+    assert_eq!(status, "active");
+    t.finish().await;
+}
