@@ -20,8 +20,11 @@ PG_ADMIN="${PG_ADMIN:-postgres://postgres@127.0.0.1:5432/postgres}"
 PG_DB=minzheng_bench_compare
 DATA="bench/data/compare-$PEOPLE-$ROWS"
 SOURCES="death hukou vehicle property business payroll social-insurance deposit"
-command -v sqlite3 >/dev/null || { echo "needs sqlite3 (apt-get install sqlite3)"; exit 1; }
-command -v psql >/dev/null || { echo "needs psql (apt-get install postgresql-client)"; exit 1; }
+if [ "$BACKEND" = sqlite ]; then
+  command -v sqlite3 >/dev/null || { echo "needs sqlite3 (apt-get install sqlite3)"; exit 1; }
+else
+  command -v psql >/dev/null || { echo "needs psql (apt-get install postgresql-client)"; exit 1; }
+fi
 if [ -z "${BIN:-}" ]; then
   cargo build --release --quiet
   BIN=target/release/minzheng

@@ -603,3 +603,66 @@ fn a_long_error_list_is_cut_on_screen_and_whole_in_the_file() {
         61
     );
 }
+
+/// `compare load`, `load-all` and `run` on the demo city: the counts printed, a file
+/// loaded twice not stored twice, an unknown source named.
+#[test]
+fn compare_commands_load_and_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_url(dir.path());
+    assert!(minzheng(&url, &["demo", "--seed", "3"]).status.success());
+    let data = dir.path().join("departments");
+    std::fs::create_dir(&data).unwrap();
+    let valid = "369902195001010038";
+    std::fs::write(
+        data.join("death.csv"),
+        format!("身份证号,姓名,死亡日期\n{valid},某甲,2026-10-01\n12345,某乙,2026-10-02\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        data.join("payroll.csv"),
+        format!("身份证号,姓名,单位名称\n{valid},某甲,示范市某局\n"),
+    )
+    .unwrap();
+    let out = minzheng(
+        &url,
+        &[
+            "compare",
+            "load",
+            "death",
+            data.join("death.csv").to_str().unwrap(),
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("2 行，有效 1 行，另存 1 行"), "{stdout}");
+    assert!(stdout.contains("身份证号长度不是 18 位"), "{stdout}");
+    // The folder: death.csv again (not stored twice) and payroll.csv.
+    let out = minzheng(&url, &["compare", "load-all", data.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("未重复导入"), "{stdout}");
+    assert!(
+        stdout.contains("财政供养人员：第 2 号数据集，1 行"),
+        "{stdout}"
+    );
+    let out = minzheng(&url, &["compare", "run"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("第 1 次比对：在救助中的"), "{stdout}");
+    let out = minzheng(&url, &["compare", "load", "tax", "x.csv"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("来源「tax」无法识别"));
+}
