@@ -205,6 +205,7 @@ pub async fn case_view(state: &AppState, ctx: &Ctx, id: i64) -> AppResult<CaseVi
             action: match action.as_deref() {
                 Some("apply") => "申请".to_string(),
                 Some("recheck") => "复核".to_string(),
+                Some("finding") => "比对疑点核实".to_string(),
                 Some(code) => Action::from_code(code).map(|a| a.label().to_string()).unwrap_or_default(),
                 None => String::new(),
             },

@@ -354,6 +354,17 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// An audit record of its own, for a load that stored nothing (SECURITY.md: every
+/// import is audited, refused ones too).
+async fn audit_alone(db: &Db, event: &AuditEvent) -> Result<(), LoadError> {
+    let mut tx = db.begin().await?;
+    record(&mut tx, event)
+        .await
+        .map_err(|e| LoadError::File(format!("审计日志写入失败：{e}")))?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// What a load is about.
 pub struct LoadRequest {
     pub source: Source,
@@ -443,16 +454,26 @@ pub async fn load(
         }
     };
     let _ = parsing.await;
+    let refused = |reason: String| {
+        event.clone().failed().with(serde_json::json!({
+            "source": source.code(),
+            "file": request.file_name,
+            "reason": reason,
+        }))
+    };
     let (rows, valid, invalid, examples, checksum) = match outcome {
         Ok(done) => done,
         Err(e) => {
             tx.rollback().await?;
+            audit_alone(db, &refused(e.clone())).await?;
             return Err(LoadError::File(e));
         }
     };
     if rows == 0 {
         tx.rollback().await?;
-        return Err(LoadError::File("文件中没有数据行".to_string()));
+        let e = "文件中没有数据行".to_string();
+        audit_alone(db, &refused(e.clone())).await?;
+        return Err(LoadError::File(e));
     }
     let earlier: Option<i64> =
         sqlx::query_scalar("SELECT id FROM compare_datasets WHERE source = $1 AND checksum = $2")
@@ -462,6 +483,11 @@ pub async fn load(
             .await?;
     if let Some(earlier) = earlier {
         tx.rollback().await?;
+        audit_alone(
+            db,
+            &refused(format!("与第 {earlier} 号数据集内容相同，未重复导入")),
+        )
+        .await?;
         return Ok(Loaded {
             dataset_id: earlier,
             source,

@@ -399,7 +399,8 @@ async fn start_run(
 #[template(path = "compare/findings.html")]
 struct QueuePage {
     page: PageCtx,
-    findings: Vec<Finding>,
+    /// Each finding with its community's name.
+    findings: Vec<(Finding, String)>,
     counts: Vec<(&'static str, &'static str, i64)>,
     filter: Filter,
     sources: Vec<(&'static str, &'static str)>,
@@ -451,9 +452,22 @@ async fn queue_page(
         vec![Crumb::here("比对疑点")],
     )
     .await?;
+    // Community names, as caseworkers know them (not 12-digit codes).
+    let names: std::collections::HashMap<String, String> =
+        crate::region::store::subtree(&state.db, &user.region)
+            .await?
+            .into_iter()
+            .map(|r| (r.code.to_string(), r.name))
+            .collect();
     render(QueuePage {
         page,
-        findings: found,
+        findings: found
+            .into_iter()
+            .map(|f| {
+                let community = names.get(&f.region_code).cloned().unwrap_or_default();
+                (f, community)
+            })
+            .collect(),
         counts,
         download: format!(
             "/compare/findings/xlsx?{}",

@@ -109,6 +109,36 @@ pub(crate) async fn load(t: &TestApp, source: Source, csv: String) -> Loaded {
     .unwrap()
 }
 
+/// A load expected to be refused: the reason.
+pub(crate) async fn try_load(t: &TestApp, source: Source, csv: String) -> String {
+    let request = LoadRequest {
+        source,
+        file_name: format!("{}.csv", source.code()),
+        received_on: t.clock.today(),
+        by: "tester".into(),
+        at: t.clock.now_local().to_rfc3339(),
+    };
+    let event = AuditEvent::new(
+        t.clock.now_local(),
+        &Actor::cli(),
+        "compare.load",
+        "compare_dataset",
+        "",
+    );
+    match dataset::load(
+        t.database(),
+        t.app.state.keyring.clone(),
+        request,
+        Cursor::new(csv.into_bytes()),
+        event,
+    )
+    .await
+    {
+        Err(dataset::LoadError::File(why)) => why,
+        other => panic!("not refused: {:?}", other.map(|l| l.rows)),
+    }
+}
+
 pub(crate) async fn findings(t: &TestApp) -> BTreeSet<(String, String, String, String)> {
     sqlx::query("SELECT rule, person_name, match_kind, status FROM compare_findings")
         .fetch_all(t.database().pool())
@@ -609,6 +639,23 @@ async fn findings_lifecycle_scope_and_effects(backend: Backend) {
         .get_as(&street, "/compare/findings?status=confirmed")
         .await;
     assert!(list.body.contains("已死亡仍在保"));
+    // The community by name in the queue.
+    let community: String = sqlx::query_scalar("SELECT name FROM regions WHERE code = $1")
+        .bind(URBAN)
+        .fetch_one(t.database().pool())
+        .await
+        .unwrap();
+    assert!(list.body.contains(&community), "{community}");
+    // A file refused (a column missing) is audited as a failure and stores nothing.
+    let bad = try_load(&t, Source::Deposit, "身份证号,姓名\n1,2\n".to_string()).await;
+    assert!(bad.contains("缺少「余额」列"), "{bad}");
+    let failures: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'compare.load' AND outcome = 'failure'",
+    )
+    .fetch_one(t.database().pool())
+    .await
+    .unwrap();
+    assert_eq!(failures, 1);
     let xlsx = t.get_as(&street, "/compare/findings/xlsx").await;
     assert_eq!(xlsx.status, 200);
     assert!(xlsx.header("content-type").contains("spreadsheetml"));
