@@ -75,11 +75,15 @@ pub struct Finding {
     pub resolved_at: Option<String>,
     pub created_at: String,
     pub version: i64,
+    /// The runs that first and last found this evidence: a finding the latest runs no
+    /// longer find may be out of date.
+    pub first_run_id: i64,
+    pub last_run_id: i64,
 }
 
 const SELECT: &str = "SELECT id, source, rule, dataset_id, household_id, case_id, person_name, region_code, \
      match_kind, score, match_reasons, evidence, detail, status, result, taken_by, resolved_by, resolved_at, \
-     created_at, version FROM compare_findings";
+     created_at, version, first_run_id, last_run_id FROM compare_findings";
 
 fn from_row(r: &sqlx::any::AnyRow) -> Result<Finding, sqlx::Error> {
     let source: String = r.try_get(1)?;
@@ -110,6 +114,8 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Finding, sqlx::Error> {
         resolved_at: r.try_get(17)?,
         created_at: r.try_get(18)?,
         version: r.try_get(19)?,
+        first_run_id: r.try_get(20)?,
+        last_run_id: r.try_get(21)?,
     })
 }
 

@@ -138,7 +138,13 @@ pub async fn run(
     .fetch_one(&mut *tx)
     .await?;
     let mut new_findings = 0u64;
+    // The same evidence twice in one run (a row listed twice) is one finding.
+    let mut seen = std::collections::HashSet::new();
     for d in &drafts {
+        let key = d.evidence_key();
+        if !seen.insert(key.clone()) {
+            continue;
+        }
         let person = &people.list[d.person as usize];
         let (kind, score, reasons) = match &d.fuzzy {
             Some((score, why)) => ("fuzzy", i64::from(*score), why.clone()),
@@ -148,14 +154,15 @@ pub async fn run(
         let dataset_id = d
             .source
             .and_then(|s| datasets.iter().find(|(x, _)| *x == s).map(|(_, id)| *id));
-        let stored = sqlx::query(
+        let stored: i64 = sqlx::query_scalar(
             "INSERT INTO compare_findings (evidence_key, source, rule, first_run_id, last_run_id, dataset_id, \
              household_id, case_id, person_index, person_name, region_code, match_kind, score, match_reasons, \
              evidence, detail, status, created_at) \
              VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'pending', $16) \
-             ON CONFLICT (evidence_key) DO NOTHING",
+             ON CONFLICT (evidence_key) DO UPDATE SET last_run_id = excluded.last_run_id \
+             RETURNING first_run_id",
         )
-        .bind(d.evidence_key())
+        .bind(&key)
         .bind(d.source.map_or("system", Source::code))
         .bind(d.rule.code())
         .bind(run_id)
@@ -171,10 +178,10 @@ pub async fn run(
         .bind(d.evidence.to_string())
         .bind(&d.detail)
         .bind(&started)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if stored == 1 {
+        .fetch_one(&mut *tx)
+        .await?;
+        // Seen before: only its last run moves on (status, result and all else stay).
+        if stored == run_id {
             new_findings += 1;
             if let Some(s) = d.source {
                 counts.entry(s.code().to_string()).or_default().new_findings += 1;

@@ -372,6 +372,17 @@ async fn rules_fuzzy_pass_and_idempotent_runs(backend: Backend) {
     .await
     .unwrap();
     assert_eq!(second.new_findings, 0);
+    // Seen again by the second run: its last run moved on, its first did not.
+    let (first, last): (i64, i64) = {
+        let r = sqlx::query(
+            "SELECT first_run_id, last_run_id FROM compare_findings WHERE rule = 'vehicle'",
+        )
+        .fetch_one(t.database().pool())
+        .await
+        .unwrap();
+        (r.try_get(0).unwrap(), r.try_get(1).unwrap())
+    };
+    assert_eq!((first, last), (run.run_id, second.run_id));
     sqlx::query("UPDATE compare_findings SET status = 'dismissed', result = '车辆已过户' WHERE rule = 'vehicle'")
         .execute(t.database().pool())
         .await
