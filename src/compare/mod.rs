@@ -4,6 +4,7 @@
 
 pub mod dataset;
 pub mod findings;
+pub mod findings_web;
 pub mod idkey;
 pub mod names;
 pub mod report;
