@@ -86,7 +86,12 @@ pub(crate) async fn household(
     (household, case)
 }
 
-pub(crate) async fn load(t: &TestApp, source: Source, csv: String) -> Loaded {
+/// Loads `bytes` as the file `<source>.csv`, as the CLI would.
+pub(crate) async fn load_bytes(
+    t: &TestApp,
+    source: Source,
+    bytes: Vec<u8>,
+) -> Result<Loaded, dataset::LoadError> {
     let request = LoadRequest {
         source,
         file_name: format!("{}.csv", source.code()),
@@ -105,38 +110,19 @@ pub(crate) async fn load(t: &TestApp, source: Source, csv: String) -> Loaded {
         t.database(),
         t.app.state.keyring.clone(),
         request,
-        Cursor::new(csv.into_bytes()),
+        Cursor::new(bytes),
         event,
     )
     .await
-    .unwrap()
+}
+
+pub(crate) async fn load(t: &TestApp, source: Source, csv: String) -> Loaded {
+    load_bytes(t, source, csv.into_bytes()).await.unwrap()
 }
 
 /// A load expected to be refused: the reason.
 pub(crate) async fn try_load(t: &TestApp, source: Source, csv: String) -> String {
-    let request = LoadRequest {
-        source,
-        file_name: format!("{}.csv", source.code()),
-        received_on: t.clock.today(),
-        by: "tester".into(),
-        at: t.clock.now_local().to_rfc3339(),
-    };
-    let event = AuditEvent::new(
-        t.clock.now_local(),
-        &Actor::cli(),
-        "compare.load",
-        "compare_dataset",
-        "",
-    );
-    match dataset::load(
-        t.database(),
-        t.app.state.keyring.clone(),
-        request,
-        Cursor::new(csv.into_bytes()),
-        event,
-    )
-    .await
-    {
+    match load_bytes(t, source, csv.into_bytes()).await {
         Err(dataset::LoadError::File(why)) => why,
         other => panic!("not refused: {:?}", other.map(|l| l.rows)),
     }
@@ -259,29 +245,9 @@ async fn rules_fuzzy_pass_and_idempotent_runs(backend: Backend) {
     // A GB18030 file with the columns in another order: read the same.
     let text = format!("单位名称,身份证号,姓名\n示范市财政局,{qian},钱多\n");
     let (gbk, _, _) = encoding_rs::GB18030.encode(&text);
-    let request = LoadRequest {
-        source: Source::Payroll,
-        file_name: "payroll.csv".into(),
-        received_on: t.clock.today(),
-        by: "tester".into(),
-        at: t.clock.now_local().to_rfc3339(),
-    };
-    let event = AuditEvent::new(
-        t.clock.now_local(),
-        &Actor::cli(),
-        "compare.load",
-        "compare_dataset",
-        "",
-    );
-    let payroll = dataset::load(
-        t.database(),
-        t.app.state.keyring.clone(),
-        request,
-        Cursor::new(gbk.into_owned()),
-        event,
-    )
-    .await
-    .unwrap();
+    let payroll = load_bytes(&t, Source::Payroll, gbk.into_owned())
+        .await
+        .unwrap();
     assert_eq!(payroll.valid, 1);
 
     let run = service::run(
