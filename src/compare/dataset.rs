@@ -166,6 +166,9 @@ struct Parser {
     source: Source,
     today: u32,
     positions: Vec<usize>,
+    /// Columns given in 万元 (a header like 「注册资本（万元）」, as 市场监管 files give
+    /// capital): their values are turned into yuan on load, so the rules read one unit.
+    in_wan: Vec<bool>,
     valid: Chunk,
     invalid: Chunk,
     counts: (u64, u64, u64),
@@ -176,18 +179,24 @@ struct Parser {
 impl Parser {
     fn header(&mut self, header: &[&str]) -> Result<(), String> {
         let columns = self.source.columns();
-        self.positions = columns
+        let found: Vec<(usize, bool)> = columns
             .iter()
             .map(|c| {
-                header.iter().position(|h| h.trim() == *c).ok_or_else(|| {
-                    format!(
-                        "文件第一行缺少「{c}」列。{}数据须有这些列：{}",
-                        self.source.label(),
-                        columns.join("、")
-                    )
-                })
+                header
+                    .iter()
+                    .find_map(|h| column_unit(h, c).map(|wan| (h, wan)))
+                    .map(|(h, wan)| (header.iter().position(|x| x == h).unwrap_or(0), wan))
+                    .ok_or_else(|| {
+                        format!(
+                            "文件第一行缺少「{c}」列。{}数据须有这些列：{}",
+                            self.source.label(),
+                            columns.join("、")
+                        )
+                    })
             })
             .collect::<Result<_, _>>()?;
+        self.positions = found.iter().map(|f| f.0).collect();
+        self.in_wan = found.iter().map(|f| f.1).collect();
         Ok(())
     }
 
@@ -195,10 +204,25 @@ impl Parser {
         if record.iter().all(|f| f.trim().is_empty()) {
             return Ok(());
         }
+        // Amounts given in 万元 become yuan; a value that is not a number stays as it
+        // was, so the row's check names it.
+        let yuan: Vec<Option<String>> = self
+            .positions
+            .iter()
+            .zip(&self.in_wan)
+            .map(|(p, wan)| {
+                let value = record.get(*p).map_or("", |f| f.trim());
+                if *wan { wan_to_yuan(value) } else { None }
+            })
+            .collect();
         let fields: Vec<&str> = self
             .positions
             .iter()
-            .map(|p| record.get(*p).map_or("", |f| f.trim()))
+            .zip(&yuan)
+            .map(|(p, y)| {
+                y.as_deref()
+                    .unwrap_or_else(|| record.get(*p).map_or("", |f| f.trim()))
+            })
             .collect();
         self.counts.0 += 1;
         let checked =
@@ -265,6 +289,27 @@ impl Parser {
             .blocking_send(Message::Chunk(sealed))
             .map_err(|_| "写入数据库已中止".to_string())
     }
+}
+
+/// Whether a header cell names `column`: the name alone or with its unit in brackets,
+/// 「注册资本（元）」 or 「注册资本(万元)」. Some(true) when the unit is 万元.
+fn column_unit(cell: &str, column: &str) -> Option<bool> {
+    let rest = cell.trim().strip_prefix(column)?.trim();
+    let unit = rest
+        .strip_prefix(['（', '('])
+        .and_then(|r| r.strip_suffix(['）', ')']))
+        .map(str::trim);
+    match (rest, unit) {
+        ("", _) | (_, Some("元")) => Some(false),
+        (_, Some("万元")) => Some(true),
+        _ => None,
+    }
+}
+
+/// 「12.5」万元 as 「125000.00」 yuan; None when it is not an amount.
+fn wan_to_yuan(value: &str) -> Option<String> {
+    let fen = crate::money::Fen::parse_yuan(value).ok()?;
+    Some(crate::money::Fen(fen.0.checked_mul(10_000)?).to_yuan_string())
 }
 
 fn is_workbook(file_name: &str) -> bool {
@@ -393,6 +438,7 @@ pub async fn load(
             source,
             today,
             positions: Vec::new(),
+            in_wan: Vec::new(),
             valid: Chunk::default(),
             invalid: Chunk::default(),
             counts: (0, 0, 0),
@@ -536,4 +582,21 @@ pub async fn load(
         checksum,
         already: false,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_header_may_carry_the_unit() {
+        assert_eq!(column_unit("注册资本", "注册资本"), Some(false));
+        assert_eq!(column_unit(" 注册资本（元） ", "注册资本"), Some(false));
+        assert_eq!(column_unit("注册资本(万元)", "注册资本"), Some(true));
+        assert_eq!(column_unit("注册资本（万元）", "注册资本"), Some(true));
+        assert_eq!(column_unit("注册资本（美元）", "注册资本"), None);
+        assert_eq!(column_unit("注册资本金", "注册资本"), None);
+        assert_eq!(wan_to_yuan("12.5").as_deref(), Some("125000.00"));
+        assert_eq!(wan_to_yuan("八万"), None);
+    }
 }

@@ -79,6 +79,10 @@ pub struct Finding {
     /// longer find may be out of date.
     pub first_run_id: i64,
     pub last_run_id: i64,
+    /// Still open, but a later run that compared the same source did not find it again
+    /// (the department's data changed, or the person left assistance): check before
+    /// acting. Set by `mark_stale`.
+    pub stale: bool,
 }
 
 const SELECT: &str = "SELECT id, source, rule, dataset_id, household_id, case_id, person_name, region_code, \
@@ -116,7 +120,32 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Finding, sqlx::Error> {
         version: r.try_get(19)?,
         first_run_id: r.try_get(20)?,
         last_run_id: r.try_get(21)?,
+        stale: false,
     })
+}
+
+/// Marks the open findings that a later run covering their source no longer found.
+pub async fn mark_stale(db: &Db, found: &mut [Finding]) -> Result<(), sqlx::Error> {
+    // Runs are few (one a month or so); reading their data-set lists is cheap.
+    let runs = sqlx::query("SELECT id, datasets FROM compare_runs")
+        .fetch_all(db.pool())
+        .await?;
+    let mut covered: std::collections::HashMap<String, i64> = Default::default();
+    for r in &runs {
+        let id: i64 = r.try_get(0)?;
+        let sets: std::collections::BTreeMap<String, i64> =
+            serde_json::from_str(&r.try_get::<String, _>(1)?).unwrap_or_default();
+        // Every run makes the internal checks.
+        for source in sets.into_keys().chain(["system".to_string()]) {
+            let latest = covered.entry(source).or_default();
+            *latest = (*latest).max(id);
+        }
+    }
+    for f in found.iter_mut() {
+        let open = matches!(f.status, FindingStatus::Pending | FindingStatus::Verifying);
+        f.stale = open && covered.get(&f.source).is_some_and(|l| *l > f.last_run_id);
+    }
+    Ok(())
 }
 
 /// What the queue is filtered by.
@@ -128,16 +157,50 @@ pub struct Filter {
     pub source: String,
     #[serde(default)]
     pub rule: String,
+    /// The page of the queue, from 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<i64>,
 }
 
-/// The findings within the bounds matching the filter, open ones first, at most `limit`.
+/// The findings within the bounds matching the filter, open ones first: `limit` of them
+/// from the filter's page; and how many match in all.
 pub async fn list(
     db: &Db,
     bounds: &(String, String),
     filter: &Filter,
     limit: i64,
-) -> Result<Vec<Finding>, sqlx::Error> {
-    let mut sql = format!("{SELECT} WHERE region_code >= $1 AND region_code < $2");
+) -> Result<(Vec<Finding>, i64), sqlx::Error> {
+    let (filtered, binds) = filtered(bounds, filter);
+    let total: i64 = {
+        let sql = format!("SELECT COUNT(*) FROM compare_findings {filtered}");
+        let mut q = sqlx::query_scalar(&sql);
+        for b in &binds {
+            q = q.bind(b);
+        }
+        q.fetch_one(db.pool()).await?
+    };
+    let offset = (filter.page.unwrap_or(1).max(1) - 1) * limit;
+    let sql = format!(
+        "{SELECT} {filtered} ORDER BY CASE status WHEN 'pending' THEN 0 WHEN 'verifying' THEN 1 ELSE 2 END, \
+         id DESC LIMIT {limit} OFFSET {offset}"
+    );
+    let mut q = sqlx::query(&sql);
+    for b in &binds {
+        q = q.bind(b);
+    }
+    let mut found = q
+        .fetch_all(db.pool())
+        .await?
+        .iter()
+        .map(from_row)
+        .collect::<Result<Vec<_>, _>>()?;
+    mark_stale(db, &mut found).await?;
+    Ok((found, total))
+}
+
+/// The WHERE clause of the queue's filter, and what it binds.
+fn filtered(bounds: &(String, String), filter: &Filter) -> (String, Vec<String>) {
+    let mut sql = "WHERE region_code >= $1 AND region_code < $2".to_string();
     let mut binds: Vec<String> = vec![bounds.0.clone(), bounds.1.clone()];
     for (column, value) in [
         ("status", &filter.status),
@@ -149,14 +212,7 @@ pub async fn list(
             sql.push_str(&format!(" AND {column} = ${}", binds.len()));
         }
     }
-    sql.push_str(&format!(
-        " ORDER BY CASE status WHEN 'pending' THEN 0 WHEN 'verifying' THEN 1 ELSE 2 END, id DESC LIMIT {limit}"
-    ));
-    let mut q = sqlx::query(&sql);
-    for b in &binds {
-        q = q.bind(b);
-    }
-    q.fetch_all(db.pool()).await?.iter().map(from_row).collect()
+    (sql, binds)
 }
 
 pub async fn get(db: &Db, id: i64) -> Result<Option<Finding>, sqlx::Error> {
@@ -223,6 +279,11 @@ pub struct Effect {
     pub recovery_id: Option<i64>,
     /// The case made due for review today.
     pub review_due: Option<String>,
+    /// The case is still being applied for (its status): the finding is written into its
+    /// history for whoever investigates and reviews it, and nothing else changes.
+    pub noted_on_application: Option<String>,
+    /// The case had already ended (its status): nothing to change.
+    pub case_closed: Option<String>,
 }
 
 /// The date of death a death finding carries (its evidence's 死亡日期), if any.
@@ -262,17 +323,23 @@ pub async fn resolve(
     let Some(case_id) = f.case_id.filter(|_| confirm) else {
         return Ok(Some(effect));
     };
-    let active: bool = sqlx::query_scalar::<_, i64>(
-        "SELECT COUNT(*) FROM cases WHERE id = $1 AND status = 'active'",
-    )
-    .bind(case_id)
-    .fetch_one(&mut **tx)
-    .await?
-        == 1;
-    if !active {
+    let status: String = sqlx::query_scalar("SELECT status FROM cases WHERE id = $1")
+        .bind(case_id)
+        .fetch_one(&mut **tx)
+        .await?;
+    let why = format!("比对疑点属实：{}（{}）；{result}", f.rule_label, f.detail);
+    if status != "active" {
+        // An application under way has not been granted: the finding goes into its
+        // history, where the investigation and review see it. An ended case has nothing
+        // left to change (a payment after its end is the anomaly checks' business).
+        if crate::assistance::workflow::Status::from_code(&status).is_some_and(|s| s.is_open()) {
+            transition(tx, case_id, (&status, &status), "finding", &why, (by, at)).await?;
+            effect.noted_on_application = Some(status);
+        } else {
+            effect.case_closed = Some(status);
+        }
         return Ok(Some(effect));
     }
-    let why = format!("比对疑点属实：{}（{}）；{result}", f.rule_label, f.detail);
     // A death stops the case only when it was the household's one member; in a larger
     // household the others are still owed their benefit, so the case is reviewed (the
     // member taken off, the amount worked out again).
@@ -292,7 +359,7 @@ pub async fn resolve(
         .bind(case_id)
         .execute(&mut **tx)
         .await?;
-        transition(tx, case_id, "exited", "exit", &why, (by, at)).await?;
+        transition(tx, case_id, ("active", "exited"), "exit", &why, (by, at)).await?;
         effect.recovery_id =
             crate::payments::anomalies::create_recovery(tx, case_id, None, &died, (by, at), result)
                 .await?;
@@ -303,7 +370,7 @@ pub async fn resolve(
             .bind(case_id)
             .execute(&mut **tx)
             .await?;
-        transition(tx, case_id, "active", "finding", &why, (by, at)).await?;
+        transition(tx, case_id, ("active", "active"), "finding", &why, (by, at)).await?;
         effect.review_due = Some(today.to_string());
     }
     Ok(Some(effect))
@@ -312,16 +379,17 @@ pub async fn resolve(
 async fn transition(
     tx: &mut Transaction<'_, Any>,
     case_id: i64,
-    to: &str,
+    (from, to): (&str, &str),
     action: &str,
     reason: &str,
     (by, at): (&str, &str),
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO case_transitions (case_id, from_status, to_status, at, username, reason, action) \
-         VALUES ($1, 'active', $2, $3, $4, $5, $6)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(case_id)
+    .bind(from)
     .bind(to)
     .bind(at)
     .bind(by)

@@ -50,6 +50,9 @@ struct QueuePage {
     sources: Vec<(&'static str, &'static str)>,
     rules: Vec<(&'static str, &'static str)>,
     download: String,
+    total: i64,
+    /// This page, the last page, and the links to the pages before and after.
+    paging: (i64, i64, Option<String>, Option<String>),
 }
 
 /// Checks the filter and turns labels (待核查, 车管车辆) into the codes stored.
@@ -82,12 +85,29 @@ async fn queue_page(
 ) -> AppResult<Html<String>> {
     check_filter(&mut filter)?;
     let bounds = user.scope_bounds();
-    let found = findings::list(&state.db, &bounds, &filter, PAGE).await?;
+    let (found, total) = findings::list(&state.db, &bounds, &filter, PAGE).await?;
     let counts = findings::counts(&state.db, &bounds)
         .await?
         .into_iter()
         .map(|(s, n)| (s.code(), s.label(), n))
         .collect();
+    let this = filter.page.unwrap_or(1).max(1);
+    let last = ((total + PAGE - 1) / PAGE).max(1);
+    let link = |page: i64| {
+        let mut f = filter.clone();
+        f.page = Some(page);
+        format!(
+            "/compare/findings?{}",
+            serde_urlencoded::to_string(&f).unwrap_or_default()
+        )
+    };
+    let paging = (
+        this,
+        last,
+        (this > 1).then(|| link(this - 1)),
+        (this < last).then(|| link(this + 1)),
+    );
+    filter.page = None;
     let page = PageCtx::load(
         &state,
         Some(&user),
@@ -120,6 +140,8 @@ async fn queue_page(
         filter,
         sources: SOURCES.iter().map(|s| (s.code(), s.label())).collect(),
         rules: RULES.iter().map(|r| (r.code(), r.label())).collect(),
+        total,
+        paging,
     })
 }
 
@@ -130,13 +152,19 @@ async fn api_queue(
 ) -> AppResult<Json<Value>> {
     check_filter(&mut filter)?;
     let bounds = user.scope_bounds();
-    let found = findings::list(&state.db, &bounds, &filter, PAGE).await?;
+    let (found, total) = findings::list(&state.db, &bounds, &filter, PAGE).await?;
     let counts: serde_json::Map<String, Value> = findings::counts(&state.db, &bounds)
         .await?
         .into_iter()
         .map(|(s, n)| (s.code().to_string(), json!(n)))
         .collect();
-    Ok(Json(json!({ "counts": counts, "findings": found })))
+    Ok(Json(json!({
+        "counts": counts,
+        "total": total,
+        "page": filter.page.unwrap_or(1).max(1),
+        "page_size": PAGE,
+        "findings": found,
+    })))
 }
 
 async fn queue_xlsx(
@@ -146,7 +174,8 @@ async fn queue_xlsx(
 ) -> AppResult<Response> {
     let user = ctx.user()?.clone();
     check_filter(&mut filter)?;
-    let found = findings::list(&state.db, &user.scope_bounds(), &filter, EXPORT_LIMIT).await?;
+    filter.page = None;
+    let (found, _) = findings::list(&state.db, &user.scope_bounds(), &filter, EXPORT_LIMIT).await?;
     let heads = [
         "编号",
         "状态",
@@ -162,6 +191,7 @@ async fn queue_xlsx(
         "核查结果",
         "办理人",
         "发现时间",
+        "最近比对",
     ];
     let rows: Vec<Vec<String>> = found
         .iter()
@@ -184,6 +214,7 @@ async fn queue_xlsx(
                     .or(f.taken_by.clone())
                     .unwrap_or_default(),
                 f.created_at.clone(),
+                if f.stale { "未再发现" } else { "" }.to_string(),
             ]
         })
         .collect();
@@ -213,10 +244,11 @@ async fn queue_xlsx(
 
 async fn finding_in_scope(state: &AppState, user: &CurrentUser, id: i64) -> AppResult<Finding> {
     let what = || format!("疑点 {id}");
-    let f = findings::get(&state.db, id)
+    let mut f = findings::get(&state.db, id)
         .await?
         .ok_or_else(|| AppError::NotFound(what()))?;
     user.ensure_in_scope(&f.region_code, what)?;
+    findings::mark_stale(&state.db, std::slice::from_mut(&mut f)).await?;
     Ok(f)
 }
 
@@ -515,6 +547,20 @@ async fn resolve(
             Some(_) => notice.push_str("，此后各月已发放的金额已立案追回（见「异常发放」）。"),
             None => notice.push_str("，此后没有已发放的月份需要追回。"),
         }
+    }
+    let status_label =
+        |code: &str| crate::assistance::workflow::Status::from_code(code).map_or("", |s| s.label());
+    if let Some(status) = &effect.noted_on_application {
+        notice.push_str(&format!(
+            "案件尚在审批中（{}），核查结果已记入案件经过，调查和审核时会看到。",
+            status_label(status)
+        ));
+    }
+    if let Some(status) = &effect.case_closed {
+        notice.push_str(&format!(
+            "案件已结束（{}），没有需要变更的。",
+            status_label(status)
+        ));
     }
     if let Some(on) = &effect.review_due {
         notice.push_str(&format!(

@@ -3,6 +3,7 @@
 //! for rows whose ID failed), the rules per source, and the findings caseworkers verify.
 
 pub mod dataset;
+pub mod demo;
 pub mod findings;
 pub mod findings_web;
 pub mod idkey;

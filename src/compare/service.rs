@@ -159,7 +159,13 @@ pub async fn run(
              household_id, case_id, person_index, person_name, region_code, match_kind, score, match_reasons, \
              evidence, detail, status, created_at) \
              VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'pending', $16) \
-             ON CONFLICT (evidence_key) DO UPDATE SET last_run_id = excluded.last_run_id \
+             ON CONFLICT (evidence_key) DO UPDATE SET last_run_id = excluded.last_run_id, \
+             household_id = CASE WHEN compare_findings.status IN ('pending', 'verifying') \
+               THEN excluded.household_id ELSE compare_findings.household_id END, \
+             case_id = CASE WHEN compare_findings.status IN ('pending', 'verifying') \
+               THEN excluded.case_id ELSE compare_findings.case_id END, \
+             region_code = CASE WHEN compare_findings.status IN ('pending', 'verifying') \
+               THEN excluded.region_code ELSE compare_findings.region_code END \
              RETURNING first_run_id",
         )
         .bind(&key)
@@ -180,7 +186,9 @@ pub async fn run(
         .bind(&started)
         .fetch_one(&mut *tx)
         .await?;
-        // Seen before: only its last run moves on (status, result and all else stay).
+        // Seen before: its last run moves on, and an open one follows the person to the
+        // household and street they are in now (status, result and the rest stay; a
+        // closed one stays where it was decided).
         if stored == run_id {
             new_findings += 1;
             if let Some(s) = d.source {

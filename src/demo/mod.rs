@@ -49,8 +49,13 @@ pub struct DemoContext<'k> {
 impl DemoContext<'_> {
     /// A deterministic random stream for one module.
     pub fn rng_for(&self, module: &str) -> ChaCha8Rng {
-        ChaCha8Rng::seed_from_u64(self.options.seed ^ fnv1a(module.as_bytes()))
+        rng(self.options.seed, module)
     }
+}
+
+/// A deterministic random stream for one module and seed.
+pub fn rng(seed: u64, module: &str) -> ChaCha8Rng {
+    ChaCha8Rng::seed_from_u64(seed ^ fnv1a(module.as_bytes()))
 }
 
 /// FNV-1a: a stable hash (std's hasher may change between Rust releases).
@@ -88,7 +93,7 @@ pub enum DemoError {
 /// Builds the demo city in an empty database, all or nothing. Returns one line per module.
 pub async fn build(
     db: &Db,
-    keyring: &Keyring,
+    keyring: &std::sync::Arc<Keyring>,
     options: DemoOptions,
     now: DateTime<Utc>,
     actor: &Actor,
@@ -117,6 +122,9 @@ pub async fn build(
     )
     .await?;
     ctx.tx.commit().await?;
+    // The departments' files go through the loader a user's file goes through, which
+    // writes in its own transactions: after the city is committed.
+    lines.push(crate::compare::demo::generate(db, keyring, options, local, actor).await?);
     Ok(lines)
 }
 

@@ -133,5 +133,38 @@ async fn demo_covers_every_workflow_state_and_program(backend: Backend) {
     assert!(count("SELECT COUNT(*) FROM payrolls WHERE paid_amount > 0").await > 0);
     assert!(count("SELECT COUNT(*) FROM fund_budgets").await > 0);
     assert!(count("SELECT COUNT(*) FROM fund_allocations").await > 0);
+    // Comparison: a month's file of each source, one run, the planted hits found (two of
+    // the deaths through the fuzzy pass), one finding dismissed with its reason.
+    assert_eq!(count("SELECT COUNT(*) FROM compare_datasets").await, 8);
+    assert_eq!(count("SELECT COUNT(*) FROM compare_runs").await, 1);
+    for rule in [
+        "deceased",
+        "moved_out",
+        "vehicle",
+        "homes",
+        "business",
+        "public_payroll",
+        "wage_income",
+        "deposits",
+    ] {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM compare_findings WHERE rule = $1")
+            .bind(rule)
+            .fetch_one(t.database().pool())
+            .await
+            .unwrap();
+        assert!(n > 0, "no demo finding of rule {rule}");
+    }
+    assert_eq!(
+        count(
+            "SELECT COUNT(*) FROM compare_findings WHERE rule = 'deceased' AND match_kind = 'fuzzy'"
+        )
+        .await,
+        2
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM compare_findings WHERE status = 'dismissed' AND result <> ''")
+            .await,
+        1
+    );
     t.finish().await;
 }

@@ -316,3 +316,116 @@ async fn a_death_in_a_larger_household_is_reviewed_not_stopped(backend: Backend)
     assert_eq!(status, "active");
     t.finish().await;
 }
+
+on_both_backends!(open_findings_follow_the_person_and_show_when_stale);
+
+/// A finding on an application under way is written into the case's history; one on a
+/// case that ended meanwhile changes nothing; an open finding follows its person to a new
+/// community; one the next data set no longer shows is marked stale; the queue pages.
+async fn open_findings_follow_the_person_and_show_when_stale(backend: Backend) {
+    use minzheng::auth::Role;
+    use serde_json::json;
+    let t = TestApp::with_tree(backend).await;
+    let people = [
+        ("钱进", id("19700101", 51)),
+        ("吴昊", id("19710202", 52)),
+        ("郑洁", id("19720303", 53)),
+        ("冯涛", id("19730404", 54)),
+    ];
+    let mut cases = Vec::new();
+    for (i, (name, number)) in people.iter().enumerate() {
+        let status = if i == 0 { "investigating" } else { "active" };
+        let h = format!("H{i}");
+        cases.push(household(&t, &h, URBAN, "dibao", status, &[(name, number)]).await);
+    }
+    let vehicles = |who: &[usize]| {
+        let mut csv = "身份证号,姓名,号牌号码,车辆类型,车辆价值\n".to_string();
+        for i in who {
+            let (name, number) = &people[*i];
+            csv.push_str(&format!("{number},{name},赣A1000{i},小型汽车,60000\n"));
+        }
+        csv
+    };
+    let city = t.signed_in(Role::CityAdmin, "369900").await;
+    load(&t, Source::Vehicle, vehicles(&[0, 1, 2, 3])).await;
+    ok(t.post_json_as(&city, "/api/v1/compare/runs", &json!({}))
+        .await)
+    .await;
+    // 郑洁's household moves to the next community; 冯涛's car is gone from the new file.
+    let pool = t.database().pool();
+    for table in ["households", "cases"] {
+        let column = if table == "cases" {
+            "household_id"
+        } else {
+            "id"
+        };
+        sqlx::query(&format!(
+            "UPDATE {table} SET region_code = '369902001002' WHERE {column} = $1"
+        ))
+        .bind(cases[2].0)
+        .execute(pool)
+        .await
+        .unwrap();
+    }
+    load(&t, Source::Vehicle, vehicles(&[0, 1, 2])).await;
+    ok(t.post_json_as(&city, "/api/v1/compare/runs", &json!({}))
+        .await)
+    .await;
+
+    let street = t.signed_in(Role::StreetCaseworker, "369902001").await;
+    let queue = ok(t.get_as(&street, "/api/v1/compare/findings").await).await;
+    assert_eq!(queue["total"], 4, "{queue}");
+    let by_name = |name: &str| {
+        queue["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["person_name"] == name)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(by_name("冯涛")["stale"], true);
+    assert_eq!(by_name("钱进")["stale"], false);
+    assert_eq!(by_name("郑洁")["region_code"], "369902001002");
+    let second = ok(t.get_as(&street, "/api/v1/compare/findings?page=2").await).await;
+    assert_eq!(second["findings"].as_array().unwrap().len(), 0);
+    assert_eq!(second["page"], 2);
+
+    let confirm = |f: serde_json::Value| {
+        let path = format!("/api/v1/compare/findings/{}/resolve", f["id"]);
+        let body =
+            json!({"version": f["version"], "outcome": "confirm", "result": "车管所查询属实"});
+        (path, body)
+    };
+    // The application under way: noted in its history, still being investigated.
+    let (path, body) = confirm(by_name("钱进"));
+    let done = ok(t.post_json_as(&street, &path, &body).await).await;
+    assert_eq!(done["effect"]["noted_on_application"], "investigating");
+    let (status, noted): (String, i64) = (
+        sqlx::query_scalar("SELECT status FROM cases WHERE id = $1")
+            .bind(cases[0].1)
+            .fetch_one(pool)
+            .await
+            .unwrap(),
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM case_transitions WHERE case_id = $1 AND action = 'finding' \
+             AND from_status = 'investigating' AND to_status = 'investigating'",
+        )
+        .bind(cases[0].1)
+        .fetch_one(pool)
+        .await
+        .unwrap(),
+    );
+    assert_eq!((status.as_str(), noted), ("investigating", 1));
+    // 吴昊's case ended before the finding was confirmed: nothing to change.
+    sqlx::query("UPDATE cases SET status = 'exited', exited_on = '2026-11-20' WHERE id = $1")
+        .bind(cases[1].1)
+        .execute(pool)
+        .await
+        .unwrap();
+    let (path, body) = confirm(by_name("吴昊"));
+    let done = ok(t.post_json_as(&street, &path, &body).await).await;
+    assert_eq!(done["effect"]["case_closed"], "exited", "{done}");
+    assert!(done["effect"]["review_due"].is_null(), "{done}");
+    t.finish().await;
+}

@@ -59,12 +59,15 @@ async fn remaining_rules_and_fuzzy_names(backend: Backend) {
         format!("身份证号,姓名,不动产单元号,用途,建筑面积\n{a},刘洋,U-1,住宅,80\n{b},陈静,U-2,住宅,60.5\n{b},陈静,U-3,办公,30\n"),
     )
     .await;
-    // 杨帆: shareholder of a live company over the limit; 黄磊: of a closed one.
+    // 杨帆: shareholder of a live company over the limit (capital in 万元, as 市场监管
+    // gives it: 50 万元 = 500,000 > 100,000); 黄磊: of a closed one; 王芳: 8 万元 is
+    // 80,000, within the limit.
     load(
         &t,
         Source::Business,
         format!(
-            "身份证号,姓名,统一社会信用代码,角色,注册资本,状态\n{c},杨帆,91360100MA35AAAA1X,股东,500000,存续\n{d},黄磊,91360100MA35BBBB2Y,法定代表人,800000,注销\n"
+            "身份证号,姓名,统一社会信用代码,角色,注册资本（万元）,状态\n{c},杨帆,91360100MA35AAAA1X,股东,50,存续\n{d},黄磊,91360100MA35BBBB2Y,法定代表人,80,注销\n{},王芳,91360100MA35CCCC3Z,个体工商户经营者,8,存续\n",
+            id("19650505", 21)
         ),
     )
     .await;
@@ -132,5 +135,11 @@ async fn remaining_rules_and_fuzzy_names(backend: Backend) {
     // 杨帆 / 杨凡: same reading (25) and one digit off (25): 90.
     assert_eq!(reasons[1].1, 90, "{reasons:?}");
     assert!(reasons[1].2.contains("读音相同"), "{reasons:?}");
+    let business: String =
+        sqlx::query_scalar("SELECT detail FROM compare_findings WHERE rule = 'business'")
+            .fetch_one(t.database().pool())
+            .await
+            .unwrap();
+    assert!(business.contains("500,000.00 元"), "{business}");
     t.finish().await;
 }
