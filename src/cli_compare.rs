@@ -94,16 +94,36 @@ pub async fn run(app: &App, command: CompareCommand) -> Result<(), String> {
                 let label =
                     Source::parse(code).map_or_else(|| code.clone(), |s| s.label().to_string());
                 println!(
-                    "  {label}（第 {} 号数据集）：身份证号一致 {} 行，模糊匹配 {} 行，疑点 {:?}，其中新 {}",
-                    c.dataset_id, c.exact_rows, c.fuzzy_rows, c.findings, c.new_findings
+                    "  {label}（第 {} 号数据集）：身份证号一致 {} 行，模糊匹配 {} 行，疑点 {}，其中新 {} 条",
+                    c.dataset_id,
+                    c.exact_rows,
+                    c.fuzzy_rows,
+                    by_rule(&c.findings),
+                    c.new_findings
                 );
             }
             if !summary.internal.is_empty() {
-                println!("  本系统记录：{:?}", summary.internal);
+                println!("  本系统记录：{}", by_rule(&summary.internal));
             }
             Ok(())
         }
     }
+}
+
+/// 「车辆超限 3 条、名下多套住房 1 条」, or 「无」.
+fn by_rule(counts: &std::collections::BTreeMap<String, u64>) -> String {
+    if counts.is_empty() {
+        return "无".to_string();
+    }
+    counts
+        .iter()
+        .map(|(code, n)| {
+            let label =
+                minzheng::compare::rules::Rule::parse(code).map_or(code.as_str(), |r| r.label());
+            format!("{label} {n} 条")
+        })
+        .collect::<Vec<_>>()
+        .join("、")
 }
 
 /// Loads one file as a new version of `source`, printing what it found.

@@ -145,8 +145,9 @@ impl Role {
                     "payment:payroll:export",
                     "payment:payroll:reconcile",
                     "payment:anomaly:resolve",
+                    // Reads only: a confirmation can stop a case, which is the street's
+                    // business (assistance:case:exit), as the issue assigns findings.
                     "compare:finding:read",
-                    "compare:finding:resolve",
                 ]);
             }
             Role::DistrictApprover => {

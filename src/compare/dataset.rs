@@ -294,7 +294,22 @@ impl Parser {
 /// Whether a header cell names `column`: the name alone or with its unit in brackets,
 /// 「注册资本（元）」 or 「注册资本(万元)」. Some(true) when the unit is 万元.
 fn column_unit(cell: &str, column: &str) -> Option<bool> {
-    let rest = cell.trim().strip_prefix(column)?.trim();
+    let cell = cell.trim();
+    // The ID column under the names 公安 and other departments give it.
+    let rest = if column == "身份证号" {
+        [
+            "公民身份号码",
+            "身份证号码",
+            "身份证件号码",
+            "证件号码",
+            "身份证号",
+        ]
+        .iter()
+        .find_map(|name| cell.strip_prefix(name))
+    } else {
+        cell.strip_prefix(column)
+    }?
+    .trim();
     let unit = rest
         .strip_prefix(['（', '('])
         .and_then(|r| r.strip_suffix(['）', ')']))
@@ -596,6 +611,8 @@ mod tests {
         assert_eq!(column_unit("注册资本（万元）", "注册资本"), Some(true));
         assert_eq!(column_unit("注册资本（美元）", "注册资本"), None);
         assert_eq!(column_unit("注册资本金", "注册资本"), None);
+        assert_eq!(column_unit("公民身份号码", "身份证号"), Some(false));
+        assert_eq!(column_unit("身份证号码", "身份证号"), Some(false));
         assert_eq!(wan_to_yuan("12.5").as_deref(), Some("125000.00"));
         assert_eq!(wan_to_yuan("八万"), None);
     }

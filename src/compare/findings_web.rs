@@ -116,13 +116,7 @@ async fn queue_page(
         vec![Crumb::here("比对疑点")],
     )
     .await?;
-    // Community names, as caseworkers know them (not 12-digit codes).
-    let names: std::collections::HashMap<String, String> =
-        crate::region::store::subtree(&state.db, &user.region)
-            .await?
-            .into_iter()
-            .map(|r| (r.code.to_string(), r.name))
-            .collect();
+    let names = community_names(&state, &user).await?;
     render(QueuePage {
         page,
         findings: found
@@ -143,6 +137,18 @@ async fn queue_page(
         total,
         paging,
     })
+}
+
+/// Community names, as caseworkers know them (not 12-digit codes).
+async fn community_names(
+    state: &AppState,
+    user: &CurrentUser,
+) -> AppResult<std::collections::HashMap<String, String>> {
+    Ok(crate::region::store::subtree(&state.db, &user.region)
+        .await?
+        .into_iter()
+        .map(|r| (r.code.to_string(), r.name))
+        .collect())
 }
 
 async fn api_queue(
@@ -175,7 +181,14 @@ async fn queue_xlsx(
     let user = ctx.user()?.clone();
     check_filter(&mut filter)?;
     filter.page = None;
-    let (found, _) = findings::list(&state.db, &user.scope_bounds(), &filter, EXPORT_LIMIT).await?;
+    let (found, total) =
+        findings::list(&state.db, &user.scope_bounds(), &filter, EXPORT_LIMIT).await?;
+    if total > EXPORT_LIMIT {
+        return Err(AppError::Invalid(format!(
+            "符合条件的疑点有 {total} 条，超过一次导出的上限 {EXPORT_LIMIT} 条：请按状态、来源或疑点类型筛选后分批导出。"
+        )));
+    }
+    let names = community_names(&state, &user).await?;
     let heads = [
         "编号",
         "状态",
@@ -183,6 +196,7 @@ async fn queue_xlsx(
         "来源",
         "姓名",
         "社区",
+        "社区代码",
         "案件",
         "匹配",
         "得分",
@@ -202,6 +216,7 @@ async fn queue_xlsx(
                 f.rule_label.to_string(),
                 f.source_label.to_string(),
                 f.person_name.clone(),
+                names.get(&f.region_code).cloned().unwrap_or_default(),
                 f.region_code.clone(),
                 f.case_id.map(|c| c.to_string()).unwrap_or_default(),
                 f.match_kind.clone(),
@@ -381,7 +396,8 @@ async fn finding_view(
         ],
     )
     .await?;
-    let open = matches!(f.status, FindingStatus::Pending | FindingStatus::Verifying);
+    let open = f.status == FindingStatus::Pending
+        || (f.status == FindingStatus::Verifying && f.taken_by.as_deref() == Some(&user.username));
     render(FindingPage {
         page,
         declared: declared(state, f.household_id).await?,
@@ -488,6 +504,15 @@ async fn resolve(
             ));
         }
     };
+    // A finding someone has taken is theirs to conclude: two caseworkers verifying the
+    // same person would act on the case twice.
+    if let (FindingStatus::Verifying, Some(taker)) = (f.status, &f.taken_by)
+        && *taker != user.username
+    {
+        return Err(AppError::Conflict(format!(
+            "这条疑点已由 {taker} 领取核查，由其办结；如需转交，请联系 {taker}。"
+        )));
+    }
     let result = form.result.trim();
     if result.is_empty() || result.chars().count() > 500 {
         return Err(AppError::Invalid(if confirm {

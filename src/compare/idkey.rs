@@ -53,6 +53,18 @@ impl IdKey {
     /// lower-case x accepted) as of `today_ymd` (YYYYMMDD as a number).
     pub fn parse(s: &str, today_ymd: u32) -> Result<IdKey, KeyError> {
         let b = s.trim().as_bytes();
+        // A first-generation 15-digit number (still in older departmental records) is
+        // the same person's 18-digit one without the century and the check character:
+        // it is converted, not refused.
+        if b.len() == 15 && b.iter().all(u8::is_ascii_digit) {
+            let mut body = Vec::with_capacity(18);
+            body.extend_from_slice(&b[..6]);
+            body.extend_from_slice(b"19");
+            body.extend_from_slice(&b[6..]);
+            body.push(check_character(&body) as u8);
+            let upgraded = String::from_utf8(body).unwrap_or_default();
+            return IdKey::parse(&upgraded, today_ymd);
+        }
         if b.len() != 18 {
             return Err(KeyError::Length);
         }
@@ -130,6 +142,17 @@ mod tests {
 
     fn today() -> NaiveDate {
         TODAY.parse().unwrap()
+    }
+
+    #[test]
+    fn a_fifteen_digit_number_is_read_as_its_eighteen_digit_one() {
+        // 110105491231002 is 11010519491231002X without the century and check character.
+        let key = IdKey::parse("110105491231002", ymd(today())).unwrap();
+        assert_eq!(key.to_id(), "11010519491231002X");
+        assert_eq!(
+            IdKey::parse("110105491331002", ymd(today())),
+            Err(KeyError::BirthDate)
+        );
     }
 
     #[test]

@@ -57,7 +57,8 @@ pub async fn figures(
         "SELECT COUNT(DISTINCT c.id) FROM cases c JOIN case_transitions t ON t.case_id = c.id \
          AND t.to_status = 'exited' WHERE t.at >= $1 AND t.at < $2 \
          AND c.region_code >= $3 AND c.region_code < $4 \
-         AND EXISTS (SELECT 1 FROM compare_findings f WHERE f.case_id = c.id AND f.status = 'confirmed')",
+         AND EXISTS (SELECT 1 FROM compare_findings f WHERE f.case_id = c.id AND f.status = 'confirmed' \
+                     AND f.resolved_at <= t.at)",
     )
     .await?;
     let last_run = sqlx::query(

@@ -129,7 +129,7 @@ pub fn per_row(source: Source, fields: &[&str], person_district: &str, p: &Polic
         }
         Source::Vehicle => {
             let (kind, value) = (fields[3], money(fields[4]));
-            let exempt = matches!(kind, "摩托车" | "残疾人专用车");
+            let exempt = super::sources::vehicle_exempt(kind);
             (!exempt && value >= p.vehicle_value_limit).then(|| Hit {
                 rule: Rule::Vehicle,
                 detail: format!(
@@ -140,13 +140,15 @@ pub fn per_row(source: Source, fields: &[&str], person_district: &str, p: &Polic
         }
         Source::Business => {
             let (role, capital, status) = (fields[3], money(fields[4]), fields[5]);
-            (status == "存续" && capital > p.business_capital_limit).then(|| Hit {
-                rule: Rule::Business,
-                detail: format!(
-                    "{}（{}）{role}，注册资本 {} 元 > {} 元，状态存续",
-                    fields[2], status, capital, p.business_capital_limit
-                ),
-            })
+            (super::sources::business_live(status) && capital > p.business_capital_limit).then(
+                || Hit {
+                    rule: Rule::Business,
+                    detail: format!(
+                        "{}（{}）{role}，注册资本 {} 元 > {} 元，状态存续",
+                        fields[2], status, capital, p.business_capital_limit
+                    ),
+                },
+            )
         }
         Source::Payroll => hit(
             Rule::PublicPayroll,
@@ -168,10 +170,14 @@ pub fn per_household(
     let n = household_size.max(1);
     match source {
         Source::Property => {
-            let homes = rows.iter().filter(|r| r[3] == "住宅").count();
+            use super::sources::{PropertyUse, property_use};
+            let homes = rows
+                .iter()
+                .filter(|r| property_use(r[3]) == PropertyUse::Home)
+                .count();
             let commercial: Vec<&Vec<&str>> = rows
                 .iter()
-                .filter(|r| matches!(r[3], "商业" | "办公"))
+                .filter(|r| property_use(r[3]) == PropertyUse::Commercial)
                 .collect();
             let mut out = Vec::new();
             if homes > 1 {

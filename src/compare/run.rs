@@ -62,12 +62,13 @@ impl Person {
             None => format!("temporary:{}", self.index),
         }
     }
-    /// Who a single-row finding is about: the person in a program (a case approved
-    /// again after an exit is a new case, but the same evidence about the same person in
-    /// the same program must not come back once dismissed).
+    /// Who a single-row finding is about: the person in a program in a district (a case
+    /// approved again after an exit is a new case, but the same evidence about the same
+    /// person there must not come back once dismissed; a person in the same program in
+    /// two districts is two cases to act on, one finding each).
     fn subject(&self) -> String {
         match self.program {
-            Some(p) => format!("person:{}:{}", self.index, p.code()),
+            Some(p) => format!("person:{}:{}:{}", self.index, p.code(), self.district()),
             None => format!("temporary:{}", self.index),
         }
     }
@@ -247,6 +248,9 @@ pub struct Matched {
     pub person: u32,
     pub fuzzy: Option<(u8, String)>,
     pub fields: Vec<String>,
+    /// Which row of the data set (chunk, position): two identical rows are two records
+    /// (two accounts with the same balance), one row matched to two cases is one.
+    pub row: (i64, u32),
 }
 
 /// Adjacent-transposition edit distance (optimal string alignment) of two IDs.
@@ -287,21 +291,20 @@ pub fn fuzzy_score(
         row_id.trim().as_bytes(),
         IdKey(person.key).to_id().as_bytes(),
     );
+    // Three or more digits apart is not a slip of the pen but another number: someone
+    // born the same day in the same place with the same name is a namesake, and putting
+    // them to a caseworker would teach the queue to be ignored.
     let (id_points, id_reason) = match distance {
         0 => (30, "身份证号相同".to_string()),
         1 => (25, "身份证号相差一位（疑为抄错或两位颠倒）".to_string()),
         2 => (15, "身份证号相差两位".to_string()),
-        _ => (0, "身份证号不同".to_string()),
+        _ => return None,
     };
     let name_points = match name {
         NameMatch::Equal => 30,
         NameMatch::SameReading => 25,
         NameMatch::OneEdit => 15,
     };
-    // A different ID and a name only one character off is too weak to put to a caseworker.
-    if id_points == 0 && name == NameMatch::OneEdit {
-        return None;
-    }
     let score = 40 + id_points + name_points;
     Some((
         score.min(100) as u8,
@@ -325,12 +328,13 @@ pub async fn match_dataset(
     let mut found = Vec::new();
     let (mut exact, mut fuzzy) = (0u64, 0u64);
     let mut chunks = sqlx::query(
-        "SELECT valid, keys, rows FROM compare_chunks WHERE dataset_id = $1 ORDER BY seq",
+        "SELECT valid, keys, rows, seq FROM compare_chunks WHERE dataset_id = $1 ORDER BY seq",
     )
     .bind(dataset_id)
     .fetch(db.pool());
     while let Some(r) = chunks.try_next().await? {
         let valid: i64 = r.try_get(0)?;
+        let seq: i64 = r.try_get(3)?;
         let sealed_keys: Vec<u8> = r.try_get(1)?;
         let text = open(ROWS_LABEL, &r.try_get::<Vec<u8>, _>(2)?)?;
         let keys = if sealed_keys.is_empty() {
@@ -359,11 +363,12 @@ pub async fn match_dataset(
                         person: *p,
                         fuzzy: None,
                         fields: fields.clone(),
+                        row: (seq, i as u32),
                     });
                 }
             }
         } else {
-            for row in text.split(|b| *b == ROW) {
+            for (i, row) in text.split(|b| *b == ROW).enumerate() {
                 let fields = split_fields(row);
                 let Some(reason) = fields.last() else {
                     continue;
@@ -387,6 +392,7 @@ pub async fn match_dataset(
                             fuzzy: Some(score),
                             // Without the reason kept-aside rows carry at the end.
                             fields: fields[..fields.len() - 1].to_vec(),
+                            row: (seq, i as u32),
                         });
                     }
                 }
@@ -494,7 +500,7 @@ pub fn judge(
         let mut rows: Vec<Vec<&str>> = Vec::new();
         let mut seen = std::collections::HashSet::new();
         for m in &ms {
-            if m.fields.len() >= columns.len() && seen.insert(&m.fields) {
+            if m.fields.len() >= columns.len() && seen.insert(m.row) {
                 rows.push(m.fields.iter().map(String::as_str).collect());
             }
         }
@@ -625,8 +631,10 @@ mod tests {
         assert_eq!(score("11010519491231003X", "张玮").unwrap().0, 90);
         // A typo in the name and an ID far off: too weak.
         assert!(score("11010519490000000X", "张伟华").is_none());
-        // Same name, ID far off: 40 + 0 + 30.
-        assert_eq!(score("11010519490000000X", "张伟").unwrap().0, 70);
+        // Same name, ID four digits off: a namesake born the same day, not a slip.
+        assert!(score("11010519490000000X", "张伟").is_none());
+        // Same name, two digits off: 40 + 15 + 30.
+        assert_eq!(score("11010519491231093X", "张伟").unwrap().0, 85);
         // Another name: nothing.
         assert!(score("11010519491231020X", "李强").is_none());
     }

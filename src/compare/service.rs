@@ -44,7 +44,10 @@ pub async fn latest(db: &Db, only: &[Source]) -> Result<Vec<(Source, i64)>, sqlx
             continue;
         }
         let id: Option<i64> = sqlx::query_scalar(
-            "SELECT id FROM compare_datasets WHERE source = $1 AND checksum <> '' ORDER BY id DESC LIMIT 1",
+            // The newest by the day the department sent it: last month's file loaded late
+            // does not displace this month's.
+            "SELECT id FROM compare_datasets WHERE source = $1 AND checksum <> '' \
+             ORDER BY received_on DESC, id DESC LIMIT 1",
         )
         .bind(source.code())
         .fetch_optional(db.pool())

@@ -110,7 +110,16 @@ impl Source {
                 .parse::<f64>()
                 .map(|_| ())
                 .map_err(|_| format!("「建筑面积」「{}」不是数字", fields[4])),
-            Source::Business => money(4),
+            Source::Business => money(4).and_then(|_| {
+                if business_status_known(fields[5]) {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "「状态」「{}」无法识别（应为存续、注销、吊销等），按非存续处理",
+                        fields[5]
+                    ))
+                }
+            }),
             Source::Payroll => Ok(()),
             Source::SocialInsurance => money(2).and_then(|_| {
                 if fields[3].is_empty() {
@@ -122,6 +131,48 @@ impl Source {
             Source::Deposit => money(2),
         }
     }
+}
+
+/// Departments write the same thing several ways (「存续（在营、开业、在册）」, 「成套住宅」,
+/// 「二轮摩托车」): the rules read the category, not the exact words.
+pub fn vehicle_exempt(kind: &str) -> bool {
+    kind.contains("摩托") || kind.contains("残疾")
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PropertyUse {
+    Home,
+    Commercial,
+    Other,
+}
+
+pub fn property_use(s: &str) -> PropertyUse {
+    if s.contains("住宅") || s.contains("住房") {
+        PropertyUse::Home
+    } else if ["商业", "商铺", "商服", "办公"]
+        .iter()
+        .any(|w| s.contains(w))
+    {
+        PropertyUse::Commercial
+    } else {
+        PropertyUse::Other
+    }
+}
+
+/// An operating business: 存续 in any of its spellings (在营、开业、在册).
+pub fn business_live(status: &str) -> bool {
+    ["存续", "在营", "开业", "在册"]
+        .iter()
+        .any(|w| status.contains(w))
+        && !["注销", "吊销", "撤销"].iter().any(|w| status.contains(w))
+}
+
+/// A business status the rules can place: live, or one of the ended ones.
+fn business_status_known(status: &str) -> bool {
+    business_live(status)
+        || ["注销", "吊销", "撤销", "迁出", "清算"]
+            .iter()
+            .any(|w| status.contains(w))
 }
 
 #[cfg(test)]
@@ -161,5 +212,26 @@ mod tests {
                 .is_ok()
         );
         assert!(Source::Hukou.check(&["x", "赵六", "3699"]).is_err());
+        let business = |status| {
+            Source::Business.check(&["x", "钱七", "91360100MA35AAAA1X", "股东", "500000", status])
+        };
+        assert!(business("存续（在营、开业、在册）").is_ok());
+        assert!(business("吊销，未注销").is_ok());
+        assert!(business("正常").unwrap_err().contains("「状态」「正常」"));
+    }
+
+    #[test]
+    fn categories_are_read_from_the_departments_wording() {
+        assert!(business_live("存续（在营、开业、在册）"));
+        assert!(business_live("在营"));
+        assert!(!business_live("吊销，未注销"));
+        assert!(!business_live("注销"));
+        assert_eq!(property_use("成套住宅"), PropertyUse::Home);
+        assert_eq!(property_use("商业服务"), PropertyUse::Commercial);
+        assert_eq!(property_use("办公"), PropertyUse::Commercial);
+        assert_eq!(property_use("工业"), PropertyUse::Other);
+        assert!(vehicle_exempt("二轮摩托车"));
+        assert!(vehicle_exempt("残疾人专用车"));
+        assert!(!vehicle_exempt("小型普通客车"));
     }
 }

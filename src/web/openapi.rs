@@ -298,7 +298,7 @@ const SUMMARIES: &[(&str, &str, &str)] = &[
     (
         "GET",
         "/api/v1/compare/findings",
-        "本人区划内的比对疑点（status、source、rule 可筛选），待核查在前，每次最多 200 条",
+        "本人区划内的比对疑点（status、source、rule 筛选，page 翻页），待核查在前，每页 200 条；返回 total，每条的 stale 表示之后的比对未再发现",
     ),
     (
         "GET",

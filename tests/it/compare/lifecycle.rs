@@ -417,6 +417,24 @@ async fn open_findings_follow_the_person_and_show_when_stale(backend: Backend) {
         .unwrap(),
     );
     assert_eq!((status.as_str(), noted), ("investigating", 1));
+    // 郑洁's finding, taken by one caseworker, is theirs to conclude.
+    let zheng = by_name("郑洁");
+    ok(t.post_json_as(
+        &street,
+        &format!("/api/v1/compare/findings/{}/take", zheng["id"]),
+        &json!({"version": zheng["version"]}),
+    )
+    .await)
+    .await;
+    let colleague = t
+        .create_user("tongshi", Role::StreetCaseworker, "369902001")
+        .await;
+    let colleague = t.login(&colleague).await;
+    let (path, mut body) = confirm(zheng);
+    body["version"] = json!(body["version"].as_i64().unwrap() + 1);
+    let refused = t.post_json_as(&colleague, &path, &body).await;
+    assert_eq!(refused.status, 409, "{}", refused.body);
+    assert!(refused.body.contains("已由"), "{}", refused.body);
     // 吴昊's case ended before the finding was confirmed: nothing to change.
     sqlx::query("UPDATE cases SET status = 'exited', exited_on = '2026-11-20' WHERE id = $1")
         .bind(cases[1].1)

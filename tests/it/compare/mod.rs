@@ -92,9 +92,19 @@ pub(crate) async fn load_bytes(
     source: Source,
     bytes: Vec<u8>,
 ) -> Result<Loaded, dataset::LoadError> {
+    load_file(t, source, &format!("{}.csv", source.code()), bytes).await
+}
+
+/// Loads `bytes` as a file of that name (its extension says CSV or XLSX).
+pub(crate) async fn load_file(
+    t: &TestApp,
+    source: Source,
+    file_name: &str,
+    bytes: Vec<u8>,
+) -> Result<Loaded, dataset::LoadError> {
     let request = LoadRequest {
         source,
-        file_name: format!("{}.csv", source.code()),
+        file_name: file_name.to_string(),
         received_on: t.clock.today(),
         by: "tester".into(),
         at: t.clock.now_local().to_rfc3339(),

@@ -143,3 +143,103 @@ async fn remaining_rules_and_fuzzy_names(backend: Backend) {
     assert!(business.contains("500,000.00 元"), "{business}");
     t.finish().await;
 }
+
+on_both_backends!(temporary_applicants_workbooks_and_people_in_two_districts);
+
+/// Temporary-assistance applicants of the last 12 months are compared (and older ones
+/// not); a 低保 recipient in two districts gets a finding in each; a workbook with the
+/// 公安 header 「公民身份号码」 and 15-digit numbers loads, and two identical deposit rows
+/// are two accounts.
+async fn temporary_applicants_workbooks_and_people_in_two_districts(backend: Backend) {
+    let t = TestApp::with_tree(backend).await;
+    let (wang, li, sun, zhou) = (
+        id("19550505", 61),
+        id("19560606", 62),
+        id("19570707", 63),
+        id("19580808", 64),
+    );
+    let keyring = &t.app.state.keyring;
+    for (name, number, day) in [("王强", &wang, "2026-03-01"), ("李梅", &li, "2025-10-01")] {
+        let sealed = keyring.seal(minzheng::protect::SensitiveKind::IdNumber, number);
+        sqlx::query(
+            "INSERT INTO temporary_grants (id_number_sealed, id_number_index, name, region_code, kind, grant_date, \
+             amount, household_size, advance, status, created_at) \
+             VALUES ($1, $2, $3, $4, 'emergency', $5, 100000, 3, 0, 'valid', '2026-01-01')",
+        )
+        .bind(sealed.sealed)
+        .bind(sealed.index)
+        .bind(name)
+        .bind(URBAN)
+        .bind(day)
+        .execute(t.database().pool())
+        .await
+        .unwrap();
+    }
+    household(&t, "H1", URBAN, "dibao", "active", &[("孙丽", &sun)]).await;
+    household(&t, "H2", RURAL, "dibao", "active", &[("孙丽", &sun)]).await;
+    household(&t, "H3", URBAN, "dibao", "active", &[("周杰", &zhou)]).await;
+    load(
+        &t,
+        Source::Death,
+        format!("身份证号,姓名,死亡日期\n{wang},王强,2026-10-01\n{li},李梅,2026-10-01\n{sun},孙丽,2026-10-03\n"),
+    )
+    .await;
+    // Two accounts of 15,000 (the file gives the old 15-digit number): 30,000 > 24 × 1,000.
+    let short = format!("{}{}", &zhou[..6], &zhou[8..17]);
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (r, row) in [
+        ["公民身份号码", "姓名", "余额"],
+        [short.as_str(), "周杰", "15000"],
+        [short.as_str(), "周杰", "15000"],
+    ]
+    .iter()
+    .enumerate()
+    {
+        for (c, v) in row.iter().enumerate() {
+            sheet.write_string(r as u32, c as u16, *v).unwrap();
+        }
+    }
+    let loaded = load_file(&t, Source::Deposit, "存款.xlsx", book.save_to_buffer().unwrap())
+        .await
+        .unwrap();
+    assert_eq!((loaded.rows, loaded.valid), (2, 2));
+    service::run(
+        t.database(),
+        &t.app.state.keyring,
+        &[],
+        &Actor::cli(),
+        t.clock.now_local(),
+    )
+    .await
+    .unwrap();
+    let got = findings(&t).await;
+    assert_eq!(
+        got,
+        set(&[
+            ("deceased", "王强", "exact", "pending"),
+            ("deceased", "孙丽", "exact", "pending"),
+            ("two_districts", "孙丽", "internal", "pending"),
+            ("two_households", "孙丽", "internal", "pending"),
+            ("deposits", "周杰", "exact", "pending"),
+        ])
+    );
+    // One death finding per district's case.
+    let districts: Vec<String> = sqlx::query_scalar(
+        "SELECT substr(region_code, 1, 6) FROM compare_findings WHERE rule = 'deceased' \
+         AND person_name = '孙丽' ORDER BY region_code",
+    )
+    .fetch_all(t.database().pool())
+    .await
+    .unwrap();
+    assert_eq!(districts, ["369902", "369921"]);
+    // The applicant has no case: the finding carries none.
+    let case: Option<i64> = sqlx::query_scalar(
+        "SELECT case_id FROM compare_findings WHERE person_name = '王强'",
+    )
+    .fetch_one(t.database().pool())
+    .await
+    .unwrap();
+    assert_eq!(case, None);
+    t.finish().await;
+}
