@@ -527,11 +527,12 @@ pub fn judge(
 pub fn internal(people: &People, deceased: &std::collections::HashSet<String>) -> Vec<Draft> {
     let mut out = Vec::new();
     for entries in people.by_key.values() {
-        let cases: Vec<&Person> = entries
+        let with_case: Vec<(u32, &Person)> = entries
             .iter()
-            .map(|i| &people.list[*i as usize])
-            .filter(|p| p.case_id.is_some())
+            .map(|i| (*i, &people.list[*i as usize]))
+            .filter(|(_, p)| p.case_id.is_some())
             .collect();
+        let cases: Vec<&Person> = with_case.iter().map(|(_, p)| *p).collect();
         if cases.len() >= 2 {
             let enrolments: Vec<Enrolment> = cases
                 .iter()
@@ -546,15 +547,36 @@ pub fn internal(people: &People, deceased: &std::collections::HashSet<String>) -
             let mut case_ids: Vec<i64> = cases.iter().filter_map(|p| p.case_id).collect();
             case_ids.sort_unstable();
             for Hit { rule, detail } in rules::internal(&enrolments) {
-                out.push(Draft {
-                    source: None,
-                    rule,
-                    person: entries[0],
-                    subject: format!("person:{}", cases[0].index),
-                    fuzzy: None,
-                    evidence: serde_json::json!({ "cases": case_ids }),
-                    detail,
-                });
+                // Both districts must act on a person paid in two: one finding in each
+                // district's queue. The other checks go to the first case's street.
+                let per_district = rule == Rule::TwoDistricts;
+                let mut districts_seen = std::collections::HashSet::new();
+                for (entry, p) in &with_case {
+                    let district = p.district();
+                    let first_here = districts_seen.insert(district);
+                    let first_at_all = districts_seen.len() == 1 && first_here;
+                    if !(if per_district {
+                        first_here
+                    } else {
+                        first_at_all
+                    }) {
+                        continue;
+                    }
+                    let subject = if per_district {
+                        format!("person:{}:{district}", p.index)
+                    } else {
+                        format!("person:{}", p.index)
+                    };
+                    out.push(Draft {
+                        source: None,
+                        rule,
+                        person: *entry,
+                        subject,
+                        fuzzy: None,
+                        evidence: serde_json::json!({ "cases": case_ids }),
+                        detail: detail.clone(),
+                    });
+                }
             }
         }
     }

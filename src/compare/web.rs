@@ -13,7 +13,7 @@ use super::dataset::{self, LoadError, LoadRequest};
 use super::service;
 use super::sources::{SOURCES, Source};
 use crate::AppState;
-use crate::audit::AuditEvent;
+use crate::audit::{AuditEvent, store::record};
 use crate::auth::{Access, Ctx, CurrentUser, Routes};
 use crate::error::{AppError, AppResult};
 use crate::web::extract::FormOrJson;
@@ -346,9 +346,22 @@ async fn start_run(
     // background and shows in the list of runs.
     let task = {
         let (state, actor, now) = (state.clone(), ctx.actor(), state.clock.now_local());
-        tokio::spawn(
-            async move { service::run(&state.db, &state.keyring, &only, &actor, now).await },
-        )
+        tokio::spawn(async move {
+            let done = service::run(&state.db, &state.keyring, &only, &actor, now).await;
+            // Nobody may be waiting any more: a failure is written where the city will
+            // find it (the audit log), not lost with the task.
+            if let Err(e) = &done {
+                let event = AuditEvent::new(now, &actor, "compare.run", "compare_run", "")
+                    .failed()
+                    .with(json!({ "error": e.to_string() }));
+                if let Ok(mut tx) = state.db.begin().await
+                    && record(&mut tx, &event).await.is_ok()
+                {
+                    let _ = tx.commit().await;
+                }
+            }
+            done
+        })
     };
     let summary = match tokio::time::timeout(std::time::Duration::from_secs(20), task).await {
         Ok(joined) => joined.map_err(|e| AppError::Internal(format!("比对中断：{e}")))??,

@@ -200,9 +200,14 @@ async fn temporary_applicants_workbooks_and_people_in_two_districts(backend: Bac
             sheet.write_string(r as u32, c as u16, *v).unwrap();
         }
     }
-    let loaded = load_file(&t, Source::Deposit, "存款.xlsx", book.save_to_buffer().unwrap())
-        .await
-        .unwrap();
+    let loaded = load_file(
+        &t,
+        Source::Deposit,
+        "存款.xlsx",
+        book.save_to_buffer().unwrap(),
+    )
+    .await
+    .unwrap();
     assert_eq!((loaded.rows, loaded.valid), (2, 2));
     service::run(
         t.database(),
@@ -224,22 +229,24 @@ async fn temporary_applicants_workbooks_and_people_in_two_districts(backend: Bac
             ("deposits", "周杰", "exact", "pending"),
         ])
     );
-    // One death finding per district's case.
-    let districts: Vec<String> = sqlx::query_scalar(
-        "SELECT substr(region_code, 1, 6) FROM compare_findings WHERE rule = 'deceased' \
-         AND person_name = '孙丽' ORDER BY region_code",
-    )
-    .fetch_all(t.database().pool())
-    .await
-    .unwrap();
-    assert_eq!(districts, ["369902", "369921"]);
+    // One death finding, and one two-districts finding, in each district's queue.
+    for rule in ["deceased", "two_districts"] {
+        let districts: Vec<String> = sqlx::query_scalar(
+            "SELECT substr(region_code, 1, 6) FROM compare_findings WHERE rule = $1 \
+             AND person_name = '孙丽' ORDER BY region_code",
+        )
+        .bind(rule)
+        .fetch_all(t.database().pool())
+        .await
+        .unwrap();
+        assert_eq!(districts, ["369902", "369921"], "{rule}");
+    }
     // The applicant has no case: the finding carries none.
-    let case: Option<i64> = sqlx::query_scalar(
-        "SELECT case_id FROM compare_findings WHERE person_name = '王强'",
-    )
-    .fetch_one(t.database().pool())
-    .await
-    .unwrap();
+    let case: Option<i64> =
+        sqlx::query_scalar("SELECT case_id FROM compare_findings WHERE person_name = '王强'")
+            .fetch_one(t.database().pool())
+            .await
+            .unwrap();
     assert_eq!(case, None);
     t.finish().await;
 }
