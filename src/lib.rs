@@ -6,12 +6,16 @@ pub mod audit;
 pub mod auth;
 pub mod calendar;
 pub mod capacity;
+#[macro_use]
+mod codes;
 pub mod compare;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod elderly;
 pub mod error;
 pub mod funds;
+pub mod homecare;
 pub mod ids;
 pub mod ledger;
 pub mod money;

@@ -329,7 +329,38 @@ async fn run(cli: Cli) -> Result<(), String> {
                     }
                     Ok(())
                 }
-                other => Err(unknown_ledger(other)),
+                other => {
+                    let ledger = minzheng::elderly::ledgers::Ledger::parse(other)
+                        .ok_or_else(|| unknown_ledger(other))?;
+                    let event = cli_event("ledger.import", "ledger", ledger.name());
+                    let done = minzheng::elderly::ledgers::import(
+                        &app.state.db,
+                        ledger,
+                        &name,
+                        &bytes,
+                        SystemClock.today(),
+                        &|_| true,
+                        dry_run,
+                        &event,
+                    )
+                    .await
+                    .map_err(|e| import_failure(e, errors.as_deref()))?;
+                    println!(
+                        "{}{}：{} 行（新增 {}，更新 {}）{} / {} rows",
+                        ledger.label(),
+                        if dry_run { "检查通过" } else { "已导入" },
+                        done.rows,
+                        done.created,
+                        done.updated,
+                        if dry_run {
+                            "，未写入数据（--dry-run）"
+                        } else {
+                            ""
+                        },
+                        done.rows
+                    );
+                    Ok(())
+                }
             }
         }
         Command::Export {
@@ -376,7 +407,21 @@ async fn run(cli: Cli) -> Result<(), String> {
                         .map(|c| c.name)
                         .collect(),
                 ),
-                other => return Err(unknown_ledger(other)),
+                other => {
+                    let ledger = minzheng::elderly::ledgers::Ledger::parse(other)
+                        .ok_or_else(|| unknown_ledger(other))?;
+                    (
+                        minzheng::elderly::ledgers::export(
+                            &app.state.db,
+                            ledger,
+                            &root.scope().sql_bounds(),
+                            SystemClock.today(),
+                        )
+                        .await
+                        .map_err(text)?,
+                        ledger.headers(),
+                    )
+                }
             };
             let bytes =
                 minzheng::ledger::write_ledger(&file.display().to_string(), &headers, &rows)?;
@@ -483,9 +528,12 @@ async fn run(cli: Cli) -> Result<(), String> {
 
 fn unknown_ledger(name: &str) -> String {
     format!(
-        "没有名为「{name}」的台账；可用的台账：{}、{} / unknown ledger",
+        "没有名为「{name}」的台账；可用的台账：{}、{}、{} / unknown ledger",
         minzheng::assistance::roster::NAME,
-        minzheng::assistance::temporary::NAME
+        minzheng::assistance::temporary::NAME,
+        minzheng::elderly::ledgers::LEDGERS
+            .map(|l| l.name())
+            .join("、")
     )
 }
 

@@ -56,7 +56,7 @@ pub struct ErrorLists {
 }
 
 impl ErrorLists {
-    fn put(&self, user: i64, errors: Vec<RowError>) -> String {
+    pub(crate) fn put(&self, user: i64, errors: Vec<RowError>) -> String {
         let token = crate::auth::guard::random_token();
         let mut map = self.lists.lock().unwrap_or_else(|p| p.into_inner());
         if map.len() > 200 {
@@ -114,33 +114,15 @@ fn outside_scope(user: &CurrentUser, rows: &[(usize, String)]) -> Vec<RowError> 
 async fn upload(
     State(state): State<AppState>,
     ctx: Ctx,
-    mut multipart: Multipart,
+    multipart: Multipart,
 ) -> AppResult<Response> {
     let user = ctx.user()?.clone();
-    let (mut ledger, mut file_name, mut bytes, mut dry_run) =
-        (String::new(), String::new(), Vec::new(), false);
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|_| AppError::BadRequest("上传的内容不完整，请重新选择文件上传。".to_string()))?
-    {
-        match field.name().unwrap_or("") {
-            "ledger" => ledger = field.text().await.unwrap_or_default(),
-            "dry_run" => dry_run = field.text().await.unwrap_or_default() == "1",
-            "file" => {
-                file_name = field.file_name().unwrap_or("upload").to_string();
-                bytes = field
-                    .bytes()
-                    .await
-                    .map_err(|_| AppError::BadRequest("文件上传不完整，请重试。".to_string()))?
-                    .to_vec();
-            }
-            _ => {}
-        }
-    }
-    if bytes.is_empty() {
-        return Err(AppError::Invalid("请选择要导入的文件。".to_string()));
-    }
+    let crate::web::extract::LedgerUpload {
+        ledger,
+        file_name,
+        bytes,
+        dry_run,
+    } = crate::web::extract::LedgerUpload::read(multipart).await?;
     let today = state.clock.today();
     let event = AuditEvent::new(
         state.clock.now_local(),
@@ -259,9 +241,18 @@ async fn error_file(
     user: CurrentUser,
     Path(token): Path<String>,
 ) -> AppResult<Response> {
+    error_file_of(&state, &user, &token)
+}
+
+/// The error list of an upload as CSV (行号,列名,值,原因), to the user who uploaded it.
+pub(crate) fn error_file_of(
+    state: &AppState,
+    user: &CurrentUser,
+    token: &str,
+) -> AppResult<Response> {
     let errors = state
         .error_lists
-        .get(user.id, &token)
+        .get(user.id, token)
         .ok_or_else(|| AppError::NotFound("这份错误清单（已过期或不属于您）".to_string()))?;
     let mut out = Vec::new();
     write_errors_csv(&errors, &mut out).map_err(|e| AppError::Internal(e.to_string()))?;

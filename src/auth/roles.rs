@@ -104,6 +104,11 @@ impl Role {
                     "assistance:case:investigate",
                     "assistance:objection:record",
                     "compare:finding:read",
+                    "elderly:person:read",
+                    "elderly:person:update",
+                    "homecare:order:read",
+                    "homecare:order:place",
+                    "homecare:order:cancel",
                 ]);
             }
             Role::StreetCaseworker => {
@@ -126,6 +131,13 @@ impl Role {
                     "report:quarterly:read",
                     "compare:finding:read",
                     "compare:finding:resolve",
+                    "elderly:facility:read",
+                    "elderly:person:read",
+                    "elderly:person:update",
+                    "homecare:order:read",
+                    "homecare:order:place",
+                    "homecare:order:handle",
+                    "homecare:order:cancel",
                 ]);
             }
             Role::DistrictReviewer => {
@@ -148,6 +160,13 @@ impl Role {
                     // Reads only: a confirmation can stop a case, which is the street's
                     // business (assistance:case:exit), as the issue assigns findings.
                     "compare:finding:read",
+                    // The district's elderly-care desk: facilities, beds, inspections.
+                    "elderly:facility:read",
+                    "elderly:facility:update",
+                    "elderly:person:read",
+                    "homecare:order:read",
+                    "homecare:order:handle",
+                    "homecare:order:cancel",
                 ]);
             }
             Role::DistrictApprover => {
@@ -171,6 +190,9 @@ impl Role {
                     "payment:payroll:approve",
                     "payment:anomaly:resolve",
                     "compare:finding:read",
+                    "elderly:facility:read",
+                    "elderly:person:read",
+                    "homecare:order:read",
                 ]);
             }
             Role::CityAdmin => {
@@ -191,6 +213,11 @@ impl Role {
                     "payment:payroll:read",
                     "compare:data:manage",
                     "compare:finding:read",
+                    "elderly:facility:read",
+                    "elderly:facility:update",
+                    "elderly:person:read",
+                    "homecare:order:read",
+                    "homecare:provider:manage",
                 ]);
             }
             Role::Auditor => {
@@ -199,6 +226,9 @@ impl Role {
                 p.push("payment:payroll:read");
                 p.push("funds:register:read");
                 p.push("compare:finding:read");
+                p.push("elderly:facility:read");
+                p.push("elderly:person:read");
+                p.push("homecare:order:read");
                 // Reads the audit log of its own region (DOMAIN.md §8), never exports it.
                 p.push("audit:log:read");
             }

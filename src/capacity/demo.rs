@@ -48,6 +48,8 @@ pub fn generate<'a>(ctx: &'a mut DemoContext<'_>) -> DemoFuture<'a> {
                     year,
                     urban: (urban as f64 * growth) as i64,
                     rural: (rural as f64 * growth) as i64,
+                    // About one in five residents is 60 or over.
+                    older: Some(((urban + rural) as f64 * growth * 0.21) as i64),
                 };
                 store::set_residents(&mut ctx.tx, code, r, by, &at).await?;
             }

@@ -101,6 +101,9 @@ pub struct Residents {
     pub year: i32,
     pub urban: i64,
     pub rural: i64,
+    /// Residents aged 60 and over, when the statistics give them: the denominator of
+    /// care beds per 100 older people.
+    pub older: Option<i64>,
 }
 
 impl Residents {
@@ -108,7 +111,8 @@ impl Residents {
         self.urban + self.rural
     }
 
-    pub fn parse(year: &str, urban: &str, rural: &str) -> Result<Residents, String> {
+    /// `older` may be empty (not published yet).
+    pub fn parse(year: &str, urban: &str, rural: &str, older: &str) -> Result<Residents, String> {
         let year: i32 = year
             .trim()
             .parse()
@@ -125,7 +129,19 @@ impl Residents {
         if urban + rural == 0 {
             return Err("城镇和农村常住人口不能都为 0。".to_string());
         }
-        Ok(Residents { year, urban, rural })
+        let older = match older.trim() {
+            "" => None,
+            text => Some(parse_people("60 岁以上常住人口", text, MAX_RESIDENTS)?),
+        };
+        if older.is_some_and(|o| o > urban + rural) {
+            return Err("「60 岁以上常住人口」不能多于常住人口合计。".to_string());
+        }
+        Ok(Residents {
+            year,
+            urban,
+            rural,
+            older,
+        })
     }
 }
 
@@ -214,15 +230,15 @@ mod tests {
 
     #[test]
     fn residents_need_a_year_and_someone_living_there() {
-        let r = Residents::parse("2025", "412,000", "88000").unwrap();
+        let r = Residents::parse("2025", "412,000", "88000", "").unwrap();
         assert_eq!(r.total(), 500_000);
         assert!(
-            Residents::parse("1999", "1", "1")
+            Residents::parse("1999", "1", "1", "")
                 .unwrap_err()
                 .contains("年份")
         );
         assert!(
-            Residents::parse("2025", "0", "0")
+            Residents::parse("2025", "0", "0", "")
                 .unwrap_err()
                 .contains("都为 0")
         );

@@ -21,7 +21,7 @@ pub struct ResidentsRow {
 /// Every year entered for every district, newest year first within a district.
 pub async fn residents(db: &Db) -> Result<Vec<ResidentsRow>, sqlx::Error> {
     let rows = sqlx::query(
-        "SELECT district_code, year, urban, rural, updated_by, updated_at FROM region_residents \
+        "SELECT district_code, year, urban, rural, updated_by, updated_at, older FROM region_residents \
          ORDER BY district_code, year DESC",
     )
     .fetch_all(db.pool())
@@ -34,6 +34,7 @@ pub async fn residents(db: &Db) -> Result<Vec<ResidentsRow>, sqlx::Error> {
                     year: r.try_get::<i64, _>(1)? as i32,
                     urban: r.try_get(2)?,
                     rural: r.try_get(3)?,
+                    older: r.try_get(6)?,
                 },
                 updated_by: r.try_get(4)?,
                 updated_at: r.try_get(5)?,
@@ -80,9 +81,9 @@ pub async fn set_residents(
     .map(|row| Ok::<_, sqlx::Error>((row.try_get(0)?, row.try_get(1)?)))
     .transpose()?;
     sqlx::query(
-        "INSERT INTO region_residents (district_code, year, urban, rural, updated_by, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (district_code, year) DO UPDATE SET \
-         urban = excluded.urban, rural = excluded.rural, updated_by = excluded.updated_by, \
+        "INSERT INTO region_residents (district_code, year, urban, rural, updated_by, updated_at, older) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (district_code, year) DO UPDATE SET \
+         urban = excluded.urban, rural = excluded.rural, older = excluded.older, updated_by = excluded.updated_by, \
          updated_at = excluded.updated_at",
     )
     .bind(district)
@@ -91,6 +92,7 @@ pub async fn set_residents(
     .bind(r.rural)
     .bind(by)
     .bind(at)
+    .bind(r.older)
     .execute(&mut **tx)
     .await?;
     Ok(before)
@@ -219,8 +221,8 @@ pub async fn add_training(
     at: &str,
 ) -> Result<i64, sqlx::Error> {
     sqlx::query(
-        "INSERT INTO staff_trainings (district_code, post, held_on, topic, attendees, created_by, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        "INSERT INTO staff_trainings (district_code, post, held_on, topic, attendees, created_by, created_at, category) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
     .bind(district)
     .bind(t.post.code())
@@ -229,6 +231,13 @@ pub async fn add_training(
     .bind(t.attendees)
     .bind(by)
     .bind(at)
+    // The training ledger's category (FORMATS.md `trainings`): the elderly-care post's
+    // trainings are 养老服务 and count towards caregiver_trainees.
+    .bind(match t.post {
+        Post::Elderly => "elderly_care",
+        Post::Assistance => "assistance",
+        _ => "other",
+    })
     .fetch_one(&mut **tx)
     .await?
     .try_get(0)

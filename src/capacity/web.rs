@@ -182,6 +182,8 @@ pub struct ResidentsForm {
     year: serde_json::Value,
     urban: serde_json::Value,
     rural: serde_json::Value,
+    #[serde(default)]
+    older: serde_json::Value,
 }
 
 async fn set_residents(
@@ -191,8 +193,13 @@ async fn set_residents(
 ) -> AppResult<Response> {
     let user = ctx.user()?.clone();
     let district = district_in_scope(&state, &user, &form.district_code).await?;
-    let residents = Residents::parse(&typed(&form.year), &typed(&form.urban), &typed(&form.rural))
-        .map_err(AppError::Invalid)?;
+    let residents = Residents::parse(
+        &typed(&form.year),
+        &typed(&form.urban),
+        &typed(&form.rural),
+        &typed(&form.older),
+    )
+    .map_err(AppError::Invalid)?;
     let now = state.clock.now_local();
     let mut tx = state.db.begin().await?;
     let before = store::set_residents(
@@ -212,7 +219,7 @@ async fn set_residents(
     )
     .with(json!({
         "before": before.map(|(u, r)| json!({"urban": u, "rural": r})),
-        "after": {"urban": residents.urban, "rural": residents.rural},
+        "after": {"urban": residents.urban, "rural": residents.rural, "older": residents.older},
     }));
     record(&mut tx, &event).await.map_err(AppError::audit)?;
     tx.commit().await?;

@@ -78,6 +78,9 @@ pub const GENERATORS: &[(&str, Generator)] = &[
     ("capacity", crate::capacity::demo::generate),
     ("payments", crate::payments::demo::generate),
     ("funds", crate::funds::demo::generate),
+    ("elderly", crate::elderly::demo::generate),
+    ("older_people", crate::elderly::people_demo::generate),
+    ("homecare", crate::homecare::demo::generate),
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -11,13 +11,13 @@ use crate::db::Db;
 /// Counts and sums of one figure group by month and urban/rural, so one query serves a
 /// quarter's report and a trend over many quarters alike.
 #[derive(Default)]
-struct Split {
+pub(super) struct Split {
     /// (month as `YYYY-MM`, rural, count, sum).
     rows: Vec<(String, bool, i64, i64)>,
 }
 
 impl Split {
-    fn get(&self, area: Area, quarter: Option<Quarter>) -> (i64, i64) {
+    pub(super) fn get(&self, area: Area, quarter: Option<Quarter>) -> (i64, i64) {
         self.rows
             .iter()
             .filter(|(_, rural, _, _)| match area {
@@ -65,7 +65,7 @@ impl Counted {
 
 /// Runs `sql` (binds: first day, last day, region bounds, then `extra`) whose rows are
 /// (urban_rural, month, count, sum).
-async fn split(
+pub(super) async fn split(
     db: &Db,
     sql: &str,
     (from, to): (NaiveDate, NaiveDate),

@@ -29,6 +29,32 @@ pub struct DistrictInput {
     /// What the quarter's reconciled 低保 and 特困 payrolls paid; none when the district
     /// has no reconciled payroll in the quarter (unknown, not zero).
     pub regular_spent: Option<Fen>,
+    pub elderly: ElderlyInput,
+}
+
+/// A district's elderly care on the quarter's last day.
+#[derive(Clone, Debug, Default)]
+pub struct ElderlyInput {
+    /// Facilities of any kind and status on record: none means the register was never
+    /// filled in, and the facility indicators are unknown, not 0.
+    pub facilities: i64,
+    /// Beds in effect in facilities of every kind.
+    pub care_beds: i64,
+    /// Urban communities (社区) and those with a day-care centre in operation.
+    pub communities: i64,
+    pub communities_with_daycare: i64,
+    /// Villages (村) and those with a happiness home in operation.
+    pub villages: i64,
+    pub villages_with_happiness_home: i64,
+    /// Institutions in operation and inspections of institutions in the quarter.
+    pub institutions: i64,
+    pub institution_inspections: i64,
+}
+
+impl ElderlyInput {
+    fn recorded(&self) -> Option<&ElderlyInput> {
+        (self.facilities > 0).then_some(self)
+    }
 }
 
 /// Where an indicator comes from: computed here, or waiting for a module.
@@ -38,7 +64,6 @@ enum Basis {
     Missing(&'static str),
 }
 
-const ELDERLY: Basis = Basis::Missing("养老服务模块（机构、床位、检查）尚未建立");
 const COMMUNITY: Basis = Basis::Missing("社区治理模块（社区工作者）尚未建立");
 
 fn yuan(f: Option<Fen>) -> Option<f64> {
@@ -134,22 +159,34 @@ const INDICATORS: &[(&str, &str, Basis)] = &[
     (
         "care_beds_per_100_elderly",
         "每百名老年人养老床位（张）",
-        ELDERLY,
+        Basis::Here(|d| {
+            let e = d.elderly.recorded()?;
+            per(e.care_beds, d.residents.and_then(|r| r.older), 100.0)
+        }),
     ),
     (
         "communities_with_daycare_pct",
         "有日间照料中心的社区占比（%）",
-        ELDERLY,
+        Basis::Here(|d| {
+            let e = d.elderly.recorded()?;
+            per(e.communities_with_daycare, Some(e.communities), 100.0)
+        }),
     ),
     (
         "villages_with_happiness_home_pct",
         "有农村幸福院的村占比（%）",
-        ELDERLY,
+        Basis::Here(|d| {
+            let e = d.elderly.recorded()?;
+            per(e.villages_with_happiness_home, Some(e.villages), 100.0)
+        }),
     ),
     (
         "inspections_per_institution",
-        "每家养老机构检查次数",
-        ELDERLY,
+        "本季度每家养老机构检查次数",
+        Basis::Here(|d| {
+            let e = d.elderly.recorded()?;
+            per(e.institution_inspections, Some(e.institutions), 1.0)
+        }),
     ),
     (
         "community_workers_per_10000",

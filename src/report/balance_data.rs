@@ -147,6 +147,9 @@ pub async fn inputs(
     let residents = capacity::store::residents_as_of(db, chrono::Datelike::year(&day)).await?;
     let posts = capacity::store::posts(db).await?;
     let trained = attendances(db, q).await?;
+    let mut elderly =
+        crate::elderly::balance::inputs(db, q.first_day(), day, &city.code.scope().sql_bounds())
+            .await?;
     let spent =
         crate::funds::store::spent(db, q.first_day(), day, &city.code.scope().sql_bounds()).await?;
     let mut out = Vec::with_capacity(districts.len());
@@ -177,6 +180,7 @@ pub async fn inputs(
                     (a, b) => Some(a.unwrap_or_default() + b.unwrap_or_default()),
                 }
             },
+            elderly: elderly.remove(&code).unwrap_or_default(),
             name: d.name,
             code,
         });

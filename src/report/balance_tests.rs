@@ -16,6 +16,7 @@ fn districts() -> Vec<DistrictInput> {
                 year: 2025,
                 urban: 300_000,
                 rural: 100_000,
+                older: Some(80_000),
             }),
             standard_urban: fen(1000),
             standard_rural: fen(800),
@@ -26,6 +27,16 @@ fn districts() -> Vec<DistrictInput> {
             filled: 36,
             attendances: 18,
             regular_spent: fen(1_650_000),
+            elderly: ElderlyInput {
+                facilities: 5,
+                care_beds: 1200,
+                communities: 40,
+                communities_with_daycare: 30,
+                villages: 20,
+                villages_with_happiness_home: 5,
+                institutions: 4,
+                institution_inspections: 6,
+            },
         },
         DistrictInput {
             code: "369903".into(),
@@ -34,6 +45,7 @@ fn districts() -> Vec<DistrictInput> {
                 year: 2025,
                 urban: 50_000,
                 rural: 150_000,
+                older: None,
             }),
             standard_urban: fen(900),
             standard_rural: fen(810),
@@ -45,6 +57,16 @@ fn districts() -> Vec<DistrictInput> {
             attendances: 30,
             // Paid nothing in the quarter though payrolls were reconciled: 0, not unknown.
             regular_spent: fen(0),
+            elderly: ElderlyInput {
+                facilities: 2,
+                care_beds: 300,
+                communities: 10,
+                communities_with_daycare: 2,
+                villages: 30,
+                villages_with_happiness_home: 30,
+                institutions: 0,
+                institution_inspections: 0,
+            },
         },
         // No population entered, no rural standard, no staff register.
         DistrictInput {
@@ -166,12 +188,32 @@ fn urban_rural_gap_by_hand() {
 #[test]
 fn indicators_without_their_module_are_empty_with_a_reason() {
     let b = analyse("2026Q3", "2026-09-30", &districts());
-    for key in ["care_beds_per_100_elderly", "community_workers_per_10000"] {
-        let i = indicator(&b, key);
-        assert!(i.missing.is_some(), "{key}");
-        assert!(i.values.iter().all(Option::is_none), "{key}");
-        assert!(i.spread.is_none(), "{key}");
-    }
+    let i = indicator(&b, "community_workers_per_10000");
+    assert!(i.missing.is_some());
+    assert!(i.values.iter().all(Option::is_none));
+    assert!(i.spread.is_none());
+}
+
+#[test]
+fn elderly_care_indicators_by_hand() {
+    let b = analyse("2026Q3", "2026-09-30", &districts());
+    // 甲: 1,200 beds for 80,000 older residents = 1.5 per 100; 乙 has no count of older
+    // residents; 丙 has no facility on record at all: unknown, not 0.
+    assert_values(&b, "care_beds_per_100_elderly", &[Some(1.5), None, None]);
+    // 30 of 40 communities, 2 of 10.
+    assert_values(
+        &b,
+        "communities_with_daycare_pct",
+        &[Some(75.0), Some(20.0), None],
+    );
+    // 5 of 20 villages, 30 of 30.
+    assert_values(
+        &b,
+        "villages_with_happiness_home_pct",
+        &[Some(25.0), Some(100.0), None],
+    );
+    // 6 inspections of 4 institutions; 乙 has no institution.
+    assert_values(&b, "inspections_per_institution", &[Some(1.5), None, None]);
 }
 
 #[test]

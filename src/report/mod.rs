@@ -9,6 +9,7 @@ pub mod balance_data;
 pub mod balance_web;
 pub mod charts;
 pub mod dashboard;
+mod elderly;
 pub mod quarter;
 pub mod speech;
 pub mod trend;
@@ -26,11 +27,11 @@ pub use quarter::Quarter;
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Source {
     Assistance,
+    Elderly,
     /// Not built yet: the reason shown in `missing`.
     Missing(&'static str),
 }
 
-const ELDERLY: Source = Source::Missing("养老服务模块（机构、床位、检查、培训）尚未建立");
 const COMMUNITY: Source = Source::Missing("社区治理与社会组织模块尚未建立");
 const FUNERAL: Source = Source::Missing("殡葬管理模块尚未建立");
 const MARRIAGE: Source = Source::Missing("婚姻登记模块尚未建立");
@@ -44,11 +45,11 @@ pub const KEYS: &[(&str, Source)] = &[
     ("temp_assistance_cases", Source::Assistance),
     ("temp_assistance_amount_yuan", Source::Assistance),
     ("temp_assistance_amount_wan_yuan", Source::Assistance),
-    ("daycare_centres_new", ELDERLY),
-    ("happiness_homes_new", ELDERLY),
-    ("care_beds_new", ELDERLY),
-    ("institutions_inspected", ELDERLY),
-    ("caregiver_trainees", ELDERLY),
+    ("daycare_centres_new", Source::Elderly),
+    ("happiness_homes_new", Source::Elderly),
+    ("care_beds_new", Source::Elderly),
+    ("institutions_inspected", Source::Elderly),
+    ("caregiver_trainees", Source::Elderly),
     ("consultations", COMMUNITY),
     ("consultation_participants", COMMUNITY),
     ("socialorg_activities", COMMUNITY),
@@ -238,7 +239,8 @@ pub async fn quarterly(
 ) -> Result<QuarterlyReport, sqlx::Error> {
     let bounds = region.scope().sql_bounds();
     let counted = assistance::figures(db, quarter.first_day(), quarter.last_day(), &bounds).await?;
-    let area = |a: Area| figures_of(&counted, a);
+    let elderly = elderly::figures(db, quarter.first_day(), quarter.last_day(), &bounds).await?;
+    let area = |a: Area| figures_of(&counted, &elderly, a);
     let node = crate::region::store::get(db, region.as_str()).await?;
     let funds = match node {
         Some(node) => {
@@ -278,7 +280,7 @@ pub async fn quarterly(
             .iter()
             .filter_map(|(key, source)| match source {
                 Source::Missing(reason) => Some(Missing { key, reason }),
-                Source::Assistance => None,
+                Source::Assistance | Source::Elderly => None,
             })
             .collect(),
     })
@@ -291,16 +293,19 @@ pub async fn figures_between(
     to: chrono::NaiveDate,
     region: &RegionCode,
 ) -> Result<Figures, sqlx::Error> {
-    let counted = assistance::figures(db, from, to, &region.scope().sql_bounds()).await?;
-    Ok(figures_of(&counted, Area::All))
+    let bounds = region.scope().sql_bounds();
+    let counted = assistance::figures(db, from, to, &bounds).await?;
+    let elderly = elderly::figures(db, from, to, &bounds).await?;
+    Ok(figures_of(&counted, &elderly, Area::All))
 }
 
 /// Every key in order: counted where its module exists, none otherwise.
-fn figures_of(counted: &assistance::Counted, area: Area) -> Figures {
+fn figures_of(counted: &assistance::Counted, elderly: &elderly::Counted, area: Area) -> Figures {
     Figures(
         KEYS.iter()
             .map(|(key, source)| match source {
                 Source::Assistance => (*key, counted.value(key, area, None)),
+                Source::Elderly => (*key, elderly.value(key, area)),
                 Source::Missing(_) => (*key, None),
             })
             .collect(),

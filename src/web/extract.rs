@@ -45,6 +45,48 @@ where
     }
 }
 
+/// A ledger file as the upload forms send it: which ledger, the file, and whether only
+/// to check it.
+pub struct LedgerUpload {
+    pub ledger: String,
+    pub file_name: String,
+    pub bytes: Vec<u8>,
+    pub dry_run: bool,
+}
+
+impl LedgerUpload {
+    /// Reads the multipart form; a missing file is a message that says to choose one.
+    pub async fn read(mut multipart: axum::extract::Multipart) -> Result<LedgerUpload, AppError> {
+        let mut upload = LedgerUpload {
+            ledger: String::new(),
+            file_name: String::new(),
+            bytes: Vec::new(),
+            dry_run: false,
+        };
+        while let Some(field) = multipart.next_field().await.map_err(|_| {
+            AppError::BadRequest("上传的内容不完整，请重新选择文件上传。".to_string())
+        })? {
+            match field.name().unwrap_or("") {
+                "ledger" => upload.ledger = field.text().await.unwrap_or_default(),
+                "dry_run" => upload.dry_run = field.text().await.unwrap_or_default() == "1",
+                "file" => {
+                    upload.file_name = field.file_name().unwrap_or("upload").to_string();
+                    upload.bytes = field
+                        .bytes()
+                        .await
+                        .map_err(|_| AppError::BadRequest("文件上传不完整，请重试。".to_string()))?
+                        .to_vec();
+                }
+                _ => {}
+            }
+        }
+        if upload.bytes.is_empty() {
+            return Err(AppError::Invalid("请选择要导入的文件。".to_string()));
+        }
+        Ok(upload)
+    }
+}
+
 /// A JSON number or a form string, as typed.
 pub fn typed(v: &serde_json::Value) -> String {
     match v {

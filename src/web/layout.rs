@@ -117,6 +117,65 @@ pub const NAV: &[NavGroup] = &[
         ],
     },
     NavGroup {
+        label: "养老服务",
+        items: &[
+            NavItem {
+                key: "elderly_facilities",
+                label: "养老服务设施",
+                href: "/elderly/facilities",
+                permission: Some("elderly:facility:read"),
+            },
+            NavItem {
+                key: "elderly_inspections",
+                label: "检查与整改",
+                href: "/elderly/inspections",
+                permission: Some("elderly:facility:read"),
+            },
+            NavItem {
+                key: "elderly_ledgers",
+                label: "养老服务台账",
+                href: "/elderly/ledgers",
+                permission: Some("elderly:facility:update"),
+            },
+            NavItem {
+                key: "older_people",
+                label: "老年人",
+                href: "/elderly/people",
+                permission: Some("elderly:person:read"),
+            },
+            NavItem {
+                key: "older_visits",
+                label: "探访逾期",
+                href: "/elderly/visits/overdue",
+                permission: Some("elderly:person:read"),
+            },
+            NavItem {
+                key: "homecare_orders",
+                label: "居家养老订单",
+                href: "/homecare/orders",
+                permission: Some("homecare:order:read"),
+            },
+            NavItem {
+                key: "homecare_providers",
+                label: "服务商",
+                href: "/homecare/providers",
+                permission: Some("homecare:order:read"),
+            },
+            NavItem {
+                key: "homecare_services",
+                label: "服务目录与补贴",
+                href: "/homecare/services",
+                permission: Some("homecare:order:read"),
+            },
+            NavItem {
+                key: "homecare_performance",
+                label: "服务商绩效与助餐",
+                href: "/homecare/performance",
+                permission: Some("homecare:order:read"),
+            },
+        ],
+    },
+    NavGroup {
         label: "统计报表",
         items: &[
             NavItem {

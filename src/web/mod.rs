@@ -87,6 +87,12 @@ pub fn router(state: AppState) -> (Router, Vec<crate::auth::RouteInfo>) {
         .merge(crate::capacity::web::routes())
         .merge(crate::funds::web::routes())
         .merge(crate::compare::web::routes())
+        .merge(crate::elderly::facilities_web::routes())
+        .merge(crate::elderly::facility_web::routes())
+        .merge(crate::elderly::inspections_web::routes())
+        .merge(crate::elderly::ledgers_web::routes())
+        .merge(crate::elderly::people_web::routes())
+        .merge(crate::homecare::web::routes())
         .merge(crate::payments::web::routes())
         .merge(crate::payments::anomalies_web::routes())
         .merge(crate::calendar::web::routes());

@@ -197,6 +197,56 @@ const SUMMARIES: &[(&str, &str, &str)] = &[
     ),
     (
         "GET",
+        "/api/v1/elderly/facilities",
+        "本人区划内的养老服务设施（kind 筛选）：各类运营设施的床位与护理型占比、养老机构护理型床位占比对照 55% 目标、year 年度建设目标完成情况",
+    ),
+    (
+        "POST",
+        "/api/v1/elderly/facilities",
+        "登记或更新设施（number 为键；name、kind、community、ownership、status、opened_on、operator、star_grade、beds、nursing_beds 为开业床位）",
+    ),
+    (
+        "POST",
+        "/api/v1/elderly/targets",
+        "设定区县某年度某类设施的新建目标（district_code、year、kind、target）",
+    ),
+    (
+        "GET",
+        "/api/v1/elderly/facilities/{id}",
+        "一个设施：当天床位、护理型占比、入住率、床位变动历史、检查记录及隐患",
+    ),
+    (
+        "POST",
+        "/api/v1/elderly/facilities/{id}/beds",
+        "登记床位变动（effective_on、beds、nursing_beds 为增减数，note）；任何一天的床位不得为负，护理型不得多于总数",
+    ),
+    (
+        "POST",
+        "/api/v1/elderly/facilities/{id}/occupancy",
+        "更新在住老人数（version、occupied）",
+    ),
+    (
+        "POST",
+        "/api/v1/elderly/facilities/{id}/inspections",
+        "记录一次检查（inspected_on、item、inspectors、notes、hazards:[{description、severity、deadline}]）",
+    ),
+    (
+        "POST",
+        "/api/v1/elderly/hazards/{id}/rectify",
+        "登记隐患整改（version、rectified_on、rectification）",
+    ),
+    (
+        "POST",
+        "/api/v1/elderly/hazards/{id}/recheck",
+        "登记复查（version、rechecked_on、passed）：通过则销号，未通过退回整改",
+    ),
+    (
+        "GET",
+        "/api/v1/elderly/inspections",
+        "逾期未整改的隐患（按区县计数）和专项行动视图（quarter=2026Q4：运营中的养老机构本季度是否已检查）",
+    ),
+    (
+        "GET",
         "/api/v1/payrolls",
         "本人区划内的发放名册（月份、区县、类别、状态、笔数、金额、到账和失败笔数）",
     ),
@@ -315,6 +365,121 @@ const SUMMARIES: &[(&str, &str, &str)] = &[
         "/api/v1/compare/findings/{id}/resolve",
         "核查结论（version、outcome=confirm 属实 / dismiss 不属实、result）；属实的死亡疑点停保并追回，其他列入复核",
     ),
+    (
+        "GET",
+        "/api/v1/elderly/people",
+        "本人区划内登记的老年人（region 街道或社区、living 居住情况、level 能力等级 0–4 或 none、status=left 已注销、page 翻页，每页 100 人）：证件号、电话脱敏，年龄，特困/低保关联，探访安排",
+    ),
+    (
+        "POST",
+        "/api/v1/elderly/people",
+        "登记老年人（id_number、name、community 社区代码、living=family/alone/empty_nest/left_behind/bereaved、ability_level 0–4 与 assessed_on、phone、visit_every_days 留空按默认）；不满 60 周岁或已登记的拒绝",
+    ),
+    (
+        "POST",
+        "/api/v1/elderly/people/find",
+        "按身份证号（盲索引）或姓名查找本辖区的老年人（{\"q\": …}，不放在地址里）",
+    ),
+    (
+        "GET",
+        "/api/v1/elderly/people/{id}",
+        "一位老年人：登记信息（脱敏）、本月居家养老服务补贴（适用类别、月额、已用、剩余）、探访记录和订单",
+    ),
+    (
+        "POST",
+        "/api/v1/elderly/people/{id}",
+        "更新能力评估、居住情况、探访间隔、联系电话（version 必填；ability_level、assessed_on、living、visit_every_days、phone、remove_phone，省略的不变，空的能力等级为未评估、空的间隔为默认）",
+    ),
+    (
+        "POST",
+        "/api/v1/elderly/people/{id}/leave",
+        "注销登记（version、reason=death/moved、left_on）；尚未服务的订单一并取消",
+    ),
+    (
+        "POST",
+        "/api/v1/elderly/people/{id}/visits",
+        "登记探访关爱（visited_on、way=home/phone、visitor、notes）",
+    ),
+    (
+        "GET",
+        "/api/v1/elderly/visits/overdue",
+        "探访逾期名单（region 可选）：按街道、社区列出最近探访（或登记日）加间隔早于今天的老年人",
+    ),
+    (
+        "GET",
+        "/api/v1/homecare/orders",
+        "本辖区的居家养老服务订单（month=2026-11、status 筛选，最新的在前，最多 500 笔）；金额为两位小数的元",
+    ),
+    (
+        "POST",
+        "/api/v1/homecare/orders",
+        "下单（person_id、service_id、quantity、payment=allowance 补贴/self 自费、requested_by=self/family/worker、requester、note）；补贴支付超过本月剩余的拒绝并说明剩余额",
+    ),
+    (
+        "GET",
+        "/api/v1/homecare/orders/{id}",
+        "一笔订单及其各步骤的时间和办理人",
+    ),
+    (
+        "POST",
+        "/api/v1/homecare/orders/{id}/dispatch",
+        "派单（version、provider_id）：服务商须在用且服务区域包含老人所在社区",
+    ),
+    (
+        "POST",
+        "/api/v1/homecare/orders/{id}/serve",
+        "登记服务（version、server_name 服务人员、served_at 留空为现在）；探访关爱订单同时记入探访记录",
+    ),
+    (
+        "POST",
+        "/api/v1/homecare/orders/{id}/rate",
+        "评价（version、rating 1–5、comment、complaint；有投诉须写意见）",
+    ),
+    (
+        "POST",
+        "/api/v1/homecare/orders/{id}/cancel",
+        "服务前取消（version、reason）；补贴退回当月",
+    ),
+    (
+        "GET",
+        "/api/v1/homecare/providers",
+        "服务商及其服务区域（区划代码）",
+    ),
+    (
+        "POST",
+        "/api/v1/homecare/providers",
+        "登记服务商（name、uscc、phone、areas 区划代码数组或逗号分隔）",
+    ),
+    (
+        "POST",
+        "/api/v1/homecare/providers/{id}",
+        "修改服务商（version、phone、active=1/0、areas）",
+    ),
+    (
+        "GET",
+        "/api/v1/homecare/services",
+        "服务目录（类别、名称、单位、单价）和现行及历次的政府购买服务补贴标准",
+    ),
+    (
+        "POST",
+        "/api/v1/homecare/services",
+        "加入服务目录（kind=meal/bath/clean/emergency/medical/mobility/visit、name、unit、price 元）",
+    ),
+    (
+        "POST",
+        "/api/v1/homecare/services/{id}",
+        "调整单价或停用（version、price、active）；已下的订单按原价",
+    ),
+    (
+        "POST",
+        "/api/v1/homecare/allowances",
+        "设置某类补贴自某月起的月额（category=tekun/dibao/aged/disabled、effective_from=2027-01、monthly 元、threshold 高龄年龄线或失能等级线）",
+    ),
+    (
+        "GET",
+        "/api/v1/homecare/performance",
+        "某月（month）各服务商的派单、服务、取消、平均派单和完成用时（分钟）、平均评分、投诉、金额和补贴，以及每日助餐人次",
+    ),
     ("GET", "/api/v1/openapi.json", "本文档"),
 ];
 
@@ -326,6 +491,8 @@ fn tag_of(path: &str) -> &'static str {
         "audit" => "audit",
         "reports" => "reports",
         "capacity" => "capacity",
+        "elderly" => "elderly",
+        "homecare" => "homecare",
         "funds" => "funds",
         "compare" => "compare",
         "payrolls" | "payment-anomalies" | "payment-recoveries" => "payments",

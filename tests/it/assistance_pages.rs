@@ -195,7 +195,7 @@ async fn city_admin_sets_standards_with_history(backend: Backend) {
 
 on_both_backends!(the_upload_page_imports_lists_errors_and_keeps_to_the_region);
 
-fn multipart(csrf: &str, ledger: &str, file: &str, dry_run: bool) -> (String, String) {
+pub(crate) fn multipart(csrf: &str, ledger: &str, file: &str, dry_run: bool) -> (String, String) {
     let boundary = "----mzboundary";
     let mut body = format!(
         "--{boundary}\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n{csrf}\r\n\

@@ -133,6 +133,24 @@ async fn demo_covers_every_workflow_state_and_program(backend: Backend) {
     assert!(count("SELECT COUNT(*) FROM payrolls WHERE paid_amount > 0").await > 0);
     assert!(count("SELECT COUNT(*) FROM fund_budgets").await > 0);
     assert!(count("SELECT COUNT(*) FROM fund_allocations").await > 0);
+    // Elderly care: facilities of every kind, targets, inspections this quarter and last,
+    // overdue hazards and one institution in four not yet inspected this quarter.
+    for kind in ["institution", "daycare", "happiness_home", "street_centre"] {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM care_facilities WHERE kind = $1")
+            .bind(kind)
+            .fetch_one(t.database().pool())
+            .await
+            .unwrap();
+        assert!(n > 0, "no demo facility of kind {kind}");
+    }
+    assert!(count("SELECT COUNT(*) FROM care_targets").await > 0);
+    assert!(count("SELECT COUNT(*) FROM care_bed_changes").await > 0);
+    assert!(
+        count("SELECT COUNT(*) FROM care_hazards WHERE rectified_on IS NULL AND deadline < '2026-11-29'")
+            .await
+            > 0
+    );
+    assert!(count("SELECT COUNT(*) FROM care_hazards WHERE rechecked_on IS NOT NULL").await > 0);
     // Comparison: a month's file of each source, one run, the planted hits found (two of
     // the deaths through the fuzzy pass), one finding dismissed with its reason.
     assert_eq!(count("SELECT COUNT(*) FROM compare_datasets").await, 8);
