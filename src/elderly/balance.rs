@@ -78,11 +78,12 @@ pub async fn inputs(
         vec![day.clone()],
     )
     .await?;
+    // Inspections are visits: one facility on one day, however many items it covered.
     let inspections = pairs(
-        "SELECT substr(f.region_code, 1, 6), COUNT(*) FROM care_inspections i \
-         JOIN care_facilities f ON f.id = i.facility_id WHERE f.kind = 'institution' \
-         AND i.inspected_on >= $3 AND i.inspected_on <= $4 AND f.region_code >= $1 AND f.region_code < $2 \
-         GROUP BY substr(f.region_code, 1, 6)",
+        "SELECT substr(v.region_code, 1, 6), COUNT(*) FROM (SELECT DISTINCT i.facility_id, i.inspected_on, \
+           f.region_code FROM care_inspections i JOIN care_facilities f ON f.id = i.facility_id \
+           WHERE f.kind = 'institution' AND i.inspected_on >= $3 AND i.inspected_on <= $4 \
+           AND f.region_code >= $1 AND f.region_code < $2) v GROUP BY substr(v.region_code, 1, 6)",
         vec![from, day],
     )
     .await?;

@@ -108,13 +108,19 @@ async fn gather(state: &AppState, user: &CurrentUser, filter: &ListFilter) -> Ap
         })
         .collect::<Vec<_>>();
     let year = filter.year.unwrap_or(today.year());
+    // Targets are a district's: a street or community sees its district's.
+    let target_root = match user.region.level() {
+        crate::region::Level::City | crate::region::Level::District => user.region.clone(),
+        _ => crate::region::RegionCode::parse(user.region.as_str().get(..6).unwrap_or(""))
+            .unwrap_or_else(|_| user.region.clone()),
+    };
     let names: std::collections::HashMap<String, String> =
-        crate::region::store::subtree(&state.db, &user.region)
+        crate::region::store::subtree(&state.db, &target_root)
             .await?
             .into_iter()
             .map(|r| (r.code.to_string(), r.name))
             .collect();
-    let targets = store::progress(&state.db, &bounds, year)
+    let targets = store::progress(&state.db, &target_root.scope().sql_bounds(), year)
         .await?
         .into_iter()
         .filter(|(_, (target, _))| *target > 0)
@@ -320,6 +326,11 @@ async fn save(
             .await?;
     if let Some((_, region)) = &known {
         user.ensure_in_scope(region, || format!("设施 {}", f.number))?;
+    }
+    if let Some(why) = store::check_saved_history(&mut tx, &f).await? {
+        return Err(AppError::Invalid(format!(
+            "「床位数」或「开业日期」：{why}。"
+        )));
     }
     let (id, created) = store::save(&mut tx, &f, (&user.username, &at)).await?;
     record(

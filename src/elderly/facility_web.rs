@@ -161,6 +161,12 @@ async fn add_beds(
     }
     let now = state.clock.now_local();
     let mut tx = state.db.begin().await?;
+    // Two changes at once must each see the other's beds (PostgreSQL reads committed
+    // data; SQLite's write transaction already serialises them).
+    state
+        .db
+        .lock_keys(&mut tx, &[format!("care-beds:{id}")])
+        .await?;
     let (opened, events) = store::bed_events(&mut tx, id, None).await?;
     match opened {
         None => {

@@ -74,7 +74,7 @@ pub async fn add(
     let Some(id) = id else {
         return Ok(None);
     };
-    put_hazards(tx, id, hazards, by).await?;
+    put_hazards(tx, id, hazards).await?;
     Ok(Some(id))
 }
 
@@ -83,7 +83,6 @@ pub async fn put_hazards(
     tx: &mut Transaction<'_, Any>,
     inspection_id: i64,
     hazards: &[NewHazard],
-    by: &str,
 ) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM care_hazards WHERE inspection_id = $1")
         .bind(inspection_id)
@@ -92,7 +91,7 @@ pub async fn put_hazards(
     for (i, h) in hazards.iter().enumerate() {
         sqlx::query(
             "INSERT INTO care_hazards (inspection_id, seq, description, severity, deadline, rectified_on, \
-             rectification, rechecked_on, rechecked_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $6, $8)",
+             rectification) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(inspection_id)
         .bind(i as i64 + 1)
@@ -100,8 +99,9 @@ pub async fn put_hazards(
         .bind(h.severity.code())
         .bind(h.deadline.to_string())
         .bind(h.rectified_on.map(|d| d.to_string()))
+        // A ledger's rectification date is a rectification; the re-check is not recorded
+        // there, so the hazard waits for one like any other.
         .bind(h.rectified_on.map(|_| "台账记载已整改".to_string()))
-        .bind(h.rectified_on.map(|_| by.to_string()))
         .execute(&mut **tx)
         .await?;
     }
@@ -235,15 +235,32 @@ pub async fn overdue(
 }
 
 /// The hazard's facility region and its state, for the scope check before a change.
-pub async fn hazard_region(db: &Db, hazard_id: i64) -> Result<Option<(String, i64)>, sqlx::Error> {
+/// Where a hazard was found: the facility's region and id, the inspection's day and the
+/// day it was rectified, if it was.
+pub struct HazardPlace {
+    pub region_code: String,
+    pub facility_id: i64,
+    pub inspected_on: String,
+    pub rectified_on: Option<String>,
+}
+
+pub async fn hazard_place(db: &Db, hazard_id: i64) -> Result<Option<HazardPlace>, sqlx::Error> {
     sqlx::query(
-        "SELECT f.region_code, f.id FROM care_hazards h JOIN care_inspections i ON i.id = h.inspection_id \
+        "SELECT f.region_code, f.id, i.inspected_on, h.rectified_on FROM care_hazards h \
+         JOIN care_inspections i ON i.id = h.inspection_id \
          JOIN care_facilities f ON f.id = i.facility_id WHERE h.id = $1",
     )
     .bind(hazard_id)
     .fetch_optional(db.pool())
     .await?
-    .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+    .map(|r| {
+        Ok(HazardPlace {
+            region_code: r.try_get(0)?,
+            facility_id: r.try_get(1)?,
+            inspected_on: r.try_get(2)?,
+            rectified_on: r.try_get(3)?,
+        })
+    })
     .transpose()
 }
 

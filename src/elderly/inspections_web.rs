@@ -184,7 +184,7 @@ async fn add_inspection(
     .await?
     .ok_or_else(|| {
         AppError::Conflict(format!(
-            "{on} 已有该设施的「{}」检查记录：请在原记录上补充。",
+            "{on} 已有该设施的「{}」检查记录，同一天同一项目只记一次：请核对检查日期或项目。",
             item.label()
         ))
     })?;
@@ -209,13 +209,30 @@ async fn add_inspection(
         .into_response())
 }
 
-/// The hazard's facility, checked against the user's region.
-async fn hazard_in_scope(state: &AppState, user: &CurrentUser, id: i64) -> AppResult<i64> {
-    let (region, facility) = inspection_store::hazard_region(&state.db, id)
+/// Where the hazard is, checked against the user's region.
+async fn hazard_in_scope(
+    state: &AppState,
+    user: &CurrentUser,
+    id: i64,
+) -> AppResult<inspection_store::HazardPlace> {
+    let place = inspection_store::hazard_place(&state.db, id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("隐患 {id}")))?;
-    user.ensure_in_scope(&region, || format!("隐患 {id}"))?;
-    Ok(facility)
+    user.ensure_in_scope(&place.region_code, || format!("隐患 {id}"))?;
+    Ok(place)
+}
+
+/// A rectification or re-check day: not in the future, not before `since` (the inspection
+/// or the rectification it follows).
+fn step_day(field: &str, text: &str, since: &str, today: NaiveDate) -> AppResult<NaiveDate> {
+    let on = day(field, text)?;
+    if on > today {
+        return Err(AppError::Invalid(format!("「{field}」{on} 晚于今天。")));
+    }
+    if on.to_string().as_str() < since {
+        return Err(AppError::Invalid(format!("「{field}」{on} 早于 {since}。")));
+    }
+    Ok(on)
 }
 
 #[derive(Deserialize)]
@@ -232,13 +249,14 @@ async fn rectify(
     FormOrJson { value: form, json }: FormOrJson<RectifyForm>,
 ) -> AppResult<Response> {
     let user = ctx.user()?.clone();
-    let facility = hazard_in_scope(&state, &user, id).await?;
-    let on = day("整改完成日期", &form.rectified_on)?;
-    if on > state.clock.today() {
-        return Err(AppError::Invalid(format!(
-            "「整改完成日期」{on} 晚于今天。"
-        )));
-    }
+    let place = hazard_in_scope(&state, &user, id).await?;
+    let facility = place.facility_id;
+    let on = step_day(
+        "整改完成日期",
+        &form.rectified_on,
+        &place.inspected_on,
+        state.clock.today(),
+    )?;
     let what = form.rectification.trim();
     if what.is_empty() || what.chars().count() > 500 {
         return Err(AppError::Invalid(
@@ -290,11 +308,10 @@ async fn recheck(
     FormOrJson { value: form, json }: FormOrJson<RecheckForm>,
 ) -> AppResult<Response> {
     let user = ctx.user()?.clone();
-    let facility = hazard_in_scope(&state, &user, id).await?;
-    let on = day("复查日期", &form.rechecked_on)?;
-    if on > state.clock.today() {
-        return Err(AppError::Invalid(format!("「复查日期」{on} 晚于今天。")));
-    }
+    let place = hazard_in_scope(&state, &user, id).await?;
+    let facility = place.facility_id;
+    let since = place.rectified_on.unwrap_or(place.inspected_on);
+    let on = step_day("复查日期", &form.rechecked_on, &since, state.clock.today())?;
     let passed = match &form.passed {
         Value::Bool(b) => *b,
         v => match crate::web::extract::typed(v).as_str() {

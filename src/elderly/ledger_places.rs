@@ -27,6 +27,7 @@ pub(super) async fn facilities(
 ) -> Result<Imported, ImportError> {
     let (header, first) = find_header(sheet, &FACILITY_COLUMNS)?;
     let communities = community_codes(tx).await?;
+    let refs = FacilityRefs::read(tx).await?;
     let (mut errors, mut found, mut seen) = (Vec::new(), Vec::new(), HashMap::new());
     for (row, cells) in &sheet.rows[first..] {
         let mut r = RowReader::new(*row, cells, &header, &FACILITY_COLUMNS);
@@ -75,6 +76,22 @@ pub(super) async fn facilities(
                     _ => f.number.clone(),
                 };
                 row_errors.push(RowError::new(*row, column, value, reason));
+            }
+            // A number already registered elsewhere is another district's facility, not
+            // this one's to overwrite; one of this region is checked against its history.
+            if let Some((_, _, region)) = refs.get(&f.number) {
+                if !in_scope(region) {
+                    row_errors.push(RowError::new(
+                        *row,
+                        "设施编号",
+                        f.number.clone(),
+                        "这个编号已登记为您管辖范围以外的设施：请核对编号",
+                    ));
+                } else if row_errors.is_empty()
+                    && let Some(why) = store::check_saved_history(tx, &f).await?
+                {
+                    row_errors.push(RowError::new(*row, "床位数", f.beds.to_string(), why));
+                }
             }
             if row_errors.is_empty()
                 && once(

@@ -7,8 +7,8 @@ use chrono::NaiveDate;
 use sqlx::{Any, Row, Transaction};
 
 use super::ledgers::{FacilityRefs, Imported, InScope, coded, not_after_today, once, rejected};
-use crate::ledger::ImportError;
 use crate::ledger::sheet::{RowReader, Sheet, find_header};
+use crate::ledger::{ImportError, RowError};
 use std::collections::HashSet;
 
 use super::inspection_store::{self, NewHazard};
@@ -71,13 +71,29 @@ pub(super) async fn inspections(
         {
             let hazards: Vec<NewHazard> = (1..=count)
                 .map(|k| NewHazard {
-                    description: format!("{}检查发现的第 {k} 处隐患（台账导入）", item.label()),
+                    description: format!("{}检查发现的第 {k} 处{LEDGER_HAZARD}", item.label()),
                     severity: Severity::General,
                     deadline: deadline.unwrap_or(on),
                     rectified_on: rectified,
                 })
                 .collect();
-            found.push((id, on, item, inspectors, hazards));
+            // Known already: hazards entered one by one on the page are not the ledger's
+            // to replace when the number differs.
+            let stored = stored_hazards(tx, id, on, item).await?;
+            let by_hand = stored.iter().any(|(d, _)| !d.ends_with(LEDGER_HAZARD));
+            if stored.len() != hazards.len() && by_hand {
+                row_errors.push(RowError::new(
+                    *row,
+                    "隐患数",
+                    count.to_string(),
+                    format!(
+                        "这次检查在系统中已逐条登记了 {} 处隐患，与台账不符：请在设施页上核对，或按系统中的数填写",
+                        stored.len()
+                    ),
+                ));
+            } else {
+                found.push((id, on, item, inspectors, hazards));
+            }
         }
         errors.append(&mut row_errors);
     }
@@ -88,7 +104,6 @@ pub(super) async fn inspections(
         rows: found.len(),
         ..Imported::default()
     };
-    let (by, _) = who;
     for (id, on, item, inspectors, hazards) in found {
         if inspection_store::add(tx, id, (on, item), &inspectors, "", &hazards, who)
             .await?
@@ -97,29 +112,66 @@ pub(super) async fn inspections(
             done.created += 1;
             continue;
         }
-        // Known: the inspectors as the file says; the hazards replaced only when their
-        // number changed, so rectifications recorded one by one are not lost.
-        let r = sqlx::query(
-            "SELECT i.id, (SELECT COUNT(*) FROM care_hazards h WHERE h.inspection_id = i.id) \
-             FROM care_inspections i WHERE i.facility_id = $1 AND i.inspected_on = $2 AND i.item = $3",
+        // Known: the inspectors as the file says. The same number of hazards: those not
+        // yet rectified take the file's deadline and, when it gives one, its rectification
+        // date (rectifications recorded one by one stay). Another number (of the ledger's
+        // own hazards, checked above): replaced.
+        let inspection: i64 = sqlx::query_scalar(
+            "SELECT id FROM care_inspections WHERE facility_id = $1 AND inspected_on = $2 AND item = $3",
         )
         .bind(id)
         .bind(on.to_string())
         .bind(item.code())
         .fetch_one(&mut **tx)
         .await?;
-        let (inspection, stored): (i64, i64) = (r.try_get(0)?, r.try_get(1)?);
         sqlx::query("UPDATE care_inspections SET inspectors = $1 WHERE id = $2")
             .bind(&inspectors)
             .bind(inspection)
             .execute(&mut **tx)
             .await?;
-        if stored != hazards.len() as i64 {
-            inspection_store::put_hazards(tx, inspection, &hazards, by).await?;
+        let stored = stored_hazards(tx, id, on, item).await?;
+        if stored.len() != hazards.len() {
+            inspection_store::put_hazards(tx, inspection, &hazards).await?;
+        } else if let Some(first) = hazards.first() {
+            sqlx::query(
+                "UPDATE care_hazards SET deadline = $1, rectified_on = $2, \
+                 rectification = CASE WHEN $2 IS NULL THEN NULL ELSE '台账记载已整改' END, version = version + 1 \
+                 WHERE inspection_id = $3 AND rectified_on IS NULL",
+            )
+            .bind(first.deadline.to_string())
+            .bind(first.rectified_on.map(|d| d.to_string()))
+            .bind(inspection)
+            .execute(&mut **tx)
+            .await?;
         }
         done.updated += 1;
     }
     Ok(done)
+}
+
+/// How the ledger names the hazards it records (it has only their number).
+const LEDGER_HAZARD: &str = "隐患（台账导入）";
+
+/// The hazards stored for an inspection: (description, rectified on).
+async fn stored_hazards(
+    tx: &mut Transaction<'_, Any>,
+    facility: i64,
+    on: NaiveDate,
+    item: InspectionItem,
+) -> Result<Vec<(String, Option<String>)>, sqlx::Error> {
+    sqlx::query(
+        "SELECT h.description, h.rectified_on FROM care_hazards h \
+         JOIN care_inspections i ON i.id = h.inspection_id \
+         WHERE i.facility_id = $1 AND i.inspected_on = $2 AND i.item = $3 ORDER BY h.seq",
+    )
+    .bind(facility)
+    .bind(on.to_string())
+    .bind(item.code())
+    .fetch_all(&mut **tx)
+    .await?
+    .iter()
+    .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+    .collect()
 }
 
 pub(super) async fn trainings(

@@ -246,6 +246,13 @@ impl FacilityRefs {
         Ok(FacilityRefs(out))
     }
 
+    /// The facility registered under a number: id, opening date, region.
+    pub(super) fn get(&self, number: &str) -> Option<(i64, Option<NaiveDate>, &str)> {
+        self.0
+            .get(number)
+            .map(|(id, opened, region)| (*id, *opened, region.as_str()))
+    }
+
     /// The row's 设施编号 (column 0): a known facility within the importer's region, its
     /// id and opening date; otherwise the row's error.
     pub(super) fn of_row(

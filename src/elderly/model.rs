@@ -167,6 +167,45 @@ pub fn check_bed_change(events: &[BedEvent], change: BedEvent) -> Result<(), Str
     Ok(())
 }
 
+/// Checks a facility's whole bed history when its opening changes: the changes must come
+/// on or after the opening day (none before it has opened), and no day may leave a
+/// negative count or more nursing beds than beds.
+pub fn check_history(
+    opened_on: Option<NaiveDate>,
+    opening: (i64, i64),
+    changes: &[BedEvent],
+) -> Result<(), String> {
+    let Some(first) = changes.iter().map(|c| c.on).min() else {
+        return Ok(());
+    };
+    let Some(opened) = opened_on else {
+        return Err(format!(
+            "该设施已有 {} 起的床位变动，不能改为未开业：请先删除或核对床位变动",
+            first
+        ));
+    };
+    if first < opened {
+        return Err(format!(
+            "该设施有 {first} 的床位变动，早于开业日期 {opened}：请核对开业日期"
+        ));
+    }
+    let mut events = changes.to_vec();
+    events.push(BedEvent {
+        on: opened,
+        beds: opening.0,
+        nursing: opening.1,
+    });
+    for day in events.iter().map(|e| e.on) {
+        let (beds, nursing) = beds_on(&events, day);
+        if beds < 0 || nursing < 0 || nursing > beds {
+            return Err(format!(
+                "按这样的开业床位，{day} 的床位为 {beds} 张、护理型 {nursing} 张：请核对床位数（开业时的床位，不是现有床位）"
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Nursing-type beds as a percentage of all beds, one decimal; none without beds.
 pub fn nursing_share(beds: i64, nursing: i64) -> Option<f64> {
     (beds > 0).then(|| (nursing as f64 * 1000.0 / beds as f64).round() / 10.0)
@@ -339,6 +378,25 @@ mod tests {
             )
             .is_err()
         );
+    }
+
+    #[test]
+    fn a_new_opening_is_checked_against_the_changes_after_it() {
+        let changes = [BedEvent {
+            on: d("2026-08-01"),
+            beds: -50,
+            nursing: 0,
+        }];
+        // Opened with 100: 50 left after the change. Re-entered as 20: −30 from 08-01.
+        assert!(check_history(Some(d("2026-03-01")), (100, 40), &changes).is_ok());
+        let err = check_history(Some(d("2026-03-01")), (20, 0), &changes).unwrap_err();
+        assert!(err.contains("2026-08-01") && err.contains("-30"), "{err}");
+        // Nursing beds more than beds after the change.
+        assert!(check_history(Some(d("2026-03-01")), (100, 60), &changes).is_err());
+        // Back to not opened, or opened after its first change.
+        assert!(check_history(None, (0, 0), &changes).is_err());
+        assert!(check_history(Some(d("2026-09-01")), (100, 0), &changes).is_err());
+        assert!(check_history(None, (0, 0), &[]).is_ok());
     }
 
     #[test]

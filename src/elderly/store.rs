@@ -284,6 +284,33 @@ pub async fn bed_events(
     Ok((opened, events))
 }
 
+/// Checks a facility about to be saved against the bed changes already recorded for it
+/// (a facility with that number): the message for the user, or none.
+pub async fn check_saved_history(
+    tx: &mut Transaction<'_, Any>,
+    f: &NewFacility,
+) -> Result<Option<String>, sqlx::Error> {
+    let id: Option<i64> = sqlx::query_scalar("SELECT id FROM care_facilities WHERE number = $1")
+        .bind(&f.number)
+        .fetch_optional(&mut **tx)
+        .await?;
+    let Some(id) = id else {
+        return Ok(None);
+    };
+    let changes: Vec<BedEvent> = bed_changes(&mut **tx, id)
+        .await?
+        .into_iter()
+        .filter_map(|c| {
+            Some(BedEvent {
+                on: c.effective_on.parse().ok()?,
+                beds: c.beds,
+                nursing: c.nursing_beds,
+            })
+        })
+        .collect();
+    Ok(super::model::check_history(f.opened_on, (f.beds, f.nursing_beds), &changes).err())
+}
+
 /// Records the change, or replaces the one of the same facility and day (a ledger
 /// imported again).
 pub async fn put_bed_change(

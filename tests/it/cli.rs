@@ -668,3 +668,52 @@ fn compare_commands_load_and_run() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("来源「tax」无法识别"));
 }
+
+/// `import` and `export` of the elderly-care ledgers: the demo's facilities exported and
+/// imported back unchanged; a bad file named by row and column, nothing stored.
+#[test]
+fn elderly_ledgers_on_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_url(dir.path());
+    assert!(
+        minzheng(&url, &["demo", "--seed", "5", "--households", "80"])
+            .status
+            .success()
+    );
+    let file = dir.path().join("设施.csv");
+    let out = minzheng(&url, &["export", "facilities", file.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let exported = std::fs::read_to_string(&file).unwrap();
+    let rows = exported.lines().count() - 1;
+    assert!(rows > 5, "{exported}");
+    let out = minzheng(&url, &["import", "facilities", file.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains(&format!("{rows} 行（新增 0，更新 {rows}）")),
+        "{stdout}"
+    );
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        "设施编号,名称,类型,所属社区,性质,状态,开业日期,床位数,护理型床位数\nNEW-1,新院,养老院,369999999999,公办,运营,2026-01-01,10,0\n",
+    )
+    .unwrap();
+    let out = minzheng(&url, &["import", "facilities", bad.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let errors = stderr_lines(&out).join("\n");
+    assert!(
+        errors.contains("第 2 行「类型」列，值「养老院」"),
+        "{errors}"
+    );
+    assert!(errors.contains("第 2 行「所属社区」列"), "{errors}");
+    assert!(!exported.contains("NEW-1"));
+}

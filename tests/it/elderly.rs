@@ -119,6 +119,45 @@ async fn each_ledger_refuses_a_bad_row_and_imports_once(backend: Backend) {
     let again = import(&t, Ledger::BedChanges, &good).await.unwrap();
     assert_eq!((again.created, again.updated), (0, 2));
     assert_eq!(count(&t, "care_bed_changes").await, 2);
+    let unopened = format!("{FACILITIES}YL-1,福寿院,养老机构,{URBAN},公办,在建,,100,60\n");
+    let errors = refused(import(&t, Ledger::Facilities, &unopened).await);
+    assert_eq!(
+        (errors[0].0, errors[0].1.as_str()),
+        (2, "床位数"),
+        "{errors:?}"
+    );
+    assert!(errors[0].2.contains("不能改为未开业"), "{errors:?}");
+    let event = AuditEvent::new(
+        t.clock.now_local(),
+        &Actor::cli(),
+        "ledger.import",
+        "ledger",
+        "facilities",
+    );
+    let elsewhere =
+        format!("{FACILITIES}YL-1,青山福寿院,养老机构,{VILLAGE},公办,运营,2026-01-05,100,60\n");
+    let theirs = ledgers::import(
+        t.database(),
+        Ledger::Facilities,
+        "facilities.csv",
+        elsewhere.as_bytes(),
+        t.clock.today(),
+        &|code: &str| code.starts_with("369921"),
+        false,
+        &event,
+    )
+    .await;
+    let errors = refused(theirs);
+    assert_eq!(
+        (errors[0].0, errors[0].1.as_str()),
+        (2, "设施编号"),
+        "{errors:?}"
+    );
+    let name: String = sqlx::query_scalar("SELECT name FROM care_facilities WHERE number = 'YL-1'")
+        .fetch_one(t.database().pool())
+        .await
+        .unwrap();
+    assert_eq!(name, "福寿院");
 
     // Inspections: hazards without a deadline; an unknown item.
     let head = "设施编号,检查日期,检查项目,检查人员,隐患数,整改期限,整改完成日期\n";
@@ -141,9 +180,40 @@ async fn each_ledger_refuses_a_bad_row_and_imports_once(backend: Backend) {
     assert_eq!(again.updated, 2);
     assert_eq!(count(&t, "care_inspections").await, 2);
     assert_eq!(count(&t, "care_hazards").await, 2);
+    // A rectification date in the ledger is a rectification, not a re-check.
+    assert_eq!(
+        count(
+            &t,
+            "care_hazards WHERE rectified_on = '2026-08-20' AND rechecked_on IS NULL"
+        )
+        .await,
+        2
+    );
+    // Next month's file gives the date an open hazard was rectified: it is taken.
+    let open = format!("{head}YL-1,2026-09-01,服务质量,张三,1,2026-09-30,\n");
+    import(&t, Ledger::Inspections, &open).await.unwrap();
+    let closed = format!("{head}YL-1,2026-09-01,服务质量,张三,1,2026-09-30,2026-09-25\n");
+    import(&t, Ledger::Inspections, &closed).await.unwrap();
+    assert_eq!(
+        count(&t, "care_hazards WHERE rectified_on = '2026-09-25'").await,
+        1
+    );
+    // A hazard described by hand on the page is not the ledger's to replace.
+    sqlx::query("UPDATE care_hazards SET description = '护理站呼叫器失灵' WHERE rectified_on = '2026-09-25'")
+        .execute(t.database().pool())
+        .await
+        .unwrap();
+    let two = format!("{head}YL-1,2026-09-01,服务质量,张三,2,2026-09-30,\n");
+    let errors = refused(import(&t, Ledger::Inspections, &two).await);
+    assert_eq!(
+        (errors[0].0, errors[0].1.as_str()),
+        (2, "隐患数"),
+        "{errors:?}"
+    );
 
     // Trainings: an unknown category and a district that does not exist.
     let head = "培训日期,主题,类别,所属区县,培训人数\n";
+    let before = count(&t, "staff_trainings").await;
     let bad = format!(
         "{head}2026-08-01,护理员培训,养老,369902,40\n2026-08-02,消防培训,养老服务,369999,10\n"
     );
@@ -156,7 +226,7 @@ async fn each_ledger_refuses_a_bad_row_and_imports_once(backend: Backend) {
         [(2, "类别"), (3, "所属区县")],
         "{errors:?}"
     );
-    let before = count(&t, "staff_trainings").await;
+    assert_eq!(count(&t, "staff_trainings").await, before);
     let good = format!("{head}2026-08-01,护理员培训,养老服务,369902,40\n");
     import(&t, Ledger::Trainings, &good).await.unwrap();
     import(&t, Ledger::Trainings, &good).await.unwrap();
@@ -294,6 +364,92 @@ async fn hazards_rectified_rechecked_and_overdue(backend: Backend) {
         )
         .await);
     let id = made["id"].as_i64().unwrap();
+    // Beds: a change that would leave −10 is refused; +10 nursing beds on 11-01 counts
+    // from that day; two changes on one day are refused.
+    let beds = format!("/api/v1/elderly/facilities/{id}/beds");
+    let bad = t
+        .post_json_as(
+            &desk,
+            &beds,
+            &json!({"effective_on": "2026-11-01", "beds": -130, "nursing_beds": 0}),
+        )
+        .await;
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    assert!(bad.body.contains("不能为负数"), "{}", bad.body);
+    ok(t.post_json_as(
+        &desk,
+        &beds,
+        &json!({"effective_on": "2026-11-01", "beds": 10, "nursing_beds": 10, "note": "改造"}),
+    )
+    .await);
+    let twice = t
+        .post_json_as(
+            &desk,
+            &beds,
+            &json!({"effective_on": "2026-11-01", "beds": 5, "nursing_beds": 0}),
+        )
+        .await;
+    assert_eq!(twice.status, 409, "{}", twice.body);
+    let page = ok(t
+        .get_as(&desk, &format!("/api/v1/elderly/facilities/{id}"))
+        .await);
+    assert_eq!(
+        (
+            page["facility"]["beds"].as_i64(),
+            page["facility"]["nursing_beds"].as_i64()
+        ),
+        (Some(130), Some(80))
+    );
+    // 80 of 130 = 61.5%.
+    assert_eq!(page["nursing_share"], 61.5);
+    // Occupancy: no more than the beds; a stale version is a conflict.
+    let occupancy = format!("/api/v1/elderly/facilities/{id}/occupancy");
+    let version = page["facility"]["version"].as_i64().unwrap();
+    let over = t
+        .post_json_as(
+            &desk,
+            &occupancy,
+            &json!({"version": version, "occupied": 131}),
+        )
+        .await;
+    assert_eq!(over.status, 422, "{}", over.body);
+    ok(t.post_json_as(
+        &desk,
+        &occupancy,
+        &json!({"version": version, "occupied": 104}),
+    )
+    .await);
+    let stale = t
+        .post_json_as(
+            &desk,
+            &occupancy,
+            &json!({"version": version, "occupied": 100}),
+        )
+        .await;
+    assert_eq!(stale.status, 409, "{}", stale.body);
+    let page = ok(t
+        .get_as(&desk, &format!("/api/v1/elderly/facilities/{id}"))
+        .await);
+    assert_eq!(page["occupancy"], 80.0);
+    // This year's target of two institutions: one opened, 50%; a street sees its district's.
+    ok(t.post_json_as(
+        &desk,
+        "/api/v1/elderly/targets",
+        &json!({"district_code": "369902", "year": 2026, "kind": "养老机构", "target": 2}),
+    )
+    .await);
+    let street = t.signed_in(Role::StreetCaseworker, "369902001").await;
+    let list = ok(t.get_as(&street, "/api/v1/elderly/facilities").await);
+    let target = &list["targets"][0];
+    assert_eq!(
+        (
+            target["progress"]["target"].as_i64(),
+            target["progress"]["opened"].as_i64(),
+            target["progress"]["pct"].as_f64()
+        ),
+        (Some(2), Some(1), Some(50.0)),
+        "{list}"
+    );
     // Another district's desk cannot see it.
     let other = t.signed_in(Role::DistrictReviewer, "369921").await;
     assert_eq!(
@@ -398,7 +554,8 @@ async fn balance_indicators_from_the_register(backend: Backend) {
         &format!(
             "{FACILITIES}YL-1,福寿院,养老机构,{URBAN},公办,运营,2026-01-05,100,60\n\
              RZ-1,日照中心,社区日间照料中心,{URBAN},公办,运营,2026-02-01,20,0\n\
-             RZ-2,日照中心二,社区日间照料中心,{URBAN2},公办,在建,,0,0\n"
+             RZ-2,日照中心二,社区日间照料中心,{URBAN2},公办,在建,,0,0\n\
+             XF-1,幸福院,农村幸福院,{VILLAGE},公办,运营,2026-04-01,10,0\n"
         ),
     )
     .await
@@ -407,7 +564,8 @@ async fn balance_indicators_from_the_register(backend: Backend) {
         &t,
         Ledger::Inspections,
         "设施编号,检查日期,检查项目,检查人员,隐患数,整改期限,整改完成日期\n\
-         YL-1,2026-07-10,消防安全,张三,0,,\nYL-1,2026-08-10,食品安全,张三,0,,\n",
+         YL-1,2026-07-10,消防安全,张三,0,,\nYL-1,2026-07-10,医疗卫生,张三,0,,\n\
+         YL-1,2026-08-10,食品安全,张三,0,,\n",
     )
     .await
     .unwrap();
@@ -416,12 +574,9 @@ async fn balance_indicators_from_the_register(backend: Backend) {
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     let b = &r.json()["balance"];
-    let at = |key: &str| {
+    let at_district = |key: &str, code: &str| {
         let districts = b["districts"].as_array().unwrap();
-        let i = districts
-            .iter()
-            .position(|d| d["code"] == "369902")
-            .unwrap();
+        let i = districts.iter().position(|d| d["code"] == code).unwrap();
         let indicator = b["indicators"]
             .as_array()
             .unwrap()
@@ -431,12 +586,18 @@ async fn balance_indicators_from_the_register(backend: Backend) {
             .clone();
         (indicator["values"][i].clone(), indicator["missing"].clone())
     };
+    let at = |key: &str| at_district(key, "369902");
     // 120 beds for 6,000 older residents: 2 per 100.
     assert_eq!(at("care_beds_per_100_elderly").0, 2.0);
     // One of 东湖区's two communities has a day-care centre in operation.
     assert_eq!(at("communities_with_daycare_pct").0, 50.0);
-    // Two inspections of its one institution in the quarter.
+    // Two visits to its one institution in the quarter (two items on 07-10 are one visit).
     assert_eq!(at("inspections_per_institution").0, 2.0);
+    // 青山县's one village has a happiness home.
+    assert_eq!(
+        at_district("villages_with_happiness_home_pct", "369921").0,
+        100.0
+    );
     assert!(at("care_beds_per_100_elderly").1.is_null());
     t.finish().await;
 }
