@@ -8,6 +8,7 @@ pub mod calendar;
 pub mod capacity;
 #[macro_use]
 mod codes;
+pub mod community;
 pub mod compare;
 pub mod config;
 pub mod db;

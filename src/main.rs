@@ -330,24 +330,43 @@ async fn run(cli: Cli) -> Result<(), String> {
                     Ok(())
                 }
                 other => {
-                    let ledger = minzheng::elderly::ledgers::Ledger::parse(other)
-                        .ok_or_else(|| unknown_ledger(other))?;
-                    let event = cli_event("ledger.import", "ledger", ledger.name());
-                    let done = minzheng::elderly::ledgers::import(
-                        &app.state.db,
-                        ledger,
-                        &name,
-                        &bytes,
-                        SystemClock.today(),
-                        &|_| true,
-                        dry_run,
-                        &event,
-                    )
-                    .await
-                    .map_err(|e| import_failure(e, errors.as_deref()))?;
+                    let event = cli_event("ledger.import", "ledger", other);
+                    let today = SystemClock.today();
+                    let db = &app.state.db;
+                    let (label, done) =
+                        if let Some(l) = minzheng::elderly::ledgers::Ledger::parse(other) {
+                            let done = minzheng::elderly::ledgers::import(
+                                db,
+                                l,
+                                &name,
+                                &bytes,
+                                today,
+                                &|_| true,
+                                dry_run,
+                                &event,
+                            )
+                            .await;
+                            (l.label(), done)
+                        } else {
+                            let l = minzheng::community::ledgers::Ledger::parse(other)
+                                .ok_or_else(|| unknown_ledger(other))?;
+                            let done = minzheng::community::ledgers::import(
+                                db,
+                                l,
+                                &name,
+                                &bytes,
+                                today,
+                                &|_| true,
+                                dry_run,
+                                &event,
+                            )
+                            .await;
+                            (l.label(), done)
+                        };
+                    let done = done.map_err(|e| import_failure(e, errors.as_deref()))?;
                     println!(
                         "{}{}：{} 行（新增 {}，更新 {}）{} / {} rows",
-                        ledger.label(),
+                        label,
                         if dry_run { "检查通过" } else { "已导入" },
                         done.rows,
                         done.created,
@@ -408,19 +427,25 @@ async fn run(cli: Cli) -> Result<(), String> {
                         .collect(),
                 ),
                 other => {
-                    let ledger = minzheng::elderly::ledgers::Ledger::parse(other)
-                        .ok_or_else(|| unknown_ledger(other))?;
-                    (
-                        minzheng::elderly::ledgers::export(
+                    let bounds = root.scope().sql_bounds();
+                    if let Some(l) = minzheng::elderly::ledgers::Ledger::parse(other) {
+                        let rows = minzheng::elderly::ledgers::export(
                             &app.state.db,
-                            ledger,
-                            &root.scope().sql_bounds(),
+                            l,
+                            &bounds,
                             SystemClock.today(),
                         )
                         .await
-                        .map_err(text)?,
-                        ledger.headers(),
-                    )
+                        .map_err(text)?;
+                        (rows, l.headers())
+                    } else {
+                        let l = minzheng::community::ledgers::Ledger::parse(other)
+                            .ok_or_else(|| unknown_ledger(other))?;
+                        let rows = minzheng::community::ledgers::export(&app.state.db, l, &bounds)
+                            .await
+                            .map_err(text)?;
+                        (rows, l.headers())
+                    }
                 }
             };
             let bytes =
@@ -528,10 +553,13 @@ async fn run(cli: Cli) -> Result<(), String> {
 
 fn unknown_ledger(name: &str) -> String {
     format!(
-        "没有名为「{name}」的台账；可用的台账：{}、{}、{} / unknown ledger",
+        "没有名为「{name}」的台账；可用的台账：{}、{}、{}、{} / unknown ledger",
         minzheng::assistance::roster::NAME,
         minzheng::assistance::temporary::NAME,
         minzheng::elderly::ledgers::LEDGERS
+            .map(|l| l.name())
+            .join("、"),
+        minzheng::community::ledgers::LEDGERS
             .map(|l| l.name())
             .join("、")
     )

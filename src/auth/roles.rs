@@ -109,6 +109,14 @@ impl Role {
                     "homecare:order:read",
                     "homecare:order:place",
                     "homecare:order:cancel",
+                    "community:consultation:read",
+                    "community:consultation:record",
+                    "community:workitem:read",
+                    "community:certificate:read",
+                    "community:certificate:issue",
+                    "community:worker:read",
+                    "volunteer:register:read",
+                    "volunteer:register:update",
                 ]);
             }
             Role::StreetCaseworker => {
@@ -138,6 +146,15 @@ impl Role {
                     "homecare:order:place",
                     "homecare:order:handle",
                     "homecare:order:cancel",
+                    "community:consultation:read",
+                    "community:consultation:record",
+                    "community:workitem:read",
+                    "community:certificate:read",
+                    "community:certificate:issue",
+                    "community:worker:read",
+                    "community:worker:manage",
+                    "volunteer:register:read",
+                    "volunteer:register:update",
                 ]);
             }
             Role::DistrictReviewer => {
@@ -167,6 +184,17 @@ impl Role {
                     "homecare:order:read",
                     "homecare:order:handle",
                     "homecare:order:cancel",
+                    // The district's social-organisation desk registers and supervises.
+                    "community:consultation:read",
+                    "socialorg:registry:read",
+                    "socialorg:registry:manage",
+                    "community:workitem:read",
+                    "community:certificate:read",
+                    "community:worker:read",
+                    "community:worker:manage",
+                    "volunteer:register:read",
+                    "socialwork:register:read",
+                    "socialwork:register:update",
                 ]);
             }
             Role::DistrictApprover => {
@@ -193,6 +221,14 @@ impl Role {
                     "elderly:facility:read",
                     "elderly:person:read",
                     "homecare:order:read",
+                    "community:consultation:read",
+                    "socialorg:registry:read",
+                    "community:workitem:read",
+                    "community:workitem:manage",
+                    "community:certificate:read",
+                    "community:worker:read",
+                    "volunteer:register:read",
+                    "socialwork:register:read",
                 ]);
             }
             Role::CityAdmin => {
@@ -218,6 +254,16 @@ impl Role {
                     "elderly:person:read",
                     "homecare:order:read",
                     "homecare:provider:manage",
+                    "community:consultation:read",
+                    "socialorg:registry:read",
+                    "socialorg:registry:manage",
+                    "community:workitem:read",
+                    "community:workitem:manage",
+                    "community:certificate:read",
+                    "community:worker:read",
+                    "volunteer:register:read",
+                    "socialwork:register:read",
+                    "socialwork:register:update",
                 ]);
             }
             Role::Auditor => {
@@ -229,6 +275,13 @@ impl Role {
                 p.push("elderly:facility:read");
                 p.push("elderly:person:read");
                 p.push("homecare:order:read");
+                p.push("community:consultation:read");
+                p.push("socialorg:registry:read");
+                p.push("community:workitem:read");
+                p.push("community:certificate:read");
+                p.push("community:worker:read");
+                p.push("volunteer:register:read");
+                p.push("socialwork:register:read");
                 // Reads the audit log of its own region (DOMAIN.md §8), never exports it.
                 p.push("audit:log:read");
             }

@@ -81,6 +81,8 @@ pub const GENERATORS: &[(&str, Generator)] = &[
     ("elderly", crate::elderly::demo::generate),
     ("older_people", crate::elderly::people_demo::generate),
     ("homecare", crate::homecare::demo::generate),
+    ("community", crate::community::demo::generate),
+    ("community_people", crate::community::demo_people::generate),
 ];
 
 #[derive(Debug, thiserror::Error)]

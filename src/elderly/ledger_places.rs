@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use sqlx::{Any, Row, Transaction};
 
+use super::ledgers::FacilityRefs;
 use super::ledgers::{BED_COLUMNS, FACILITY_COLUMNS, community_codes};
-use super::ledgers::{FacilityRefs, Imported, InScope, coded, not_after_today, once, rejected};
 use super::model::{
     BedEvent, FacilityKind, FacilityStatus, NewFacility, Ownership, check_bed_change,
     check_facility,
@@ -16,6 +16,7 @@ use super::model::{
 use super::store;
 use crate::ledger::ImportError;
 use crate::ledger::RowError;
+use crate::ledger::checks::{Imported, InScope, coded, not_after_today, once, region_in, rejected};
 use crate::ledger::sheet::{RowReader, Sheet, find_header};
 
 pub(super) async fn facilities(
@@ -34,17 +35,7 @@ pub(super) async fn facilities(
         let number = r.code(0);
         let name = r.text(1);
         let kind = coded(&mut r, 2, FacilityKind::parse, FacilityKind::labels());
-        let community = r.code(3).and_then(|c| {
-            if !communities.contains(&c) {
-                r.fail(3, "不是行政区划中已有的 12 位社区/村代码");
-                None
-            } else if !in_scope(&c) {
-                r.fail(3, "不在您的管辖范围内，不能由您导入");
-                None
-            } else {
-                Some(c)
-            }
-        });
+        let community = region_in(&mut r, 3, &communities, " 12 位社区/村", in_scope);
         let ownership = coded(&mut r, 4, Ownership::parse, Ownership::labels());
         let status = coded(&mut r, 5, FacilityStatus::parse, FacilityStatus::labels());
         let opened_on = r.date(6);

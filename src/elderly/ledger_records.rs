@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use sqlx::{Any, Row, Transaction};
 
-use super::ledgers::{FacilityRefs, Imported, InScope, coded, not_after_today, once, rejected};
+use super::ledgers::FacilityRefs;
+use crate::ledger::checks::{Imported, InScope, coded, not_after_today, once, region_in, rejected};
 use crate::ledger::sheet::{RowReader, Sheet, find_header};
 use crate::ledger::{ImportError, RowError};
 use std::collections::HashSet;
@@ -197,17 +198,7 @@ pub(super) async fn trainings(
         not_after_today(&mut r, 0, on, today);
         let topic = r.text(1);
         let category = r.choice_index(2, &labels);
-        let district = r.code(3).and_then(|d| {
-            if !districts.contains(&d) {
-                r.fail(3, "不是行政区划中已有的 6 位区县代码");
-                None
-            } else if !in_scope(&d) {
-                r.fail(3, "不在您的管辖范围内，不能由您导入");
-                None
-            } else {
-                Some(d)
-            }
-        });
+        let district = region_in(&mut r, 3, &districts, " 6 位区县", in_scope);
         let trainees = r.count(4);
         if trainees.is_some_and(|n| n <= 0) {
             r.fail(4, "应为大于 0 的整数");

@@ -12,8 +12,9 @@ use sqlx::{Any, Row, Transaction};
 use super::{inspection_store, store};
 use crate::audit::AuditEvent;
 use crate::db::Db;
+use crate::ledger::ImportError;
+pub use crate::ledger::checks::{Imported, InScope};
 use crate::ledger::sheet::{Column, RowReader, read_sheet};
-use crate::ledger::{ImportError, RowError};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -112,17 +113,6 @@ impl Ledger {
     }
 }
 
-/// What an import did.
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct Imported {
-    pub rows: usize,
-    pub created: usize,
-    pub updated: usize,
-}
-
-/// Whether a region code (a community, a district) may be written by the importer.
-pub type InScope<'a> = &'a (dyn Fn(&str) -> bool + Sync);
-
 /// Reads, checks and (unless `dry_run`) stores a ledger file, all or nothing, audited
 /// with the counts in the same transaction.
 #[allow(clippy::too_many_arguments)]
@@ -169,58 +159,6 @@ pub async fn import(
     .await?;
     tx.commit().await?;
     Ok(done)
-}
-
-pub(super) fn rejected(mut errors: Vec<RowError>) -> ImportError {
-    errors.sort_by_key(|e| e.row);
-    ImportError::Rejected(errors)
-}
-
-/// A label of a coded list, or an error naming what is accepted.
-pub(super) fn coded<T>(
-    r: &mut RowReader<'_>,
-    column: usize,
-    parse: fn(&str) -> Option<T>,
-    labels: String,
-) -> Option<T> {
-    let text = r.text(column)?;
-    let parsed = parse(&text);
-    if parsed.is_none() {
-        r.fail(column, format!("应为以下之一：{labels}"));
-    }
-    parsed
-}
-
-pub(super) fn not_after_today(
-    r: &mut RowReader<'_>,
-    column: usize,
-    day: Option<NaiveDate>,
-    today: NaiveDate,
-) {
-    if let Some(d) = day.filter(|d| *d > today) {
-        r.fail(column, format!("{d} 晚于今天"));
-    }
-}
-
-/// A row's key seen before in the file: an error naming the first row.
-pub(super) fn once<K: std::hash::Hash + Eq>(
-    seen: &mut HashMap<K, usize>,
-    key: K,
-    row: usize,
-    errors: &mut Vec<RowError>,
-    (column, value): (&str, String),
-) -> bool {
-    if let Some(first) = seen.get(&key) {
-        errors.push(RowError::new(
-            row,
-            column,
-            value,
-            format!("与第 {first} 行重复（同一条记录只能出现一次）"),
-        ));
-        return false;
-    }
-    seen.insert(key, row);
-    true
 }
 
 /// The facilities a ledger row may name, by number: their id, opening date and region.

@@ -11,7 +11,6 @@ pub mod inspections_web;
 mod ledger_places;
 mod ledger_records;
 pub mod ledgers;
-pub mod ledgers_web;
 pub mod model;
 pub mod people;
 pub mod people_changes;

@@ -2,6 +2,7 @@
 //! import shares — reading the bytes as text whatever the encoding, and the per-row error
 //! list that lets a caseworker fix a whole file in one pass (FORMATS.md).
 
+pub mod checks;
 mod errors;
 pub mod sheet;
 mod text;

@@ -1,5 +1,6 @@
 //! Reads what the balance analysis needs for each district of the city, as of a
-//! quarter's last day: residents, standards, persons in assistance, staff and trainings.
+//! quarter's last day: residents, standards, persons in assistance, staff and trainings,
+//! elderly care and community workers.
 
 use std::collections::HashMap;
 
@@ -152,6 +153,9 @@ pub async fn inputs(
             .await?;
     let spent =
         crate::funds::store::spent(db, q.first_day(), day, &city.code.scope().sql_bounds()).await?;
+    let mut workers =
+        crate::community::workers_store::balance_inputs(db, day, &city.code.scope().sql_bounds())
+            .await?;
     let mut out = Vec::with_capacity(districts.len());
     for d in districts {
         let code = d.code.to_string();
@@ -181,6 +185,7 @@ pub async fn inputs(
                 }
             },
             elderly: elderly.remove(&code).unwrap_or_default(),
+            community_workers: workers.remove(&code).unwrap_or_default(),
             name: d.name,
             code,
         });

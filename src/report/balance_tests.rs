@@ -37,6 +37,7 @@ fn districts() -> Vec<DistrictInput> {
                 institutions: 4,
                 institution_inspections: 6,
             },
+            community_workers: CommunityWorkersInput::default(),
         },
         DistrictInput {
             code: "369903".into(),
@@ -67,6 +68,7 @@ fn districts() -> Vec<DistrictInput> {
                 institutions: 0,
                 institution_inspections: 0,
             },
+            community_workers: CommunityWorkersInput::default(),
         },
         // No population entered, no rural standard, no staff register.
         DistrictInput {
@@ -186,12 +188,42 @@ fn urban_rural_gap_by_hand() {
 }
 
 #[test]
-fn indicators_without_their_module_are_empty_with_a_reason() {
+fn every_indicator_has_its_module() {
     let b = analyse("2026Q3", "2026-09-30", &districts());
-    let i = indicator(&b, "community_workers_per_10000");
-    assert!(i.missing.is_some());
-    assert!(i.values.iter().all(Option::is_none));
-    assert!(i.spread.is_none());
+    assert!(b.indicators.iter().all(|i| i.missing.is_none()));
+}
+
+#[test]
+fn community_workers_per_10000_by_hand() {
+    let mut ds = districts();
+    // 甲: 120 in post of 130 on the register, 400,000 residents: 120 / 400,000 × 10,000
+    // = 3. 乙: a register whose workers have all left: 0 / 200,000 = 0, not unknown.
+    // 丙: no register and no population: unknown.
+    ds[0].community_workers = CommunityWorkersInput {
+        registered: 130,
+        in_post: 120,
+    };
+    ds[1].community_workers = CommunityWorkersInput {
+        registered: 4,
+        in_post: 0,
+    };
+    let b = analyse("2026Q3", "2026-09-30", &ds);
+    assert_values(
+        &b,
+        "community_workers_per_10000",
+        &[Some(3.0), Some(0.0), None],
+    );
+    // 3 and 0: no max/min ratio, mean 1.5, σ 1.5, CV 1.
+    let s = indicator(&b, "community_workers_per_10000")
+        .spread
+        .clone()
+        .unwrap();
+    assert_eq!((s.max_district.as_str(), s.ratio), ("甲区", None));
+    assert!(close(s.cv.unwrap(), 1.0));
+    // A district with a population but no register at all is unknown, not 0.
+    ds[1].community_workers = CommunityWorkersInput::default();
+    let b = analyse("2026Q3", "2026-09-30", &ds);
+    assert_values(&b, "community_workers_per_10000", &[Some(3.0), None, None]);
 }
 
 #[test]

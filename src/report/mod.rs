@@ -8,6 +8,7 @@ pub mod balance;
 pub mod balance_data;
 pub mod balance_web;
 pub mod charts;
+mod community;
 pub mod dashboard;
 mod elderly;
 pub mod quarter;
@@ -28,11 +29,11 @@ pub use quarter::Quarter;
 pub enum Source {
     Assistance,
     Elderly,
+    Community,
     /// Not built yet: the reason shown in `missing`.
     Missing(&'static str),
 }
 
-const COMMUNITY: Source = Source::Missing("社区治理与社会组织模块尚未建立");
 const FUNERAL: Source = Source::Missing("殡葬管理模块尚未建立");
 const MARRIAGE: Source = Source::Missing("婚姻登记模块尚未建立");
 
@@ -50,10 +51,10 @@ pub const KEYS: &[(&str, Source)] = &[
     ("care_beds_new", Source::Elderly),
     ("institutions_inspected", Source::Elderly),
     ("caregiver_trainees", Source::Elderly),
-    ("consultations", COMMUNITY),
-    ("consultation_participants", COMMUNITY),
-    ("socialorg_activities", COMMUNITY),
-    ("socialorg_beneficiaries", COMMUNITY),
+    ("consultations", Source::Community),
+    ("consultation_participants", Source::Community),
+    ("socialorg_activities", Source::Community),
+    ("socialorg_beneficiaries", Source::Community),
     ("public_cemeteries_new", FUNERAL),
     ("grave_plots_new", FUNERAL),
     ("marriages", MARRIAGE),
@@ -240,7 +241,9 @@ pub async fn quarterly(
     let bounds = region.scope().sql_bounds();
     let counted = assistance::figures(db, quarter.first_day(), quarter.last_day(), &bounds).await?;
     let elderly = elderly::figures(db, quarter.first_day(), quarter.last_day(), &bounds).await?;
-    let area = |a: Area| figures_of(&counted, &elderly, a);
+    let community =
+        community::figures(db, quarter.first_day(), quarter.last_day(), &bounds).await?;
+    let area = |a: Area| figures_of(&counted, &elderly, &community, a);
     let node = crate::region::store::get(db, region.as_str()).await?;
     let funds = match node {
         Some(node) => {
@@ -280,7 +283,7 @@ pub async fn quarterly(
             .iter()
             .filter_map(|(key, source)| match source {
                 Source::Missing(reason) => Some(Missing { key, reason }),
-                Source::Assistance | Source::Elderly => None,
+                Source::Assistance | Source::Elderly | Source::Community => None,
             })
             .collect(),
     })
@@ -296,16 +299,23 @@ pub async fn figures_between(
     let bounds = region.scope().sql_bounds();
     let counted = assistance::figures(db, from, to, &bounds).await?;
     let elderly = elderly::figures(db, from, to, &bounds).await?;
-    Ok(figures_of(&counted, &elderly, Area::All))
+    let community = community::figures(db, from, to, &bounds).await?;
+    Ok(figures_of(&counted, &elderly, &community, Area::All))
 }
 
 /// Every key in order: counted where its module exists, none otherwise.
-fn figures_of(counted: &assistance::Counted, elderly: &elderly::Counted, area: Area) -> Figures {
+fn figures_of(
+    counted: &assistance::Counted,
+    elderly: &elderly::Counted,
+    community: &community::Counted,
+    area: Area,
+) -> Figures {
     Figures(
         KEYS.iter()
             .map(|(key, source)| match source {
                 Source::Assistance => (*key, counted.value(key, area, None)),
                 Source::Elderly => (*key, elderly.value(key, area)),
+                Source::Community => (*key, community.value(key, area)),
                 Source::Missing(_) => (*key, None),
             })
             .collect(),

@@ -176,6 +176,59 @@ pub const NAV: &[NavGroup] = &[
         ],
     },
     NavGroup {
+        label: "基层治理",
+        items: &[
+            NavItem {
+                key: "community_consultations",
+                label: "社区协商",
+                href: "/community/consultations",
+                permission: Some("community:consultation:read"),
+            },
+            NavItem {
+                key: "community_orgs",
+                label: "社会组织",
+                href: "/community/orgs",
+                permission: Some("socialorg:registry:read"),
+            },
+            NavItem {
+                key: "community_ledgers",
+                label: "基层治理台账",
+                href: "/community/ledgers",
+                permission: Some("socialorg:registry:manage"),
+            },
+            NavItem {
+                key: "community_lists",
+                label: "社区工作事项与证明",
+                href: "/community/lists",
+                permission: Some("community:workitem:read"),
+            },
+            NavItem {
+                key: "community_certificates",
+                label: "社区证明",
+                href: "/community/certificates",
+                permission: Some("community:certificate:read"),
+            },
+            NavItem {
+                key: "community_workers",
+                label: "社区工作者",
+                href: "/community/workers",
+                permission: Some("community:worker:read"),
+            },
+            NavItem {
+                key: "volunteers",
+                label: "志愿者",
+                href: "/community/volunteers",
+                permission: Some("volunteer:register:read"),
+            },
+            NavItem {
+                key: "social_workers",
+                label: "社会工作者",
+                href: "/community/social-workers",
+                permission: Some("socialwork:register:read"),
+            },
+        ],
+    },
+    NavGroup {
         label: "统计报表",
         items: &[
             NavItem {

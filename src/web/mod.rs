@@ -7,6 +7,7 @@ mod errors;
 pub mod extract;
 mod home;
 pub mod layout;
+pub mod ledger_books;
 pub mod openapi;
 
 use std::time::Duration;
@@ -90,7 +91,20 @@ pub fn router(state: AppState) -> (Router, Vec<crate::auth::RouteInfo>) {
         .merge(crate::elderly::facilities_web::routes())
         .merge(crate::elderly::facility_web::routes())
         .merge(crate::elderly::inspections_web::routes())
-        .merge(crate::elderly::ledgers_web::routes())
+        .merge(crate::web::ledger_books::routes(
+            crate::web::ledger_books::Book::Elderly,
+            crate::elderly::facilities_web::READ,
+            crate::elderly::facilities_web::UPDATE,
+        ))
+        .merge(crate::web::ledger_books::routes(
+            crate::web::ledger_books::Book::Community,
+            crate::community::orgs_web::READ,
+            crate::community::orgs_web::MANAGE,
+        ))
+        .merge(crate::community::consultations_web::routes())
+        .merge(crate::community::orgs_web::routes())
+        .merge(crate::community::illegal_web::routes())
+        .merge(crate::community::people_routes())
         .merge(crate::elderly::people_web::routes())
         .merge(crate::homecare::web::routes())
         .merge(crate::payments::web::routes())

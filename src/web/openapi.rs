@@ -480,6 +480,151 @@ const SUMMARIES: &[(&str, &str, &str)] = &[
         "/api/v1/homecare/performance",
         "某月（month）各服务商的派单、服务、取消、平均派单和完成用时（分钟）、平均评分、投诉、金额和补贴，以及每日助餐人次",
     ),
+    (
+        "GET",
+        "/api/v1/community/consultations",
+        "本人区划内的社区协商（from、to、category 筛选，默认本年）：活动列表，各社区次数、参与人次和解决率",
+    ),
+    (
+        "POST",
+        "/api/v1/community/consultations",
+        "记录社区协商（held_on、community、topic、category、participants、outcome）；同日同社区同议题为更新",
+    ),
+    (
+        "GET",
+        "/api/v1/community/orgs",
+        "本人区划内登记的社会组织名录、各状态数和连续两年未参加年检（拟撤销）的组织",
+    ),
+    (
+        "POST",
+        "/api/v1/community/orgs",
+        "登记社会组织（uscc 按 GB 32100 校验、name、kind、region_code 登记机关、registered_on）",
+    ),
+    (
+        "GET",
+        "/api/v1/community/orgs/{id}",
+        "一个社会组织：状态变更历史、年检、公益活动",
+    ),
+    (
+        "POST",
+        "/api/v1/community/orgs/{id}/status",
+        "变更状态（version、status、since、reason）：正常与活动异常互转，撤销、注销为终态",
+    ),
+    (
+        "POST",
+        "/api/v1/community/orgs/{id}/inspections",
+        "记录年检（year 工作年度、result、inspected_on）；同一年度再记为更正",
+    ),
+    (
+        "POST",
+        "/api/v1/community/orgs/{id}/activities",
+        "记录公益活动（held_on、name、field、beneficiaries）；活动日期须在组织登记存续期内",
+    ),
+    (
+        "GET",
+        "/api/v1/community/illegal-orgs",
+        "本人区划内发现的非法社会组织及取缔情况",
+    ),
+    (
+        "POST",
+        "/api/v1/community/illegal-orgs",
+        "登记非法社会组织线索（name、region_code、found_on、description）",
+    ),
+    (
+        "POST",
+        "/api/v1/community/illegal-orgs/{id}/ban",
+        "取缔（version、banned_on、handling）",
+    ),
+    (
+        "GET",
+        "/api/v1/community/lists",
+        "本人区划适用的社区工作事项准入清单和社区证明事项清单（市级、区县级及辖区内发布的），含已移出的事项、移出日期和原因",
+    ),
+    (
+        "POST",
+        "/api/v1/community/lists",
+        "列入清单（list=workitem/certificate、region 发布单位市或区县代码、name、basis 依据、added_on 列入日期）",
+    ),
+    (
+        "POST",
+        "/api/v1/community/lists/{id}/remove",
+        "移出清单（version、removed_on 移出日期、reason 原因）；移出的事项保留记录",
+    ),
+    (
+        "GET",
+        "/api/v1/community/certificates",
+        "本人区划内某季度（quarter=2026Q4，默认本季度）出具的社区证明，证件号脱敏",
+    ),
+    (
+        "POST",
+        "/api/v1/community/certificates",
+        "出具社区证明（community、item 清单事项编号或名称、person_name、id_number、purpose、issued_on）；出具当天不在证明事项清单中的拒绝并说明原因",
+    ),
+    (
+        "POST",
+        "/api/v1/community/certificates/find",
+        "按身份证号（id_number）查找本辖区为此人出具的社区证明",
+    ),
+    (
+        "GET",
+        "/api/v1/community/certificates/quarters",
+        "截至某季度（quarter）的 8 个季度：出具证明份数、移出证明事项数和移出工作事项数",
+    ),
+    (
+        "GET",
+        "/api/v1/community/workers",
+        "本人区划内的社区工作者登记簿和某日（on，默认今天）各社区在岗人数",
+    ),
+    (
+        "POST",
+        "/api/v1/community/workers",
+        "登记社区工作者（name、community、post 岗位、started_on、ended_on 可不填）",
+    ),
+    (
+        "POST",
+        "/api/v1/community/workers/{id}/end",
+        "登记离岗（version、ended_on 最后在岗日）",
+    ),
+    (
+        "GET",
+        "/api/v1/community/volunteers",
+        "本人区划内的志愿者（page 分页）：累计服务时长、星级，以及按星级的人数",
+    ),
+    (
+        "POST",
+        "/api/v1/community/volunteers",
+        "注册志愿者（id_number、name、community、phone、registered_on）",
+    ),
+    (
+        "POST",
+        "/api/v1/community/volunteers/find",
+        "按身份证号或姓名（q）查找志愿者",
+    ),
+    (
+        "GET",
+        "/api/v1/community/volunteers/{id}",
+        "一名志愿者：累计时长、星级、距下一星级的时长和全部服务记录",
+    ),
+    (
+        "POST",
+        "/api/v1/community/volunteers/{id}/services",
+        "登记服务记录（served_on、hours 小时一位小数、activity、organiser）",
+    ),
+    (
+        "GET",
+        "/api/v1/community/social-workers",
+        "本人区划内各区县按证书等级的社会工作者人数和登记簿",
+    ),
+    (
+        "POST",
+        "/api/v1/community/social-workers",
+        "登记社会工作者（name、district、level=assistant/intermediate/senior、certified_on）",
+    ),
+    (
+        "POST",
+        "/api/v1/community/social-workers/{id}",
+        "登记新证书（version、level、certified_on 不早于原证书）",
+    ),
     ("GET", "/api/v1/openapi.json", "本文档"),
 ];
 
@@ -492,6 +637,7 @@ fn tag_of(path: &str) -> &'static str {
         "reports" => "reports",
         "capacity" => "capacity",
         "elderly" => "elderly",
+        "community" => "community",
         "homecare" => "homecare",
         "funds" => "funds",
         "compare" => "compare",

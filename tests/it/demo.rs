@@ -151,6 +151,24 @@ async fn demo_covers_every_workflow_state_and_program(backend: Backend) {
             > 0
     );
     assert!(count("SELECT COUNT(*) FROM care_hazards WHERE rechecked_on IS NOT NULL").await > 0);
+    // Community: consultations, organisations in every state, one up for revocation in
+    // each district (no inspection for two years), activities, an illegal one banned.
+    assert!(count("SELECT COUNT(*) FROM consultations").await > 0);
+    for status in ["normal", "abnormal", "revoked"] {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM social_orgs WHERE status = $1")
+            .bind(status)
+            .fetch_one(t.database().pool())
+            .await
+            .unwrap();
+        assert!(n > 0, "no demo organisation {status}");
+    }
+    assert!(
+        count("SELECT COUNT(*) FROM social_orgs o WHERE NOT EXISTS (SELECT 1 FROM social_org_inspections i WHERE i.org_id = o.id)")
+            .await
+            > 0
+    );
+    assert!(count("SELECT COUNT(*) FROM welfare_activities").await > 0);
+    assert!(count("SELECT COUNT(*) FROM illegal_orgs WHERE banned_on IS NOT NULL").await > 0);
     // Comparison: a month's file of each source, one run, the planted hits found (two of
     // the deaths through the fuzzy pass), one finding dismissed with its reason.
     assert_eq!(count("SELECT COUNT(*) FROM compare_datasets").await, 8);

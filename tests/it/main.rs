@@ -2,6 +2,7 @@
 //! the two-core CI machine links the crate once.
 
 mod common;
+mod community;
 mod compare;
 
 mod access_control;
@@ -15,6 +16,7 @@ mod audit_log;
 mod auth_login;
 mod browser_assistance;
 mod browser_auth;
+mod browser_community;
 mod browser_compare;
 mod browser_elderly;
 mod browser_homecare;
@@ -23,6 +25,7 @@ mod browser_report;
 mod browser_smoke;
 mod calendar;
 mod cli;
+mod community_people;
 mod demo;
 mod elderly;
 mod elderly_people;

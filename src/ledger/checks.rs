@@ -1,0 +1,97 @@
+//! What every ledger import shares beyond reading the sheet: the counts it reports, the
+//! region test it is given, and the row checks (a coded list, a day not after today, a
+//! key seen twice in the file) that name the row and column.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use super::sheet::RowReader;
+use super::{ImportError, RowError};
+
+/// What an import did.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Imported {
+    pub rows: usize,
+    pub created: usize,
+    pub updated: usize,
+}
+
+/// Whether a region code (a community, a district) may be written by the importer.
+pub type InScope<'a> = &'a (dyn Fn(&str) -> bool + Sync);
+
+/// The rows' errors, in row order, as the import's refusal.
+pub fn rejected(mut errors: Vec<RowError>) -> ImportError {
+    errors.sort_by_key(|e| e.row);
+    ImportError::Rejected(errors)
+}
+
+/// A label of a coded list, or an error naming what is accepted.
+pub fn coded<T>(
+    r: &mut RowReader<'_>,
+    column: usize,
+    parse: fn(&str) -> Option<T>,
+    labels: String,
+) -> Option<T> {
+    let text = r.text(column)?;
+    let parsed = parse(&text);
+    if parsed.is_none() {
+        r.fail(column, format!("应为以下之一：{labels}"));
+    }
+    parsed
+}
+
+/// A day after today is an error on the row.
+pub fn not_after_today(
+    r: &mut RowReader<'_>,
+    column: usize,
+    day: Option<NaiveDate>,
+    today: NaiveDate,
+) {
+    if let Some(d) = day.filter(|d| *d > today) {
+        r.fail(column, format!("{d} 晚于今天"));
+    }
+}
+
+/// A row's key seen before in the file: an error naming the first row.
+pub fn once<K: std::hash::Hash + Eq>(
+    seen: &mut HashMap<K, usize>,
+    key: K,
+    row: usize,
+    errors: &mut Vec<RowError>,
+    (column, value): (&str, String),
+) -> bool {
+    if let Some(first) = seen.get(&key) {
+        errors.push(RowError::new(
+            row,
+            column,
+            value,
+            format!("与第 {first} 行重复（同一条记录只能出现一次）"),
+        ));
+        return false;
+    }
+    seen.insert(key, row);
+    true
+}
+
+/// A region code cell: one of `known` (the division the column names, e.g. 「12 位社区/村」)
+/// and within the importer's region; otherwise the row's error says which.
+pub fn region_in(
+    r: &mut RowReader<'_>,
+    column: usize,
+    known: &HashSet<String>,
+    what: &str,
+    in_scope: InScope<'_>,
+) -> Option<String> {
+    let code = r.code(column)?;
+    if !known.contains(&code) {
+        r.fail(column, format!("不是行政区划中已有的{what}代码"));
+        None
+    } else if !in_scope(&code) {
+        r.fail(column, "不在您的管辖范围内，不能由您导入");
+        None
+    } else {
+        Some(code)
+    }
+}
