@@ -184,8 +184,10 @@ impl Role {
                     "homecare:order:read",
                     "homecare:order:handle",
                     "homecare:order:cancel",
-                    // The district's social-organisation desk registers and supervises.
+                    // The district's social-organisation desk registers and supervises; it
+                    // also takes the communities' consultation ledgers in bulk.
                     "community:consultation:read",
+                    "community:consultation:record",
                     "socialorg:registry:read",
                     "socialorg:registry:manage",
                     "community:workitem:read",
@@ -255,6 +257,7 @@ impl Role {
                     "homecare:order:read",
                     "homecare:provider:manage",
                     "community:consultation:read",
+                    "community:consultation:record",
                     "socialorg:registry:read",
                     "socialorg:registry:manage",
                     "community:workitem:read",

@@ -32,13 +32,32 @@ pub struct Consultation {
 }
 
 /// Records it, or (the same day, community and topic: the ledger's key) updates it; true
-/// when new.
+/// when new. The insert goes first and yields to the key, so two writers of the same
+/// consultation at once neither fail nor both insert.
 pub async fn put(
     tx: &mut Transaction<'_, Any>,
     c: &NewConsultation,
     (by, at): (&str, &str),
 ) -> Result<bool, sqlx::Error> {
-    let updated = sqlx::query(
+    let inserted: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO consultations (held_on, region_code, topic, category, participants, outcome, created_by, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+         ON CONFLICT (held_on, region_code, topic) DO NOTHING RETURNING id",
+    )
+    .bind(c.held_on.to_string())
+    .bind(&c.community)
+    .bind(&c.topic)
+    .bind(c.category.code())
+    .bind(c.participants)
+    .bind(c.outcome.code())
+    .bind(by)
+    .bind(at)
+    .fetch_optional(&mut **tx)
+    .await?;
+    if inserted.is_some() {
+        return Ok(true);
+    }
+    sqlx::query(
         "UPDATE consultations SET category = $1, participants = $2, outcome = $3 \
          WHERE held_on = $4 AND region_code = $5 AND topic = $6",
     )
@@ -49,26 +68,28 @@ pub async fn put(
     .bind(&c.community)
     .bind(&c.topic)
     .execute(&mut **tx)
-    .await?
-    .rows_affected();
-    if updated > 0 {
-        return Ok(false);
-    }
-    sqlx::query(
-        "INSERT INTO consultations (held_on, region_code, topic, category, participants, outcome, created_by, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(c.held_on.to_string())
-    .bind(&c.community)
-    .bind(&c.topic)
-    .bind(c.category.code())
-    .bind(c.participants)
-    .bind(c.outcome.code())
-    .bind(by)
-    .bind(at)
-    .execute(&mut **tx)
     .await?;
-    Ok(true)
+    Ok(false)
+}
+
+/// Takes back a consultation entered by mistake; answers it (for the audit record).
+pub async fn delete(
+    tx: &mut Transaction<'_, Any>,
+    id: i64,
+) -> Result<Option<(String, String, String, i64)>, sqlx::Error> {
+    let row: Option<(String, String, String, i64)> = sqlx::query_as(
+        "SELECT held_on, region_code, topic, participants FROM consultations WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    if row.is_some() {
+        sqlx::query("DELETE FROM consultations WHERE id = $1")
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(row)
 }
 
 /// The consultations within the bounds and the days, of a category or all, newest first.

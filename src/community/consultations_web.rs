@@ -26,8 +26,14 @@ pub fn routes() -> Routes {
     Routes::new()
         .get("/community/consultations", READ, page)
         .post("/community/consultations", RECORD, add)
+        .post("/community/consultations/{id}/delete", RECORD, delete)
         .get("/api/v1/community/consultations", READ, api)
         .post("/api/v1/community/consultations", RECORD, add)
+        .post(
+            "/api/v1/community/consultations/{id}/delete",
+            RECORD,
+            delete,
+        )
 }
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
@@ -286,6 +292,38 @@ async fn add(
     );
     if json {
         return Ok(Json(json!({"created": created, "message": message})).into_response());
+    }
+    Ok(view(&state, &user, Filter::default(), message)
+        .await?
+        .into_response())
+}
+
+/// Takes back a consultation entered by mistake (a wrong date or topic is taken back and
+/// entered again), within the user's region, audited with what it said.
+async fn delete(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+    FormOrJson { json, .. }: FormOrJson<serde_json::Map<String, Value>>,
+) -> AppResult<Response> {
+    let user = ctx.user()?.clone();
+    let now = state.clock.now_local();
+    let mut tx = state.db.begin().await?;
+    let gone = consultation_store::delete(&mut tx, id)
+        .await?
+        .filter(|(_, region, _, _)| user.scope().contains(region))
+        .ok_or_else(|| AppError::NotFound(format!("协商记录 {id}")))?;
+    record(
+        &mut tx,
+        &AuditEvent::new(now, &ctx.actor(), "community.consultation.delete", "consultation", id.to_string())
+            .with(json!({"held_on": gone.0, "community": gone.1, "topic": gone.2, "participants": gone.3})),
+    )
+    .await
+    .map_err(AppError::audit)?;
+    tx.commit().await?;
+    let message = format!("已撤回 {} 「{}」的协商记录。", gone.0, gone.2);
+    if json {
+        return Ok(Json(json!({"message": message})).into_response());
     }
     Ok(view(&state, &user, Filter::default(), message)
         .await?

@@ -298,14 +298,28 @@ async fn orgs(
     }
     // An organisation already registered elsewhere is not this importer's to change.
     for (row, o) in &found {
-        if let Some(known) = org_store::by_uscc(tx, &o.uscc).await?
-            && !in_scope(&known.region_code)
-        {
+        let Some(known) = org_store::by_uscc(tx, &o.uscc).await? else {
+            continue;
+        };
+        if !in_scope(&known.region_code) {
             errors.push(RowError::new(
                 *row,
                 "统一社会信用代码",
                 o.uscc.clone(),
                 "这个代码已登记为您管辖范围以外的社会组织：请核对代码",
+            ));
+        } else if known.status.ended() && (known.status != o.status || known.ended() != o.ended_on)
+        {
+            // An end is final: an older file imported again must not bring it back.
+            errors.push(RowError::new(
+                *row,
+                "状态",
+                o.status.label(),
+                format!(
+                    "该组织已于 {} {}，不能再改：重新成立须重新登记",
+                    known.ended_on.clone().unwrap_or_default(),
+                    known.status_label
+                ),
             ));
         }
     }

@@ -115,6 +115,18 @@ pub async fn save(
 ) -> Result<(i64, bool), sqlx::Error> {
     let before = by_uscc(tx, &o.uscc).await?;
     let ended = o.ended_on.map(|d| d.to_string());
+    let unchanged = before.as_ref().is_some_and(|b| {
+        b.name == o.name
+            && b.kind == o.kind
+            && b.region_code == o.region_code
+            && b.registered() == Some(o.registered_on)
+            && b.status == o.status
+            && b.ended() == o.ended_on
+    });
+    if unchanged {
+        // Nothing to write: an open form's version stays good.
+        return Ok((before.map_or(0, |b| b.id), false));
+    }
     let (id, created) = match &before {
         Some(b) => {
             sqlx::query(
@@ -151,15 +163,25 @@ pub async fn save(
             (id, true)
         }
     };
-    if before.as_ref().is_none_or(|b| b.status != o.status) {
-        let since = o.ended_on.unwrap_or(if created {
-            o.registered_on
-        } else {
-            at.get(..10)
-                .and_then(|d| d.parse().ok())
-                .unwrap_or(o.registered_on)
-        });
-        history(tx, id, o.status, since, reason, (by, at)).await?;
+    // The history: a new organisation starts as 正常 on its registration day; a status
+    // reached later is dated by its end date, or (a ledger has no other date for 活动异常)
+    // by the day it was recorded, which the reason says.
+    let today: NaiveDate = at
+        .get(..10)
+        .and_then(|d| d.parse().ok())
+        .unwrap_or(o.registered_on);
+    if created {
+        history(tx, id, OrgStatus::Normal, o.registered_on, reason, (by, at)).await?;
+    }
+    let status_changed = before.as_ref().map_or(o.status != OrgStatus::Normal, |b| {
+        b.status != o.status || b.ended() != o.ended_on
+    });
+    if status_changed {
+        let (since, why) = match o.ended_on {
+            Some(end) => (end, reason.to_string()),
+            None => (today, format!("{reason}（未写变更日期，以记录之日为准）")),
+        };
+        history(tx, id, o.status, since, &why, (by, at)).await?;
     }
     Ok((id, created))
 }

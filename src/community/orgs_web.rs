@@ -252,6 +252,8 @@ async fn register(
 #[derive(Serialize)]
 struct OrgDetail {
     org: Org,
+    /// The registering authority's name.
+    authority: String,
     statuses: Vec<StatusChange>,
     inspections: Vec<(i32, &'static str)>,
     activities: Vec<Activity>,
@@ -266,7 +268,12 @@ async fn detail(state: &AppState, user: &CurrentUser, id: i64) -> AppResult<OrgD
     let bounds = crate::db::prefix_bounds(&org.region_code);
     let all = org_store::inspections(&state.db, &bounds).await?;
     let mine = all.get(&id).cloned().unwrap_or_default();
+    let authority = crate::region::store::get(&state.db, &org.region_code)
+        .await?
+        .map(|r| r.name)
+        .unwrap_or_default();
     Ok(OrgDetail {
+        authority,
         up_for_revocation: org
             .registered()
             .and_then(|r| up_for_revocation(r, org.status, &mine, state.clock.today())),
@@ -486,6 +493,24 @@ async fn inspect(
         ))
     })?;
     let on = not_future("年检日期", day("年检日期", &form.inspected_on)?, today)?;
+    // The inspection of a year's work happens after that year; an organisation ended
+    // during a year has no inspection of a later year.
+    if chrono::Datelike::year(&on) <= year {
+        return Err(AppError::Invalid(format!(
+            "「年检日期」{on}：{year} 年度的年检在 {} 年进行。",
+            year + 1
+        )));
+    }
+    if org
+        .ended()
+        .is_some_and(|e| chrono::Datelike::year(&e) < year)
+    {
+        return Err(AppError::Invalid(format!(
+            "该组织已于 {} {}，没有 {year} 年度的年检。",
+            org.ended_on.clone().unwrap_or_default(),
+            org.status_label
+        )));
+    }
     let now = state.clock.now_local();
     let mut tx = state.db.begin().await?;
     org_store::put_inspection(

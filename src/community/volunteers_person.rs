@@ -133,6 +133,14 @@ pub(super) async fn add_service(
         return Err(AppError::Invalid("请填写「服务日期」。".to_string()));
     }
     let served_on = past_day("服务日期", &form.served_on, today)?;
+    // Hours before registration are not a registered volunteer's: the certificate would
+    // list service the register cannot vouch for.
+    if served_on.to_string() < v.registered_on {
+        return Err(AppError::Invalid(format!(
+            "「服务日期」{served_on} 早于注册日期 {}：注册前的服务不计入。",
+            v.registered_on
+        )));
+    }
     let tenths = volunteers::parse_hours(&typed(&form.hours)).map_err(AppError::Invalid)?;
     let activity = text("服务活动", &form.activity, true, 100).map_err(AppError::Invalid)?;
     let organiser = text("组织单位", &form.organiser, true, 100).map_err(AppError::Invalid)?;

@@ -42,9 +42,11 @@ pub fn routes() -> Routes {
             UPDATE,
             person::add_service,
         )
+        // Issuing the certificate (stamped, naming who issued it) is the register's keepers'
+        // business, not a reader's.
         .get(
             "/community/volunteers/{id}/certificate",
-            READ,
+            UPDATE,
             super::volunteers_certificate::page,
         )
         .get("/api/v1/community/volunteers", READ, api_list)

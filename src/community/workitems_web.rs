@@ -318,6 +318,22 @@ async fn remove(
         .ok_or_else(|| AppError::NotFound(what()))?;
     user.ensure_in_scope(&entry.region_code, what)?;
     workitems::check_removal(&entry, on, today).map_err(AppError::Invalid)?;
+    // A removal may not be dated before certificates already issued against the item:
+    // they were issued while it was listed.
+    let (issued, last): (i64, Option<String>) = sqlx::query_as(
+        "SELECT COUNT(*), MAX(issued_on) FROM community_certificates WHERE item_id = $1 AND issued_on >= $2",
+    )
+    .bind(id)
+    .bind(on.to_string())
+    .fetch_one(&mut *tx)
+    .await?;
+    if issued > 0 {
+        return Err(AppError::Invalid(format!(
+            "「移出日期」{on}：此后已按「{}」开具证明 {issued} 份（最近 {}），移出日期应晚于最后一次开具。",
+            entry.name,
+            last.unwrap_or_default()
+        )));
+    }
     if !store::remove(&mut tx, id, form.version, (on, &reason), &now.to_rfc3339()).await? {
         return Err(AppError::Conflict(format!(
             "「{}」已被他人修改，请刷新页面后再办理。",

@@ -194,7 +194,7 @@ pub const NAV: &[NavGroup] = &[
                 key: "community_ledgers",
                 label: "基层治理台账",
                 href: "/community/ledgers",
-                permission: Some("socialorg:registry:manage"),
+                permission: Some("community:consultation:record"),
             },
             NavItem {
                 key: "community_lists",

@@ -74,6 +74,33 @@ impl Book {
             }
         }
     }
+    /// The permission a ledger of the book needs: to import (`write`) or to download.
+    /// The book's pages let in everyone who may use any of its ledgers.
+    fn needs(self, name: &str, write: bool) -> &'static str {
+        match (self, name, write) {
+            (Book::Elderly, _, true) => "elderly:facility:update",
+            (Book::Elderly, _, false) => "elderly:facility:read",
+            (Book::Community, "consultations", true) => "community:consultation:record",
+            (Book::Community, "consultations", false) => "community:consultation:read",
+            (Book::Community, _, true) => "socialorg:registry:manage",
+            (Book::Community, _, false) => "socialorg:registry:read",
+        }
+    }
+
+    /// Refused unless the user holds the ledger's permission.
+    fn allow(self, user: &CurrentUser, name: &str, write: bool) -> AppResult<()> {
+        let perm = self.needs(name, write);
+        if user.can(perm) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(format!(
+                "您没有{}「{}」的权限。",
+                if write { "导入" } else { "下载" },
+                self.label(name)
+            )))
+        }
+    }
+
     fn label(self, name: &str) -> &'static str {
         self.ledgers()
             .into_iter()
@@ -211,7 +238,11 @@ async fn view(
         path: book.path(),
         title: book.title(),
         hint: book.hint(),
-        ledgers: book.ledgers(),
+        ledgers: book
+            .ledgers()
+            .into_iter()
+            .filter(|(name, _)| user.can(book.needs(name, true)))
+            .collect(),
         errors: errors.0,
         error_count: errors.1,
         error_token: errors.2,
@@ -247,6 +278,7 @@ async fn template(book: Book, file: String) -> AppResult<Response> {
 async fn export(book: Book, state: AppState, ctx: Ctx, file: String) -> AppResult<Response> {
     let user = ctx.user()?.clone();
     let (name, headers) = ledger_file(book, &file)?;
+    book.allow(&user, name, false)?;
     let rows = book.export(&state, name, &user.scope_bounds()).await?;
     let bytes = crate::ledger::write_ledger(&file, &headers, &rows).map_err(AppError::Internal)?;
     let mut tx = state.db.begin().await?;
@@ -283,6 +315,7 @@ async fn upload(
     let (name, _) = book.headers(&ledger).ok_or_else(|| {
         AppError::Invalid(format!("没有名为「{ledger}」的台账，请从列表中选择。"))
     })?;
+    book.allow(&user, name, true)?;
     let event = AuditEvent::new(
         state.clock.now_local(),
         &ctx.actor(),

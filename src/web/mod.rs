@@ -98,8 +98,8 @@ pub fn router(state: AppState) -> (Router, Vec<crate::auth::RouteInfo>) {
         ))
         .merge(crate::web::ledger_books::routes(
             crate::web::ledger_books::Book::Community,
-            crate::community::orgs_web::READ,
-            crate::community::orgs_web::MANAGE,
+            crate::auth::Access::Perm("community:consultation:read"),
+            crate::auth::Access::Perm("community:consultation:record"),
         ))
         .merge(crate::community::consultations_web::routes())
         .merge(crate::community::orgs_web::routes())

@@ -491,6 +491,11 @@ const SUMMARIES: &[(&str, &str, &str)] = &[
         "记录社区协商（held_on、community、topic、category、participants、outcome）；同日同社区同议题为更新",
     ),
     (
+        "POST",
+        "/api/v1/community/consultations/{id}/delete",
+        "撤回录错的协商记录（请求体 {}），记入审计",
+    ),
+    (
         "GET",
         "/api/v1/community/orgs",
         "本人区划内登记的社会组织名录、各状态数和连续两年未参加年检（拟撤销）的组织",

@@ -367,3 +367,155 @@ async fn an_organisation_registered_inspected_and_revoked(backend: Backend) {
     );
     t.finish().await;
 }
+
+on_both_backends!(consultations_illegal_orgs_and_the_ledger_page);
+
+async fn upload(t: &TestApp, s: &Session, ledger: &str, file: &str) -> crate::common::TestResponse {
+    let (content_type, body) = crate::assistance_pages::multipart(&s.csrf, ledger, file, false);
+    t.request(
+        axum::http::Request::post("/community/ledgers")
+            .header("content-type", content_type)
+            .header("cookie", &s.cookie)
+            .body(axum::body::Body::from(body))
+            .unwrap(),
+    )
+    .await
+}
+
+/// Consultations through the API (per community, resolution rate, a mistaken one taken
+/// back); an illegal organisation found and banned; the ledger page keeps to the region
+/// and to each ledger's permission; a revocation dated before an activity takes it out of
+/// the figures, and an old file cannot bring the organisation back.
+async fn consultations_illegal_orgs_and_the_ledger_page(backend: Backend) {
+    let t = TestApp::with_tree(backend).await;
+    let worker = t.signed_in(Role::CommunityWorker, URBAN).await;
+    let ok = |r: crate::common::TestResponse| {
+        assert_eq!(r.status, 200, "{}", r.body);
+        r.json()
+    };
+    for (day, topic, outcome) in [
+        ("2026-10-08", "小区停车", "已解决"),
+        ("2026-10-20", "加装电梯", "推进中"),
+        ("2026-11-02", "垃圾分类", "已解决"),
+    ] {
+        ok(t.post_json_as(
+            &worker,
+            "/api/v1/community/consultations",
+            &json!({"held_on": day, "community": URBAN, "topic": topic, "category": "其他",
+                    "participants": "20", "outcome": outcome}),
+        )
+        .await);
+    }
+    let o = ok(t.get_as(&worker, "/api/v1/community/consultations").await);
+    assert_eq!(
+        (o["total"].as_i64(), o["participants"].as_i64()),
+        (Some(3), Some(60))
+    );
+    assert_eq!(o["resolution_rate"], 66.7);
+    assert_eq!(o["communities"][0]["resolved"], 2);
+    // Another community is not the worker's to record.
+    let other = t
+        .post_json_as(
+            &worker,
+            "/api/v1/community/consultations",
+            &json!({"held_on": "2026-10-08", "community": "369902001002", "topic": "x", "category": "其他",
+                    "participants": "1", "outcome": "已解决"}),
+        )
+        .await;
+    assert_eq!(other.status, 422, "{}", other.body);
+    let wrong = o["consultations"][0]["id"].as_i64().unwrap();
+    ok(t.post_json_as(
+        &worker,
+        &format!("/api/v1/community/consultations/{wrong}/delete"),
+        &json!({}),
+    )
+    .await);
+    let o = ok(t.get_as(&worker, "/api/v1/community/consultations").await);
+    assert_eq!(o["total"], 2);
+
+    // The ledger page: the worker may import consultations of their own community only,
+    // and not the organisations' ledger.
+    let file = format!(
+        "{CONSULTATIONS}2026-10-09,{URBAN},楼道照明,公共设施,9,已解决\n2026-10-09,369902001002,路灯,公共设施,9,已解决\n"
+    );
+    let r = upload(&t, &worker, "consultations", &file).await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("不在您的管辖范围内"), "{}", r.body);
+    let r = upload(
+        &t,
+        &worker,
+        "social-organisations",
+        &format!(
+            "{ORGS}{},x,社会团体,369902,2020-01-01,正常,\n",
+            uscc('1', 41)
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 403, "{}", r.body);
+
+    // An illegal organisation found, then banned.
+    let desk = t.signed_in(Role::DistrictReviewer, "369902").await;
+    let found = ok(t
+        .post_json_as(
+            &desk,
+            "/api/v1/community/illegal-orgs",
+            &json!({"name": "某某国学研究会", "region_code": URBAN, "found_on": "2026-10-01", "description": "未经登记以社会组织名义收费培训"}),
+        )
+        .await);
+    let id = found["id"].as_i64().unwrap();
+    let early = t
+        .post_json_as(
+            &desk,
+            &format!("/api/v1/community/illegal-orgs/{id}/ban"),
+            &json!({"version": 1, "banned_on": "2026-09-30", "handling": "取缔"}),
+        )
+        .await;
+    assert_eq!(early.status, 422, "{}", early.body);
+    ok(t.post_json_as(
+        &desk,
+        &format!("/api/v1/community/illegal-orgs/{id}/ban"),
+        &json!({"version": 1, "banned_on": "2026-10-20", "handling": "依法取缔，责令停止活动"}),
+    )
+    .await);
+    let cases = ok(t.get_as(&desk, "/api/v1/community/illegal-orgs").await);
+    assert_eq!(cases["cases"][0]["banned_on"], "2026-10-20");
+
+    // A revocation dated before an activity takes it out of the figures; the file from
+    // before the revocation cannot bring the organisation back.
+    let code = uscc('2', 42);
+    let registry = format!("{ORGS}{code},东湖公益服务中心,社会服务机构,369902,2018-05-01,正常,\n");
+    import(&t, Ledger::SocialOrganisations, &registry)
+        .await
+        .unwrap();
+    import(
+        &t,
+        Ledger::WelfareActivities,
+        &format!("{ACTIVITIES}{code},2026-09-01,助老,养老助残,40\n"),
+    )
+    .await
+    .unwrap();
+    let admin = t.signed_in(Role::CityAdmin, "369900").await;
+    assert_eq!(
+        report(&t, &admin, "369902").await["figures"]["socialorg_activities"],
+        1
+    );
+    let orgs = ok(t.get_as(&desk, "/api/v1/community/orgs").await);
+    let org = &orgs["orgs"][0];
+    ok(t.post_json_as(
+        &desk,
+        &format!("/api/v1/community/orgs/{}/status", org["id"]),
+        &json!({"version": org["version"], "status": "revoked", "since": "2026-08-20", "reason": "违法开展活动"}),
+    )
+    .await);
+    assert_eq!(
+        report(&t, &admin, "369902").await["figures"]["socialorg_activities"],
+        0
+    );
+    let errors = refused(import(&t, Ledger::SocialOrganisations, &registry).await);
+    assert_eq!(
+        (errors[0].0, errors[0].1.as_str()),
+        (2, "状态"),
+        "{errors:?}"
+    );
+    t.finish().await;
+}
