@@ -8,6 +8,7 @@ pub mod calendar;
 pub mod capacity;
 #[macro_use]
 mod codes;
+pub mod affairs;
 pub mod community;
 pub mod compare;
 pub mod config;
@@ -23,6 +24,7 @@ pub mod money;
 pub mod payments;
 pub mod protect;
 pub mod region;
+pub mod relief;
 pub mod report;
 pub mod web;
 

@@ -155,6 +155,9 @@ impl Role {
                     "community:worker:manage",
                     "volunteer:register:read",
                     "volunteer:register:update",
+                    // Street patrols (街面巡查) are the street's; the station's cases are read.
+                    "relief:patrol:record",
+                    "relief:station:read",
                 ]);
             }
             Role::DistrictReviewer => {
@@ -178,6 +181,8 @@ impl Role {
                     // business (assistance:case:exit), as the issue assigns findings.
                     "compare:finding:read",
                     // The district's elderly-care desk: facilities, beds, inspections.
+                    "funeral:registry:read",
+                    "funeral:registry:manage",
                     "elderly:facility:read",
                     "elderly:facility:update",
                     "elderly:person:read",
@@ -197,6 +202,13 @@ impl Role {
                     "volunteer:register:read",
                     "socialwork:register:read",
                     "socialwork:register:update",
+                    // The district's assistance station (救助管理站).
+                    "relief:station:read",
+                    "relief:station:manage",
+                    "relief:patrol:record",
+                    // The district's marriage registry (婚姻登记处).
+                    "marriage:registry:read",
+                    "marriage:registry:register",
                 ]);
             }
             Role::DistrictApprover => {
@@ -220,6 +232,7 @@ impl Role {
                     "payment:payroll:approve",
                     "payment:anomaly:resolve",
                     "compare:finding:read",
+                    "funeral:registry:read",
                     "elderly:facility:read",
                     "elderly:person:read",
                     "homecare:order:read",
@@ -231,6 +244,7 @@ impl Role {
                     "community:worker:read",
                     "volunteer:register:read",
                     "socialwork:register:read",
+                    "relief:station:read",
                 ]);
             }
             Role::CityAdmin => {
@@ -251,6 +265,8 @@ impl Role {
                     "payment:payroll:read",
                     "compare:data:manage",
                     "compare:finding:read",
+                    "funeral:registry:read",
+                    "funeral:registry:manage",
                     "elderly:facility:read",
                     "elderly:facility:update",
                     "elderly:person:read",
@@ -267,6 +283,9 @@ impl Role {
                     "volunteer:register:read",
                     "socialwork:register:read",
                     "socialwork:register:update",
+                    "relief:station:read",
+                    "relief:station:manage",
+                    "marriage:registry:read",
                 ]);
             }
             Role::Auditor => {
@@ -275,11 +294,14 @@ impl Role {
                 p.push("payment:payroll:read");
                 p.push("funds:register:read");
                 p.push("compare:finding:read");
+                p.push("funeral:registry:read");
                 p.push("elderly:facility:read");
                 p.push("elderly:person:read");
                 p.push("homecare:order:read");
                 p.push("community:consultation:read");
                 p.push("socialorg:registry:read");
+                p.push("relief:station:read");
+                p.push("marriage:registry:read");
                 p.push("community:workitem:read");
                 p.push("community:certificate:read");
                 p.push("community:worker:read");

@@ -589,7 +589,9 @@ pub fn internal(people: &People, deceased: &std::collections::HashSet<String>) -
                 subject: p.subject(),
                 fuzzy: None,
                 evidence: serde_json::json!({ "case": p.case_id }),
-                detail: "本系统中另一案件已因其死亡停保，此人仍在救助中".to_string(),
+                detail:
+                    "本系统记录此人已死亡（另一案件因其死亡停保，或有殡葬火化记录），此人仍在救助中"
+                        .to_string(),
             });
         }
     }
@@ -597,12 +599,14 @@ pub fn internal(people: &People, deceased: &std::collections::HashSet<String>) -
 }
 
 /// Blind indexes of people this system records as deceased: the one member of a
-/// household whose case was stopped for death.
+/// household whose case was stopped for death, and everyone with a cremation record
+/// (殡葬火化, DOMAIN.md §6).
 pub async fn deceased_here(db: &Db) -> Result<std::collections::HashSet<String>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT m.id_number_index FROM cases c JOIN members m ON m.household_id = c.household_id \
          WHERE c.status = 'exited' AND c.exit_reason = 'death' \
-         AND (SELECT COUNT(*) FROM members x WHERE x.household_id = c.household_id) = 1",
+         AND (SELECT COUNT(*) FROM members x WHERE x.household_id = c.household_id) = 1 \
+         UNION SELECT id_number_index FROM cremations",
     )
     .fetch_all(db.pool())
     .await?;

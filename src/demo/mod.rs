@@ -83,6 +83,9 @@ pub const GENERATORS: &[(&str, Generator)] = &[
     ("homecare", crate::homecare::demo::generate),
     ("community", crate::community::demo::generate),
     ("community_people", crate::community::demo_people::generate),
+    ("relief", crate::relief::demo::generate),
+    ("funeral", crate::affairs::funeral_demo::generate),
+    ("marriage", crate::affairs::marriage_demo::generate),
 ];
 
 #[derive(Debug, thiserror::Error)]

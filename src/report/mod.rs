@@ -11,6 +11,8 @@ pub mod charts;
 mod community;
 pub mod dashboard;
 mod elderly;
+mod funeral;
+mod marriage;
 pub mod quarter;
 pub mod speech;
 pub mod trend;
@@ -30,12 +32,11 @@ pub enum Source {
     Assistance,
     Elderly,
     Community,
+    Funeral,
+    Marriage,
     /// Not built yet: the reason shown in `missing`.
     Missing(&'static str),
 }
-
-const FUNERAL: Source = Source::Missing("殡葬管理模块尚未建立");
-const MARRIAGE: Source = Source::Missing("婚姻登记模块尚未建立");
 
 /// Every key of METRICS.md, in the order of the speech, with its source.
 pub const KEYS: &[(&str, Source)] = &[
@@ -55,11 +56,11 @@ pub const KEYS: &[(&str, Source)] = &[
     ("consultation_participants", Source::Community),
     ("socialorg_activities", Source::Community),
     ("socialorg_beneficiaries", Source::Community),
-    ("public_cemeteries_new", FUNERAL),
-    ("grave_plots_new", FUNERAL),
-    ("marriages", MARRIAGE),
-    ("divorces", MARRIAGE),
-    ("registration_compliance_rate", MARRIAGE),
+    ("public_cemeteries_new", Source::Funeral),
+    ("grave_plots_new", Source::Funeral),
+    ("marriages", Source::Marriage),
+    ("divorces", Source::Marriage),
+    ("registration_compliance_rate", Source::Marriage),
 ];
 
 /// Each key as the bureau's tables head it.
@@ -243,7 +244,9 @@ pub async fn quarterly(
     let elderly = elderly::figures(db, quarter.first_day(), quarter.last_day(), &bounds).await?;
     let community =
         community::figures(db, quarter.first_day(), quarter.last_day(), &bounds).await?;
-    let area = |a: Area| figures_of(&counted, &elderly, &community, a);
+    let funeral = funeral::figures(db, quarter.first_day(), quarter.last_day(), &bounds).await?;
+    let marriage = marriage::figures(db, quarter.first_day(), quarter.last_day(), &bounds).await?;
+    let area = |a: Area| figures_of(&counted, &elderly, &community, (&funeral, &marriage), a);
     let node = crate::region::store::get(db, region.as_str()).await?;
     let funds = match node {
         Some(node) => {
@@ -283,7 +286,11 @@ pub async fn quarterly(
             .iter()
             .filter_map(|(key, source)| match source {
                 Source::Missing(reason) => Some(Missing { key, reason }),
-                Source::Assistance | Source::Elderly | Source::Community => None,
+                Source::Assistance
+                | Source::Elderly
+                | Source::Community
+                | Source::Funeral
+                | Source::Marriage => None,
             })
             .collect(),
     })
@@ -300,7 +307,15 @@ pub async fn figures_between(
     let counted = assistance::figures(db, from, to, &bounds).await?;
     let elderly = elderly::figures(db, from, to, &bounds).await?;
     let community = community::figures(db, from, to, &bounds).await?;
-    Ok(figures_of(&counted, &elderly, &community, Area::All))
+    let funeral = funeral::figures(db, from, to, &bounds).await?;
+    let marriage = marriage::figures(db, from, to, &bounds).await?;
+    Ok(figures_of(
+        &counted,
+        &elderly,
+        &community,
+        (&funeral, &marriage),
+        Area::All,
+    ))
 }
 
 /// Every key in order: counted where its module exists, none otherwise.
@@ -308,6 +323,7 @@ fn figures_of(
     counted: &assistance::Counted,
     elderly: &elderly::Counted,
     community: &community::Counted,
+    (funeral, marriage): (&funeral::Counted, &marriage::Counted),
     area: Area,
 ) -> Figures {
     Figures(
@@ -316,6 +332,8 @@ fn figures_of(
                 Source::Assistance => (*key, counted.value(key, area, None)),
                 Source::Elderly => (*key, elderly.value(key, area)),
                 Source::Community => (*key, community.value(key, area)),
+                Source::Funeral => (*key, funeral.value(key, area)),
+                Source::Marriage => (*key, marriage.value(key, area)),
                 Source::Missing(_) => (*key, None),
             })
             .collect(),

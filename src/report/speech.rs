@@ -48,7 +48,11 @@ pub fn fill(figures: &Figures) -> (String, Vec<(&'static str, &'static str)>) {
                         .find(|(k, _)| *k == key)
                         .map(|(_, s)| match s {
                             Source::Missing(r) => *r,
-                            Source::Assistance | Source::Elderly | Source::Community => "没有数据",
+                            Source::Assistance
+                            | Source::Elderly
+                            | Source::Community
+                            | Source::Funeral
+                            | Source::Marriage => "没有数据",
                         })
                         .unwrap_or("");
                     left.push((key, reason));

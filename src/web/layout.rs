@@ -229,6 +229,41 @@ pub const NAV: &[NavGroup] = &[
         ],
     },
     NavGroup {
+        label: "社会事务",
+        items: &[
+            NavItem {
+                key: "relief",
+                label: "流浪乞讨人员救助",
+                href: "/relief",
+                permission: Some("relief:station:read"),
+            },
+            NavItem {
+                key: "affairs_marriage",
+                label: "婚姻登记",
+                href: "/affairs/marriage",
+                permission: Some("marriage:registry:read"),
+            },
+            NavItem {
+                key: "marriage_ledgers",
+                label: "婚姻登记台账",
+                href: "/affairs/marriage/ledgers",
+                permission: Some("marriage:registry:register"),
+            },
+            NavItem {
+                key: "cemeteries",
+                label: "公墓",
+                href: "/affairs/cemeteries",
+                permission: Some("funeral:registry:read"),
+            },
+            NavItem {
+                key: "funeral_ledgers",
+                label: "殡葬台账",
+                href: "/affairs/funeral/ledgers",
+                permission: Some("funeral:registry:manage"),
+            },
+        ],
+    },
+    NavGroup {
         label: "统计报表",
         items: &[
             NavItem {

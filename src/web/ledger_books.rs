@@ -20,6 +20,8 @@ use crate::web::layout::{Crumb, PageCtx, render};
 pub enum Book {
     Elderly,
     Community,
+    Funeral,
+    Marriage,
 }
 
 impl Book {
@@ -27,18 +29,24 @@ impl Book {
         match self {
             Book::Elderly => "/elderly/ledgers",
             Book::Community => "/community/ledgers",
+            Book::Funeral => "/affairs/funeral/ledgers",
+            Book::Marriage => "/affairs/marriage/ledgers",
         }
     }
     fn title(self) -> &'static str {
         match self {
             Book::Elderly => "养老服务台账",
             Book::Community => "基层治理台账",
+            Book::Funeral => "殡葬台账",
+            Book::Marriage => "婚姻登记台账",
         }
     }
     fn section(self) -> &'static str {
         match self {
             Book::Elderly => "elderly_ledgers",
             Book::Community => "community_ledgers",
+            Book::Funeral => "funeral_ledgers",
+            Book::Marriage => "marriage_ledgers",
         }
     }
     fn hint(self) -> &'static str {
@@ -48,6 +56,12 @@ impl Book {
             }
             Book::Community => {
                 "公益活动引用统一社会信用代码：先导入社会组织名录。组织在活动日期不在登记状态（尚未登记或已撤销、注销）的活动被拒绝。"
+            }
+            Book::Funeral => {
+                "墓穴变动引用公墓编号：先导入公墓名录。建成时的墓穴数填在公墓名录的「墓穴数」中（计为建成当日新增），墓穴变动只登记建成以后各日新增的墓穴。"
+            }
+            Book::Marriage => {
+                "历史登记记录不符合婚姻登记规则的（如未达法定年龄、重婚、冷静期内办理离婚）照常导入并标记为不合格，写明未通过的规则；登记类型、日期、证书编号或登记机关无法识别的，整个文件不导入。证书编号相同、内容相同的行不重复导入。"
             }
         }
     }
@@ -62,6 +76,14 @@ impl Book {
                 .iter()
                 .map(|l| (l.name(), l.label()))
                 .collect(),
+            Book::Funeral => crate::affairs::funeral_ledgers::LEDGERS
+                .iter()
+                .map(|l| (l.name(), l.label()))
+                .collect(),
+            Book::Marriage => vec![(
+                crate::affairs::marriage_ledger::NAME,
+                crate::affairs::marriage_ledger::LABEL,
+            )],
         }
     }
     fn headers(self, name: &str) -> Option<(&'static str, Vec<&'static str>)> {
@@ -72,6 +94,14 @@ impl Book {
             Book::Community => {
                 crate::community::ledgers::Ledger::parse(name).map(|l| (l.name(), l.headers()))
             }
+            Book::Funeral => crate::affairs::funeral_ledgers::Ledger::parse(name)
+                .map(|l| (l.name(), l.headers())),
+            Book::Marriage => (name == crate::affairs::marriage_ledger::NAME).then(|| {
+                (
+                    crate::affairs::marriage_ledger::NAME,
+                    crate::affairs::marriage_ledger::headers(),
+                )
+            }),
         }
     }
     /// The permission a ledger of the book needs: to import (`write`) or to download.
@@ -84,6 +114,10 @@ impl Book {
             (Book::Community, "consultations", false) => "community:consultation:read",
             (Book::Community, _, true) => "socialorg:registry:manage",
             (Book::Community, _, false) => "socialorg:registry:read",
+            (Book::Funeral, _, true) => "funeral:registry:manage",
+            (Book::Funeral, _, false) => "funeral:registry:read",
+            // The export holds ID numbers in full: the registry's own staff only.
+            (Book::Marriage, _, _) => "marriage:registry:register",
         }
     }
 
@@ -138,6 +172,31 @@ impl Book {
                 )
                 .await
             }
+            Book::Funeral => {
+                let Some(l) = crate::affairs::funeral_ledgers::Ledger::parse(name) else {
+                    return Err(ImportError::Rejected(Vec::new()));
+                };
+                crate::affairs::funeral_ledgers::import(
+                    &state.db, l, file_name, bytes, today, in_scope, dry_run, event,
+                )
+                .await
+            }
+            Book::Marriage => {
+                if name != crate::affairs::marriage_ledger::NAME {
+                    return Err(ImportError::Rejected(Vec::new()));
+                }
+                crate::affairs::marriage_ledger::import(
+                    &state.db,
+                    &state.keyring,
+                    file_name,
+                    bytes,
+                    today,
+                    in_scope,
+                    dry_run,
+                    event,
+                )
+                .await
+            }
         }
     }
 
@@ -156,6 +215,16 @@ impl Book {
             Book::Community => {
                 let l = crate::community::ledgers::Ledger::parse(name).ok_or_else(missing)?;
                 crate::community::ledgers::export(&state.db, l, bounds).await?
+            }
+            Book::Funeral => {
+                let l = crate::affairs::funeral_ledgers::Ledger::parse(name).ok_or_else(missing)?;
+                crate::affairs::funeral_ledgers::export(&state.db, l, bounds).await?
+            }
+            Book::Marriage => {
+                if name != crate::affairs::marriage_ledger::NAME {
+                    return Err(missing());
+                }
+                crate::affairs::marriage_ledger::export(&state.db, &state.keyring, bounds).await?
             }
         })
     }

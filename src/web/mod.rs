@@ -96,6 +96,13 @@ pub fn router(state: AppState) -> (Router, Vec<crate::auth::RouteInfo>) {
             crate::elderly::facilities_web::READ,
             crate::elderly::facilities_web::UPDATE,
         ))
+        .merge(crate::affairs::cemeteries_web::routes())
+        .merge(crate::affairs::cremations_web::routes())
+        .merge(crate::web::ledger_books::routes(
+            crate::web::ledger_books::Book::Funeral,
+            crate::affairs::cemeteries_web::READ,
+            crate::affairs::cemeteries_web::MANAGE,
+        ))
         .merge(crate::web::ledger_books::routes(
             crate::web::ledger_books::Book::Community,
             crate::auth::Access::Perm("community:consultation:read"),
@@ -104,6 +111,13 @@ pub fn router(state: AppState) -> (Router, Vec<crate::auth::RouteInfo>) {
         .merge(crate::community::consultations_web::routes())
         .merge(crate::community::orgs_web::routes())
         .merge(crate::community::illegal_web::routes())
+        .merge(crate::relief::web::routes())
+        .merge(crate::affairs::marriage_web::routes())
+        .merge(crate::web::ledger_books::routes(
+            crate::web::ledger_books::Book::Marriage,
+            crate::affairs::marriage_web::REGISTER,
+            crate::affairs::marriage_web::REGISTER,
+        ))
         .merge(crate::community::people_routes())
         .merge(crate::elderly::people_web::routes())
         .merge(crate::homecare::web::routes())

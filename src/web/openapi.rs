@@ -630,6 +630,96 @@ const SUMMARIES: &[(&str, &str, &str)] = &[
         "/api/v1/community/social-workers/{id}",
         "登记新证书（version、level、certified_on 不早于原证书）",
     ),
+    (
+        "GET",
+        "/api/v1/relief",
+        "流浪乞讨人员救助（quarter=2026Q4）：本季度救助人次、返乡、寻亲成功、滞留超过 10 天、巡查次数和护送入站人数，巡查记录和站内救助对象",
+    ),
+    (
+        "POST",
+        "/api/v1/relief/patrols",
+        "记录街面巡查（patrolled_on、region_code、area、staff、people_met、brought_in、notes）",
+    ),
+    (
+        "POST",
+        "/api/v1/relief/cases",
+        "登记入站（region_code、intake_on、name、id_number 可空、sex、group、notes）",
+    ),
+    (
+        "GET",
+        "/api/v1/relief/cases/{id}",
+        "一个救助对象：身份（证件号脱敏）、类别、在站天数、服务、寻亲情况、结果",
+    ),
+    (
+        "POST",
+        "/api/v1/relief/cases/{id}/care",
+        "更新服务和寻亲情况（version、services 逗号分隔、family_search、notes）",
+    ),
+    (
+        "POST",
+        "/api/v1/relief/cases/{id}/departure",
+        "登记离站（version、left_on、outcome）；寻亲成功须先登记已找到亲属",
+    ),
+    (
+        "GET",
+        "/api/v1/affairs/cemeteries",
+        "本人区划内的公墓名录：性质、状态、建成日期、建成时墓穴数和此后新增墓穴数，已建成公益性公墓数和墓穴总数",
+    ),
+    (
+        "GET",
+        "/api/v1/affairs/cremations",
+        "本人区划内的火化记录（身份证号脱敏）：姓名、死亡日期、火化日期、区划",
+    ),
+    (
+        "POST",
+        "/api/v1/affairs/cremations",
+        "登记火化记录（id_number、name、died_on、cremated_on、region_code）；数据比对据此认定本系统掌握的死亡",
+    ),
+    (
+        "GET",
+        "/api/v1/affairs/marriage/registrations",
+        "本辖区登记机关一个季度（quarter=2026Q3，默认本季度）的婚姻登记：结婚、离婚、补领，身份证号脱敏，每条的合格/不合格及未通过的规则，合格率",
+    ),
+    (
+        "POST",
+        "/api/v1/affairs/marriage/registrations",
+        "办理结婚或补领登记（kind=结婚/补领、man_name、man_id、woman_name、woman_id、office 登记机关、both_present=是、kinship 是否有禁止结婚的亲属关系=否）；不符合规则的拒绝并写明规则",
+    ),
+    (
+        "GET",
+        "/api/v1/affairs/marriage/counselling",
+        "一个季度（quarter，默认本季度）本辖区登记机关的婚姻家庭辅导：日期、主题、人数及合计",
+    ),
+    (
+        "POST",
+        "/api/v1/affairs/marriage/counselling",
+        "记录婚姻家庭辅导（office 登记机关、held_on 空为今天、topic、participants）",
+    ),
+    (
+        "POST",
+        "/api/v1/affairs/marriage/find",
+        "按身份证号（id_number）查询一个人在本辖区的婚姻登记记录和婚姻状况变化",
+    ),
+    (
+        "GET",
+        "/api/v1/affairs/marriage/divorce-applications",
+        "离婚申请：受理日期、冷静期、办理期限、状态（按今天计算是否已失效），以及本季度冷静期内撤回的件数",
+    ),
+    (
+        "POST",
+        "/api/v1/affairs/marriage/divorce-applications",
+        "受理协议离婚申请（man_name、man_id、woman_name、woman_id、office）；二人须为本登记机关记录中的夫妻",
+    ),
+    (
+        "POST",
+        "/api/v1/affairs/marriage/divorce-applications/{id}/withdraw",
+        "冷静期内任一方撤回离婚申请（party=男方/女方、version）",
+    ),
+    (
+        "POST",
+        "/api/v1/affairs/marriage/divorce-applications/{id}/complete",
+        "办理离婚登记（version）：仅在受理后第 31 至 60 日；冷静期内拒绝，逾期申请失效",
+    ),
     ("GET", "/api/v1/openapi.json", "本文档"),
 ];
 
@@ -642,6 +732,8 @@ fn tag_of(path: &str) -> &'static str {
         "reports" => "reports",
         "capacity" => "capacity",
         "elderly" => "elderly",
+        "relief" => "relief",
+        "affairs" => "affairs",
         "community" => "community",
         "homecare" => "homecare",
         "funds" => "funds",

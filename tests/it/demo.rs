@@ -169,6 +169,36 @@ async fn demo_covers_every_workflow_state_and_program(backend: Backend) {
     );
     assert!(count("SELECT COUNT(*) FROM welfare_activities").await > 0);
     assert!(count("SELECT COUNT(*) FROM illegal_orgs WHERE banned_on IS NOT NULL").await > 0);
+    // People living rough: patrols, cases with outcomes, some still at the station.
+    assert!(count("SELECT COUNT(*) FROM relief_patrols").await > 0);
+    assert!(count("SELECT COUNT(*) FROM relief_cases WHERE outcome = 'reunited'").await > 0);
+    assert!(count("SELECT COUNT(*) FROM relief_cases WHERE left_on IS NULL").await > 0);
+    // Funeral: cemeteries of both kinds, one under construction, plots added.
+    assert!(count("SELECT COUNT(*) FROM cemeteries WHERE kind = 'commercial'").await > 0);
+    assert!(count("SELECT COUNT(*) FROM cemeteries WHERE completed_on IS NULL").await > 0);
+    assert!(count("SELECT COUNT(*) FROM cemetery_plot_additions").await > 0);
+    // Marriage: counter registrations all 合格, imported historical ones failing the audit,
+    // a divorce completed, an application withdrawn during the cooling-off.
+    assert_eq!(
+        count("SELECT COUNT(*) FROM marriage_registrations WHERE imported = 0 AND compliant = 0")
+            .await,
+        0
+    );
+    assert!(
+        count("SELECT COUNT(*) FROM marriage_registrations WHERE imported = 1 AND compliant = 0")
+            .await
+            >= 3
+    );
+    assert!(
+        count(
+            "SELECT COUNT(*) FROM marriage_registrations WHERE kind = 'divorce' AND compliant = 1"
+        )
+        .await
+            > 0
+    );
+    assert!(
+        count("SELECT COUNT(*) FROM divorce_applications WHERE status = 'withdrawn'").await > 0
+    );
     // Comparison: a month's file of each source, one run, the planted hits found (two of
     // the deaths through the fuzzy pass), one finding dismissed with its reason.
     assert_eq!(count("SELECT COUNT(*) FROM compare_datasets").await, 8);

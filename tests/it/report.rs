@@ -254,7 +254,11 @@ async fn assistance_figures_match_a_hand_count(backend: Backend) {
     let json = serde_json::to_value(&r).unwrap();
     let figures = json["figures"].as_object().unwrap();
     assert_eq!(figures.len(), KEYS.len());
-    assert_eq!(json["figures"]["marriages"], serde_json::Value::Null);
+    assert_eq!(json["figures"]["marriages"], 0);
+    assert_eq!(
+        json["figures"]["registration_compliance_rate"],
+        serde_json::Value::Null
+    );
     assert_eq!(json["figures"]["dibao_new_households"], 3);
     assert_eq!(json["figures"]["temp_assistance_amount_yuan"], 16000.5);
     let missing: Vec<&str> = json["missing"]
@@ -263,8 +267,8 @@ async fn assistance_figures_match_a_hand_count(backend: Backend) {
         .iter()
         .map(|m| m["key"].as_str().unwrap())
         .collect();
-    // Funeral and marriage are not built yet; assistance, elderly care and community are.
-    assert!(missing.contains(&"grave_plots_new") && !missing.contains(&"temp_assistance_cases"));
+    // Assistance, elderly care, community and funeral are built.
+    assert!(!missing.contains(&"grave_plots_new") && !missing.contains(&"temp_assistance_cases"));
     assert!(!missing.contains(&"care_beds_new") && !missing.contains(&"consultations"));
     // The text view: section 一 with the known figures, the rest left as X and listed.
     let text = report::text(&r);
@@ -279,8 +283,8 @@ async fn assistance_figures_match_a_hand_count(backend: Backend) {
     // Elderly care is counted (none in this city: 0), community governance not yet (X).
     assert!(text.contains("新建社区日间照料中心0个"), "{text}");
     assert!(text.contains("社区协商活动0次"), "{text}");
-    assert!(text.contains("新增墓穴X个"), "{text}");
-    assert!(text.contains("结婚登记（对）（marriages）："), "{text}");
+    assert!(text.contains("新增墓穴0个"), "{text}");
+    assert!(text.contains("结婚登记0对、离婚登记0对"), "{text}");
     // A bad quarter is a sentence, not a crash.
     let err = report::quarterly_for(t.database(), "2026Q5", None)
         .await
