@@ -204,6 +204,17 @@ async fn apply(
                        "woman_name": woman_name, "woman_id": woman.masked()});
     let now = state.clock.now_local();
     let mut tx = state.db.begin().await?;
+    // The couple locked for the transaction, as a registration locks them.
+    state
+        .db
+        .lock_keys(
+            &mut tx,
+            &[
+                format!("marital:{}", m.index),
+                format!("marital:{}", w.index),
+            ],
+        )
+        .await?;
     let reg = registrations::registry(&mut tx, (&m.index, &w.index), (today, i64::MAX)).await?;
     if !reg.man_spouses.contains(&w.index) || !reg.woman_spouses.contains(&m.index) {
         drop(tx);
@@ -423,8 +434,23 @@ async fn complete(
     let (m, w) = (seal(&man_id), seal(&woman_id));
     let now = state.clock.now_local();
     let mut tx = state.db.begin().await?;
+    // The couple locked for the transaction, as a registration locks them.
+    state
+        .db
+        .lock_keys(
+            &mut tx,
+            &[
+                format!("marital:{}", m.index),
+                format!("marital:{}", w.index),
+            ],
+        )
+        .await?;
     let reg = registrations::registry(&mut tx, (&m.index, &w.index), (today, i64::MAX)).await?;
     let year = chrono::Datelike::year(&today);
+    state
+        .db
+        .lock_keys(&mut tx, &[format!("certificate:{}:{year}", a.office_code)])
+        .await?;
     let certificate = registrations::next_certificate(&mut tx, 'L', &a.office_code, year).await?;
     let rec = Record {
         kind: Kind::Divorce,

@@ -357,6 +357,20 @@ async fn register(
     let (man_sealed, woman_sealed) = (sealed(&man), sealed(&woman));
     let now = state.clock.now_local();
     let mut tx = state.db.begin().await?;
+    // Both people and the office's numbering, locked for the transaction: two counters
+    // registering the same person at once (PostgreSQL reads committed data) must see each
+    // other, and two registrations must not take the same certificate number.
+    state
+        .db
+        .lock_keys(
+            &mut tx,
+            &[
+                format!("marital:{}", man_sealed.index),
+                format!("marital:{}", woman_sealed.index),
+                format!("certificate:{office}:{}", chrono::Datelike::year(&today)),
+            ],
+        )
+        .await?;
     let reg = store::registry(
         &mut tx,
         (&man_sealed.index, &woman_sealed.index),

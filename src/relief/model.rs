@@ -96,6 +96,12 @@ pub fn check_departure(
     if left > today {
         return Err(format!("「离站日期」{left} 晚于今天"));
     }
+    if outcome == Outcome::LongStay {
+        return Err(
+            "「长期滞留」不是离站结果：在站超过 10 天的已自动标出，转入长期安置的请选「转介」"
+                .into(),
+        );
+    }
     if outcome == Outcome::Reunited && search != FamilySearch::Found {
         return Err("结果为「寻亲成功」时，寻亲情况应为「已找到亲属」：请先登记寻亲结果".into());
     }
@@ -124,6 +130,16 @@ mod tests {
     #[test]
     fn departures_are_checked() {
         let (intake, today) = (d("2026-11-01"), d("2026-11-29"));
+        assert!(
+            check_departure(
+                intake,
+                d("2026-11-20"),
+                Outcome::LongStay,
+                FamilySearch::None,
+                today
+            )
+            .is_err()
+        );
         assert!(
             check_departure(
                 intake,

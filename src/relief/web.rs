@@ -374,7 +374,12 @@ async fn case_view(
             .iter()
             .map(|s| (s.code(), s.label()))
             .collect(),
-        outcomes: Outcome::ALL.iter().map(|s| (s.code(), s.label())).collect(),
+        // 长期滞留 is a stay, not a departure (it is flagged by itself).
+        outcomes: Outcome::ALL
+            .iter()
+            .filter(|o| **o != Outcome::LongStay)
+            .map(|s| (s.code(), s.label()))
+            .collect(),
         page,
         v,
         can_manage: user.can("relief:station:manage"),
