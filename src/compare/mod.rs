@@ -7,6 +7,7 @@ pub mod demo;
 pub mod findings;
 pub mod findings_web;
 pub mod idkey;
+pub mod internal;
 pub mod names;
 pub mod report;
 pub mod rules;

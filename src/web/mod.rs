@@ -9,6 +9,7 @@ mod home;
 pub mod layout;
 pub mod ledger_books;
 pub mod openapi;
+mod openapi_summaries;
 
 use std::time::Duration;
 
