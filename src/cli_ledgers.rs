@@ -62,6 +62,32 @@ pub async fn import(
                 )
                 .await;
                 (l.label(), done)
+            } else if let Some(l) = minzheng::affairs::funeral_ledgers::Ledger::parse(other) {
+                let done = minzheng::affairs::funeral_ledgers::import(
+                    db,
+                    l,
+                    &name,
+                    &bytes,
+                    today,
+                    &|_| true,
+                    dry_run,
+                    &event,
+                )
+                .await;
+                (l.label(), done)
+            } else if other == minzheng::affairs::marriage_ledger::NAME {
+                let done = minzheng::affairs::marriage_ledger::import(
+                    db,
+                    &app.state.keyring,
+                    &name,
+                    &bytes,
+                    today,
+                    &|_| true,
+                    dry_run,
+                    &event,
+                )
+                .await;
+                (minzheng::affairs::marriage_ledger::LABEL, done)
             } else {
                 let l = minzheng::community::ledgers::Ledger::parse(other)
                     .ok_or_else(|| unknown_ledger(other))?;
@@ -155,6 +181,20 @@ pub async fn export(
                 .await
                 .map_err(text)?;
                 (rows, l.headers())
+            } else if let Some(l) = minzheng::affairs::funeral_ledgers::Ledger::parse(other) {
+                let rows = minzheng::affairs::funeral_ledgers::export(&app.state.db, l, &bounds)
+                    .await
+                    .map_err(text)?;
+                (rows, l.headers())
+            } else if other == minzheng::affairs::marriage_ledger::NAME {
+                let rows = minzheng::affairs::marriage_ledger::export(
+                    &app.state.db,
+                    &app.state.keyring,
+                    &bounds,
+                )
+                .await
+                .map_err(text)?;
+                (rows, minzheng::affairs::marriage_ledger::headers())
             } else {
                 let l = minzheng::community::ledgers::Ledger::parse(other)
                     .ok_or_else(|| unknown_ledger(other))?;

@@ -1,25 +1,30 @@
-//! Cremation records (火化) on the API: the funeral home's report of a death — the
-//! deceased's ID (sealed, with the blind index the data comparison matches on), name,
+//! Cremation records (火化) on a page and the API: the funeral home's report of a death —
+//! the deceased's ID (sealed, with the blind index the data comparison matches on), name,
 //! dates of death and cremation, and region. Every record is audited; IDs are shown masked.
 
+use askama::Template;
 use axum::Json;
 use axum::extract::State;
-use chrono::NaiveDate;
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sqlx::Row;
 
 use super::cemeteries_web::{MANAGE, READ};
 use super::funeral::check_cremation;
+use super::funeral_input::day;
 use crate::AppState;
 use crate::audit::{AuditEvent, store::record};
 use crate::auth::{Ctx, CurrentUser, Routes};
 use crate::error::{AppError, AppResult};
 use crate::protect::SensitiveKind;
 use crate::web::extract::FormOrJson;
+use crate::web::layout::{Crumb, PageCtx, render};
 
 pub fn routes() -> Routes {
     Routes::new()
+        .get("/affairs/cremations", READ, page)
+        .post("/affairs/cremations", MANAGE, add)
         .get("/api/v1/affairs/cremations", READ, api_list)
         .post("/api/v1/affairs/cremations", MANAGE, add)
 }
@@ -34,7 +39,38 @@ struct Cremation {
     region_code: String,
 }
 
+#[derive(Template)]
+#[template(path = "affairs/cremations.html")]
+struct Page {
+    page: PageCtx,
+    cremations: Vec<Cremation>,
+    can_manage: bool,
+}
+
+async fn page(State(state): State<AppState>, user: CurrentUser) -> AppResult<Html<String>> {
+    let page = PageCtx::load(
+        &state,
+        Some(&user),
+        "cremations",
+        "火化记录",
+        vec![
+            Crumb::link("公墓", "/affairs/cemeteries"),
+            Crumb::here("火化记录"),
+        ],
+    )
+    .await?;
+    render(Page {
+        page,
+        cremations: list(&state, &user).await?,
+        can_manage: user.can("funeral:registry:manage"),
+    })
+}
+
 async fn api_list(State(state): State<AppState>, user: CurrentUser) -> AppResult<Json<Value>> {
+    Ok(Json(json!({ "cremations": list(&state, &user).await? })))
+}
+
+async fn list(state: &AppState, user: &CurrentUser) -> AppResult<Vec<Cremation>> {
     let bounds = user.scope_bounds();
     let rows = sqlx::query(
         "SELECT id, id_number_sealed, name, died_on, cremated_on, region_code FROM cremations \
@@ -60,32 +96,28 @@ async fn api_list(State(state): State<AppState>, user: CurrentUser) -> AppResult
             region_code: r.try_get(5)?,
         });
     }
-    Ok(Json(json!({ "cremations": out })))
+    Ok(out)
 }
 
 #[derive(Deserialize)]
 pub struct CremationForm {
+    #[serde(default)]
     id_number: String,
+    #[serde(default)]
     name: String,
+    #[serde(default)]
     died_on: String,
+    #[serde(default)]
     cremated_on: String,
+    #[serde(default)]
     region_code: String,
-}
-
-fn day(field: &str, text: &str) -> AppResult<NaiveDate> {
-    crate::calendar::parse_date(text.trim()).ok_or_else(|| {
-        AppError::Invalid(format!(
-            "「{field}」「{}」不是日期，请写成 2026-07-15。",
-            text.trim()
-        ))
-    })
 }
 
 async fn add(
     State(state): State<AppState>,
     ctx: Ctx,
-    FormOrJson { value: form, .. }: FormOrJson<CremationForm>,
-) -> AppResult<Json<Value>> {
+    FormOrJson { value: form, json }: FormOrJson<CremationForm>,
+) -> AppResult<Response> {
     let user = ctx.user()?.clone();
     let today = state.clock.today();
     let number = crate::ids::IdNumber::parse(form.id_number.trim(), today)
@@ -118,15 +150,27 @@ async fn add(
     let sealed = state.keyring.seal(SensitiveKind::IdNumber, number.as_str());
     let now = state.clock.now_local();
     let mut tx = state.db.begin().await?;
-    let known: Option<i64> =
-        sqlx::query_scalar("SELECT id FROM cremations WHERE id_number_index = $1")
+    // The person is locked before the duplicate check: of two clerks recording the same
+    // death at once, the second waits and gets the refusal below, not a failure on the
+    // unique blind index.
+    state
+        .db
+        .lock_keys(&mut tx, &[format!("deceased:{}", sealed.index)])
+        .await?;
+    let known: Option<(i64, String)> =
+        sqlx::query_as("SELECT id, region_code FROM cremations WHERE id_number_index = $1")
             .bind(&sealed.index)
             .fetch_optional(&mut *tx)
             .await?;
-    if let Some(id) = known {
-        return Err(AppError::Conflict(format!(
-            "这个身份证号已有火化记录（编号 {id}），同一人只登记一次。"
-        )));
+    if let Some((id, at)) = known {
+        // The record's number only where the user may open it: outside their districts
+        // the refusal must not tell more than that the person is already recorded.
+        return Err(AppError::Conflict(if user.scope().contains(&at) {
+            format!("这个身份证号已有火化记录（编号 {id}），同一人只登记一次。")
+        } else {
+            "这个身份证号已有火化记录（不在您的辖区），同一人只登记一次；如有疑问请与市局核对。"
+                .to_string()
+        }));
     }
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO cremations (id_number_sealed, id_number_index, name, died_on, cremated_on, \
@@ -157,6 +201,22 @@ async fn add(
     )
     .await
     .map_err(AppError::audit)?;
+    crate::affairs::marriage_store::on_death(
+        &mut tx,
+        &sealed.index,
+        (&state.db, &state.keyring),
+        &AuditEvent::new(
+            now,
+            &ctx.actor(),
+            "funeral.cremation.record",
+            "cremation",
+            id.to_string(),
+        ),
+    )
+    .await?;
     tx.commit().await?;
-    Ok(Json(json!({ "id": id })))
+    if json {
+        return Ok(Json(json!({ "id": id })).into_response());
+    }
+    Ok(Redirect::to("/affairs/cremations").into_response())
 }

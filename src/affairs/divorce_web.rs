@@ -11,6 +11,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use super::counselling::Session;
 use super::divorce_store::{self as store, Application, NewApplication};
 use super::marriage::{self, ApplicationStatus, Kind, Record, Refusal, Rule, divorce_window};
 use super::marriage_store::{self as registrations, NewRegistration};
@@ -80,12 +81,24 @@ pub struct ApplicationView {
     pub withdrawn_by: Option<String>,
     pub completed_on: Option<String>,
     pub version: i64,
+    /// What the desk may do today (the injected clock): withdraw during the cooling-off,
+    /// complete from day 31 to day 60. The page offers only these buttons.
+    pub can_withdraw: bool,
+    pub can_complete: bool,
+    /// The counselling sessions held with the couple on this application, oldest first.
+    pub counselling: Vec<Session>,
 }
 
-fn view_of(state: &AppState, a: &Application, today: NaiveDate) -> ApplicationView {
+fn view_of(
+    state: &AppState,
+    a: &Application,
+    today: NaiveDate,
+    counselling: Vec<Session>,
+) -> ApplicationView {
     let received = a.received().unwrap_or(today);
     let status = marriage::status_on(a.status, received, today);
     let (until, from, last) = divorce_window(received);
+    let (can_withdraw, can_complete) = marriage::actions_on(a.status, received, today);
     ApplicationView {
         id: a.id,
         office_code: a.office_code.clone(),
@@ -106,6 +119,9 @@ fn view_of(state: &AppState, a: &Application, today: NaiveDate) -> ApplicationVi
             .map(|p| party_label(p).to_string()),
         completed_on: a.completed_on.clone(),
         version: a.version,
+        can_withdraw,
+        can_complete,
+        counselling,
     }
 }
 
@@ -122,11 +138,44 @@ pub async fn views(
 ) -> AppResult<Vec<ApplicationView>> {
     let since = q.first_day() - chrono::Duration::days(60);
     let today = state.clock.today();
-    Ok(store::list(&state.db, &user.scope_bounds(), since)
+    let bounds = user.scope_bounds();
+    let mut sessions = super::counselling::by_application(state, &bounds).await?;
+    Ok(store::list(&state.db, &bounds, since)
         .await?
         .iter()
-        .map(|a| view_of(state, a, today))
+        .map(|a| view_of(state, a, today, sessions.remove(&a.id).unwrap_or_default()))
         .collect())
+}
+
+/// The day an application was withdrawn, when in the quarter.
+fn withdrawn_in(a: &ApplicationView, q: Quarter) -> Option<NaiveDate> {
+    a.withdrawn_on
+        .as_deref()
+        .and_then(|d| d.parse().ok())
+        .filter(|d| Quarter::of(*d) == q)
+}
+
+/// The applications withdrawn during the cooling-off in the quarter.
+pub fn withdrawn_in_quarter(applications: &[ApplicationView], q: Quarter) -> usize {
+    applications
+        .iter()
+        .filter(|a| withdrawn_in(a, q).is_some())
+        .count()
+}
+
+/// Of those, the ones withdrawn after counselling: a session with the couple held on or
+/// before the day of withdrawal.
+pub fn withdrawn_after_counselling(applications: &[ApplicationView], q: Quarter) -> usize {
+    applications
+        .iter()
+        .filter(|a| {
+            withdrawn_in(a, q).is_some_and(|w| {
+                a.counselling
+                    .iter()
+                    .any(|s| s.held_on.as_str() <= w.to_string().as_str())
+            })
+        })
+        .count()
 }
 
 async fn api_list(
@@ -140,14 +189,10 @@ async fn api_list(
         s => s.parse::<Quarter>().map_err(AppError::Invalid)?,
     };
     let all = views(&state, &user, q).await?;
-    let in_q = |d: &Option<String>| {
-        d.as_deref()
-            .and_then(|d| d.parse().ok())
-            .is_some_and(|d| Quarter::of(d) == q)
-    };
     Ok(Json(json!({
         "quarter": q.to_string(),
-        "withdrawn_in_quarter": all.iter().filter(|a| in_q(&a.withdrawn_on)).count(),
+        "withdrawn_in_quarter": withdrawn_in_quarter(&all, q),
+        "withdrawn_after_counselling": withdrawn_after_counselling(&all, q),
         "applications": all,
     })))
 }
@@ -229,10 +274,18 @@ async fn apply(
         a.received()
             .is_some_and(|r| marriage::status_on(a.status, r, today) == ApplicationStatus::Received)
     }) {
-        return Err(AppError::Conflict(format!(
-            "二人已有 {} 受理的离婚申请（编号 {}），请在该申请上撤回或办理。",
-            a.received_on, a.id
-        )));
+        // Another district's application is not the user's to read: said without its
+        // number or day.
+        let message = if user.scope().contains(&a.office_code) {
+            format!(
+                "二人已有 {} 受理的离婚申请（编号 {}），请在该申请上撤回或办理。",
+                a.received_on, a.id
+            )
+        } else {
+            "二人已有一份在其他登记机关受理、尚未办结的离婚申请，请到受理该申请的登记机关撤回或办理。"
+                .to_string()
+        };
+        return Err(AppError::Conflict(message));
     }
     let new = NewApplication {
         office: &office,
@@ -433,8 +486,11 @@ async fn complete(
     let seal = |v: &str| state.keyring.seal(SensitiveKind::IdNumber, v);
     let (m, w) = (seal(&man_id), seal(&woman_id));
     let now = state.clock.now_local();
+    let year = chrono::Datelike::year(&today);
     let mut tx = state.db.begin().await?;
-    // The couple locked for the transaction, as a registration locks them.
+    // The couple and the office's numbering locked in one sorted call, as a registration
+    // locks them: taken one after the other in another order, two transactions could
+    // each hold what the other waits for.
     state
         .db
         .lock_keys(
@@ -442,16 +498,19 @@ async fn complete(
             &[
                 format!("marital:{}", m.index),
                 format!("marital:{}", w.index),
+                format!("certificate:{}:{year}", a.office_code),
             ],
         )
         .await?;
     let reg = registrations::registry(&mut tx, (&m.index, &w.index), (today, i64::MAX)).await?;
-    let year = chrono::Datelike::year(&today);
-    state
-        .db
-        .lock_keys(&mut tx, &[format!("certificate:{}:{year}", a.office_code)])
-        .await?;
-    let certificate = registrations::next_certificate(&mut tx, 'L', &a.office_code, year).await?;
+    let certificate =
+        match registrations::next_certificate(&mut tx, 'L', &a.office_code, year).await? {
+            Ok(c) => c,
+            Err(why) => {
+                drop(tx);
+                return refuse(&state, &ctx, "marriage.divorce.complete", asked, why).await;
+            }
+        };
     let rec = Record {
         kind: Kind::Divorce,
         day: today,

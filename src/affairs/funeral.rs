@@ -126,6 +126,24 @@ pub fn completion_keeps_additions(
     }
 }
 
+/// Whether a cemetery may now say it was completed on `completed` when it holds burials
+/// from `first_burial` on: they must stay on or after completion.
+pub fn completion_keeps_burials(
+    completed: Option<NaiveDate>,
+    first_burial: Option<NaiveDate>,
+) -> Option<String> {
+    let first = first_burial?;
+    match completed {
+        None => Some(format!(
+            "该公墓已有 {first} 起的安葬记录，不能改为「在建」：请核对状态"
+        )),
+        Some(c) if c > first => Some(format!(
+            "该公墓已有 {first} 的安葬记录，建成日期不能晚于它：请核对建成日期"
+        )),
+        Some(_) => None,
+    }
+}
+
 /// The dates of a cremation: death not after today, cremation not before the death and
 /// not after today.
 pub fn check_cremation(
@@ -226,6 +244,15 @@ mod tests {
         assert!(completion_keeps_additions(Some(day("2026-08-01")), first).is_some());
         assert!(completion_keeps_additions(None, first).is_some());
         assert!(completion_keeps_additions(None, None).is_none());
+    }
+
+    #[test]
+    fn a_completion_date_stays_on_or_before_the_burials() {
+        let first = Some(day("2026-08-01"));
+        assert!(completion_keeps_burials(Some(day("2026-08-01")), first).is_none());
+        assert!(completion_keeps_burials(Some(day("2026-08-02")), first).is_some());
+        assert!(completion_keeps_burials(None, first).is_some());
+        assert!(completion_keeps_burials(None, None).is_none());
     }
 
     #[test]

@@ -9,10 +9,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use sqlx::{Any, Row, Transaction};
 
-use super::funeral::{
-    CemeteryKind, CemeteryStatus, NewCemetery, check_addition, check_cemetery,
-    completion_keeps_additions,
-};
+use super::funeral::{CemeteryKind, CemeteryStatus, NewCemetery, check_addition, check_cemetery};
 use super::funeral_store as store;
 use crate::audit::AuditEvent;
 use crate::db::Db;
@@ -95,8 +92,10 @@ pub async fn import(
     let at = audit.at.to_rfc3339();
     let mut tx = db.begin().await?;
     let done = match ledger {
-        Ledger::Cemeteries => cemeteries(&mut tx, &sheet, today, in_scope, (&by, &at)).await?,
-        Ledger::PlotAdditions => additions(&mut tx, &sheet, today, in_scope, (&by, &at)).await?,
+        Ledger::Cemeteries => cemeteries(db, &mut tx, &sheet, today, in_scope, (&by, &at)).await?,
+        Ledger::PlotAdditions => {
+            additions(db, &mut tx, &sheet, today, in_scope, (&by, &at)).await?
+        }
     };
     if dry_run {
         tx.rollback().await?;
@@ -124,8 +123,48 @@ async fn district_and_street_codes(
     rows.iter().map(|r| r.try_get(0)).collect()
 }
 
-async fn cemeteries(
+/// Locks the stored cemeteries a file writes to (one sorted call: the same key a burial
+/// and the cemetery form take), so a capacity cut and a burial do not cross.
+async fn lock_cemeteries(
+    db: &Db,
+    tx: &mut Transaction<'static, Any>,
+    ids: impl Iterator<Item = i64>,
+) -> Result<(), sqlx::Error> {
+    let keys: Vec<String> = ids.map(|id| format!("cemetery-plots:{id}")).collect();
+    db.lock_keys(tx, &keys).await
+}
+
+/// After the writes: a row whose cemetery would then hold more burials than plots on
+/// some day is refused (the caller's transaction is then dropped, nothing stored).
+async fn check_occupancy(
     tx: &mut Transaction<'_, Any>,
+    written: &[(usize, i64, &'static str, String)],
+    today: NaiveDate,
+) -> Result<(), ImportError> {
+    let mut errors = Vec::new();
+    let mut checked = HashSet::new();
+    for (row, id, column, value) in written {
+        if checked.insert(*id)
+            && let Some(short) = store::overfill(tx, *id, today).await?
+        {
+            errors.push(RowError::new(
+                *row,
+                *column,
+                value.clone(),
+                store::overfill_message(column, short),
+            ));
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(rejected(errors))
+    }
+}
+
+async fn cemeteries(
+    db: &Db,
+    tx: &mut Transaction<'static, Any>,
     sheet: &Sheet,
     today: NaiveDate,
     in_scope: InScope<'_>,
@@ -167,7 +206,8 @@ async fn cemeteries(
                 row_errors.push(RowError::new(*row, column, value, reason));
             }
             // A number registered elsewhere is another area's cemetery, not the
-            // importer's to overwrite; one of this area keeps its additions after completion.
+            // importer's to overwrite; one of this area keeps its additions after completion
+            // and its burials on or after it.
             if let Some((id, _, region)) = refs.get(&c.number) {
                 if !in_scope(region) {
                     row_errors.push(RowError::new(
@@ -176,12 +216,11 @@ async fn cemeteries(
                         c.number.clone(),
                         "这个编号已登记为您管辖范围以外的公墓：请核对编号",
                     ));
-                } else if row_errors.is_empty() {
-                    let first_addition = store::first_addition(tx, *id).await?;
-                    if let Some(why) = completion_keeps_additions(c.completed_on, first_addition) {
-                        let value = c.completed_on.map(|d| d.to_string()).unwrap_or_default();
-                        row_errors.push(RowError::new(*row, "建成日期", value, why));
-                    }
+                } else if row_errors.is_empty()
+                    && let Some(why) = store::completion_conflict(tx, *id, c.completed_on).await?
+                {
+                    let value = c.completed_on.map(|d| d.to_string()).unwrap_or_default();
+                    row_errors.push(RowError::new(*row, "建成日期", value, why));
                 }
             }
             if row_errors.is_empty()
@@ -193,7 +232,7 @@ async fn cemeteries(
                     ("公墓编号", c.number.clone()),
                 )
             {
-                found.push(c);
+                found.push((*row, c));
             }
         }
         errors.append(&mut row_errors);
@@ -205,19 +244,25 @@ async fn cemeteries(
         rows: found.len(),
         ..Imported::default()
     };
-    for c in found {
-        let (_, created) = store::save(tx, &c, who).await?;
+    let stored = found.iter().filter_map(|(_, c)| refs.get(&c.number));
+    lock_cemeteries(db, tx, stored.map(|(id, _, _)| *id)).await?;
+    let mut written = Vec::new();
+    for (row, c) in found {
+        let (id, created) = store::save(tx, &c, who).await?;
         if created {
             done.created += 1;
         } else {
             done.updated += 1;
+            written.push((row, id, "墓穴数", c.plots.to_string()));
         }
     }
+    check_occupancy(tx, &written, today).await?;
     Ok(done)
 }
 
 async fn additions(
-    tx: &mut Transaction<'_, Any>,
+    db: &Db,
+    tx: &mut Transaction<'static, Any>,
     sheet: &Sheet,
     today: NaiveDate,
     in_scope: InScope<'_>,
@@ -227,7 +272,7 @@ async fn additions(
     let refs = store::refs(tx).await?;
     let (mut errors, mut seen) = (Vec::new(), HashMap::new());
     let mut stored_days: HashMap<i64, Vec<NaiveDate>> = HashMap::new();
-    let mut found: Vec<(i64, NaiveDate, i64, bool)> = Vec::new();
+    let mut found: Vec<(usize, i64, NaiveDate, i64, bool)> = Vec::new();
     for (row, cells) in &sheet.rows[first..] {
         let mut r = RowReader::new(*row, cells, &header, &ADDITION_COLUMNS);
         let number = r.code(0);
@@ -270,7 +315,7 @@ async fn additions(
                     slot.insert(store::addition_days(tx, id).await?);
                 }
                 let replaced = stored_days.get(&id).is_some_and(|d| d.contains(&on));
-                found.push((id, on, plots, replaced));
+                found.push((*row, id, on, plots, replaced));
             }
         }
         errors.append(&mut row_errors);
@@ -282,14 +327,18 @@ async fn additions(
         rows: found.len(),
         ..Imported::default()
     };
-    for (id, on, plots, replaced) in found {
+    lock_cemeteries(db, tx, found.iter().map(|f| f.1)).await?;
+    let mut written = Vec::new();
+    for (row, id, on, plots, replaced) in found {
         store::put_addition(tx, id, on, plots, who).await?;
         if replaced {
             done.updated += 1;
+            written.push((row, id, "新增墓穴数", plots.to_string()));
         } else {
             done.created += 1;
         }
     }
+    check_occupancy(tx, &written, today).await?;
     Ok(done)
 }
 

@@ -25,6 +25,10 @@ pub struct Cemetery {
     pub plots: i64,
     /// The plots added after completion.
     pub added: i64,
+    /// Plots taken by burials (every form but 海葬).
+    pub used: i64,
+    /// Plots free today: at completion and added, minus taken (0 for one not built).
+    pub available: i64,
 }
 
 /// Every cemetery by number: id, completion date and region.
@@ -63,6 +67,28 @@ pub async fn first_addition(
     Ok(first.and_then(|d| d.parse().ok()))
 }
 
+/// Why a stored cemetery cannot take this completion date (none: not yet built): its
+/// additions must stay after completion and its burials on or after it.
+pub async fn completion_conflict(
+    tx: &mut Transaction<'_, Any>,
+    cemetery_id: i64,
+    completed: Option<NaiveDate>,
+) -> Result<Option<String>, sqlx::Error> {
+    let first = first_addition(tx, cemetery_id).await?;
+    if let Some(why) = super::funeral::completion_keeps_additions(completed, first) {
+        return Ok(Some(why));
+    }
+    let first: Option<String> =
+        sqlx::query_scalar("SELECT MIN(buried_on) FROM burials WHERE cemetery_id = $1")
+            .bind(cemetery_id)
+            .fetch_one(&mut **tx)
+            .await?;
+    Ok(super::funeral::completion_keeps_burials(
+        completed,
+        first.and_then(|d| d.parse().ok()),
+    ))
+}
+
 /// The days a cemetery holds additions on.
 pub async fn addition_days(
     tx: &mut Transaction<'_, Any>,
@@ -76,7 +102,47 @@ pub async fn addition_days(
     Ok(days.iter().filter_map(|d| d.parse().ok()).collect())
 }
 
+/// The day, plots and burials on which a cemetery's stored rows hold more burials than
+/// plots, if any (read inside the caller's transaction, after its change is written).
+/// Counted at the burial rule's checkpoints from the first burial on: plots only grow at
+/// an addition and burials only add up, so a shortfall shows on the eve of an addition or
+/// today. A capacity cut (墓穴数 in the register, a day's addition replaced) is refused
+/// when this finds one, so the free plots shown are never negative.
+pub async fn overfill(
+    tx: &mut Transaction<'_, Any>,
+    cemetery_id: i64,
+    today: NaiveDate,
+) -> Result<Option<(NaiveDate, i64, i64)>, sqlx::Error> {
+    let first: Option<String> = sqlx::query_scalar(
+        "SELECT MIN(buried_on) FROM burials WHERE cemetery_id = $1 AND takes_plot = 1",
+    )
+    .bind(cemetery_id)
+    .fetch_one(&mut **tx)
+    .await?;
+    let Some(first) = first.and_then(|d| d.parse::<NaiveDate>().ok()) else {
+        return Ok(None);
+    };
+    let additions = addition_days(tx, cemetery_id).await?;
+    for d in super::burial::checkpoints(first, today.max(first), &additions) {
+        let (capacity, taken) = super::burial_store::plots_on(tx, cemetery_id, d).await?;
+        if capacity < taken {
+            return Ok(Some((d, capacity, taken)));
+        }
+    }
+    Ok(None)
+}
+
+/// The refusal of a capacity cut that `overfill` found, naming the field changed.
+pub fn overfill_message(field: &str, (day, capacity, taken): (NaiveDate, i64, i64)) -> String {
+    format!(
+        "「{field}」改后该公墓到 {day} 共有墓穴 {capacity} 个，少于当日已安葬占用的 {taken} 个：\
+         墓穴数不能少于已安葬数，请核对"
+    )
+}
+
 /// Creates the cemetery, or updates the one with its number; the id and whether it is new.
+/// The burials in an updated cemetery move with it to its region (a burial lies in the
+/// region of its cemetery; the balance analysis counts both by region).
 pub async fn save(
     tx: &mut Transaction<'_, Any>,
     c: &NewCemetery,
@@ -102,6 +168,11 @@ pub async fn save(
         .bind(id)
         .execute(&mut **tx)
         .await?;
+        sqlx::query("UPDATE burials SET region_code = $1 WHERE cemetery_id = $2")
+            .bind(&c.region)
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
         return Ok((id, false));
     }
     let id: i64 = sqlx::query_scalar(
@@ -149,7 +220,8 @@ pub async fn put_addition(
 pub async fn list(db: &Db, bounds: &(String, String)) -> Result<Vec<Cemetery>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT c.id, c.number, c.name, c.kind, c.region_code, c.status, c.completed_on, c.plots, \
-         CAST(COALESCE((SELECT SUM(a.plots) FROM cemetery_plot_additions a WHERE a.cemetery_id = c.id), 0) AS BIGINT) \
+         CAST(COALESCE((SELECT SUM(a.plots) FROM cemetery_plot_additions a WHERE a.cemetery_id = c.id), 0) AS BIGINT), \
+         CAST((SELECT COUNT(*) FROM burials b WHERE b.cemetery_id = c.id AND b.takes_plot = 1) AS BIGINT) \
          FROM cemeteries c WHERE c.region_code >= $1 AND c.region_code < $2 ORDER BY c.number",
     )
     .bind(&bounds.0)
@@ -160,16 +232,27 @@ pub async fn list(db: &Db, bounds: &(String, String)) -> Result<Vec<Cemetery>, s
         .map(|r| {
             let kind: String = r.try_get(3)?;
             let status: String = r.try_get(5)?;
+            let status = CemeteryStatus::parse(&status).unwrap_or(CemeteryStatus::Building);
+            let (plots, added, used): (i64, i64, i64) =
+                (r.try_get(7)?, r.try_get(8)?, r.try_get(9)?);
             Ok(Cemetery {
                 id: r.try_get(0)?,
                 number: r.try_get(1)?,
                 name: r.try_get(2)?,
                 kind: CemeteryKind::parse(&kind).unwrap_or(CemeteryKind::Public),
                 region_code: r.try_get(4)?,
-                status: CemeteryStatus::parse(&status).unwrap_or(CemeteryStatus::Building),
+                status,
                 completed_on: r.try_get(6)?,
-                plots: r.try_get(7)?,
-                added: r.try_get(8)?,
+                plots,
+                added,
+                used,
+                // Not clamped: every capacity cut is checked against the burials
+                // (`overfill`), so a negative figure would show a fault, not hide it.
+                available: if status.is_built() {
+                    plots + added - used
+                } else {
+                    0
+                },
             })
         })
         .collect()

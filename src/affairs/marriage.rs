@@ -50,9 +50,12 @@ coded!(
         Kinship = "kinship", "无禁止结婚的亲属关系";
         NotSpouses = "not_spouses", "双方为登记在册的夫妻";
         CoolingOff = "cooling_off", "离婚冷静期届满后方可办理";
+        Withdrawal = "withdrawal", "冷静期内方可撤回";
         Lapsed = "lapsed", "冷静期届满后30日内办理";
         NoApplication = "no_application", "离婚须先申请";
         NoOriginal = "no_original", "补领须有原登记";
+        MissingId = "missing_id", "身份证号缺失";
+        Deceased = "deceased", "当事人已死亡";
     }
 );
 
@@ -164,6 +167,29 @@ pub fn certificate_number(letter: char, office: &str, year: i32, seq: u32) -> St
     format!("{letter}{office}-{year}-{seq:06}")
 }
 
+/// The largest sequence a certificate number holds (6 digits).
+pub const MAX_SEQ: u32 = 999_999;
+
+/// The certificate number after the last one taken (`last` 0: none yet) of a letter,
+/// registry and year; refused once the 6 digits are used up — a 7-digit number would
+/// fail the format every certificate is checked against.
+pub fn next_certificate_number(
+    letter: char,
+    office: &str,
+    year: i32,
+    last: u32,
+) -> Result<String, Refusal> {
+    if last >= MAX_SEQ {
+        return Err(Refusal::new(
+            Rule::Certificate,
+            format!(
+                "本年度证号已用完：{letter}{office}-{year} 的 6 位序号已编到 {MAX_SEQ}，请联系系统管理员"
+            ),
+        ));
+    }
+    Ok(certificate_number(letter, office, year, last + 1))
+}
+
 /// A certificate number's parts (letter, registry code, year, sequence), if well formed.
 pub fn parse_certificate(s: &str) -> Option<(char, &str, i32, u32)> {
     let letter = s.chars().next().filter(|c| *c == 'J' || *c == 'L')?;
@@ -200,7 +226,7 @@ pub fn may_withdraw(received: NaiveDate, day: NaiveDate) -> Result<(), Refusal> 
     let (last, _, _) = divorce_window(received);
     if day > last {
         return Err(Refusal::new(
-            Rule::CoolingOff,
+            Rule::Withdrawal,
             format!(
                 "冷静期已于 {last} 届满，不能再撤回；不来办理的申请在 {} 后自动失效",
                 divorce_window(received).2
@@ -208,6 +234,17 @@ pub fn may_withdraw(received: NaiveDate, day: NaiveDate) -> Result<(), Refusal> 
         ));
     }
     Ok(())
+}
+
+/// Whether an application received on `received`, shown as `status` on `day`, may still
+/// be withdrawn and may be completed: what the page offers, so the desk is not sent into
+/// a refusal.
+pub fn actions_on(status: ApplicationStatus, received: NaiveDate, day: NaiveDate) -> (bool, bool) {
+    let open = status_on(status, received, day) == ApplicationStatus::Received;
+    (
+        open && may_withdraw(received, day).is_ok(),
+        open && may_complete(received, day).is_ok(),
+    )
 }
 
 /// Completion (certificate issued): from day 31 to day 60 after receipt.
@@ -265,11 +302,23 @@ pub struct Registry {
     pub woman_spouses: Vec<String>,
     /// The last event between the two of them, if any (for a reissue).
     pub between: Option<MaritalStatus>,
+    /// The day each one is known dead, when this system holds a death dated on or before
+    /// the registration's day (a cremation's day of death, or a burial's day).
+    pub man_died: Option<NaiveDate>,
+    pub woman_died: Option<NaiveDate>,
 }
 
 /// The two parties' ID numbers, checked: the man's first.
 pub fn parties(r: &Record<'_>) -> Result<(IdNumber, IdNumber), Refusal> {
     let id = |who: &str, s: &str| {
+        if s.trim().is_empty() {
+            // Old registers have rows without an ID: kept (they happened), but nobody
+            // can be recognised by them, so they never count as a person's status.
+            return Err(Refusal::new(
+                Rule::MissingId,
+                format!("「{who}身份证号」为空，无法确认当事人，该记录不作为其婚姻状况的依据"),
+            ));
+        }
         IdNumber::parse(s, r.day)
             .map_err(|e| Refusal::new(Rule::Fields, format!("「{who}身份证号」{e}")))
     };
@@ -330,6 +379,19 @@ pub fn audit(r: &Record<'_>, reg: &Registry, indexes: (&str, &str)) -> Result<()
                 chrono::Datelike::year(&r.day)
             ),
         ));
+    }
+    if r.kind != Kind::Reissue {
+        for (who, died) in [("男方", reg.man_died), ("女方", reg.woman_died)] {
+            if let Some(died) = died {
+                return Err(Refusal::new(
+                    Rule::Deceased,
+                    format!(
+                        "{who}已有死亡记录（火化或安葬记录，{died}），不能办理{}登记",
+                        r.kind.label()
+                    ),
+                ));
+            }
+        }
     }
     match r.kind {
         Kind::Marriage => {

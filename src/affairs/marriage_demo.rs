@@ -137,8 +137,11 @@ pub fn generate<'a>(ctx: &'a mut DemoContext<'_>) -> DemoFuture<'a> {
                     _ => 'J',
                 };
                 let year = chrono::Datelike::year(&day);
-                let certificate =
-                    store::next_certificate(&mut ctx.tx, letter, office, year).await?;
+                let Ok(certificate) =
+                    store::next_certificate(&mut ctx.tx, letter, office, year).await?
+                else {
+                    continue;
+                };
                 let (man, woman) = (&people[m], &people[w]);
                 let n = NewRegistration {
                     record: Record {
@@ -182,6 +185,21 @@ pub fn generate<'a>(ctx: &'a mut DemoContext<'_>) -> DemoFuture<'a> {
                     woman: &woman.sealed,
                 };
                 let id = divorce_store::insert(&mut ctx.tx, &a, ("demo", &at)).await?;
+                // The couple who withdrew were counselled first (婚姻家庭辅导 on their
+                // application), so the page's "withdrawn after counselling" is not empty.
+                if let Some(on) = withdrawn {
+                    sqlx::query(
+                        "INSERT INTO marriage_counselling (office_code, held_on, topic, participants, \
+                         application_id, created_by, created_at) VALUES ($1, $2, $3, 2, $4, 'demo', $5)",
+                    )
+                    .bind(office)
+                    .bind((on - Days::new(3)).to_string())
+                    .bind("离婚冷静期调解")
+                    .bind(id)
+                    .bind(&at)
+                    .execute(&mut *ctx.tx)
+                    .await?;
+                }
                 if let Some(on) = withdrawn {
                     divorce_store::settle(
                         &mut ctx.tx,
@@ -194,7 +212,20 @@ pub fn generate<'a>(ctx: &'a mut DemoContext<'_>) -> DemoFuture<'a> {
                 }
             }
         }
-        store::reaudit(&mut ctx.tx, keyring, &persons).await?;
+        let by = crate::audit::AuditEvent::new(
+            ctx.now.fixed_offset(),
+            &crate::audit::Actor::cli(),
+            "demo.generate",
+            "marriage_registration",
+            "-",
+        );
+        // Every record here is new: their marks are their first, not changes to audit.
+        let fresh = sqlx::query_scalar("SELECT id FROM marriage_registrations")
+            .fetch_all(&mut *ctx.tx)
+            .await?
+            .into_iter()
+            .collect();
+        store::reaudit(&mut ctx.tx, keyring, &persons, &fresh, &by).await?;
         Ok(format!(
             "婚姻登记：{registered} 条窗口登记，{imported} 条导入的历史记录（含不合格）"
         ))

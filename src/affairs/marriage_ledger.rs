@@ -26,7 +26,11 @@ const fn col(name: &'static str, required: bool) -> Column {
     Column { name, required }
 }
 
-/// Names and IDs may be blank: such a record is kept and marked 不合格.
+/// Names and IDs may be blank: such a record is kept and marked 不合格. FORMATS.md keeps
+/// every readable historical record ("they happened"), so a blank or invalid ID is not a
+/// row error: the record fails the audit (「身份证号缺失」 or the ID's own fault) and its
+/// party is not indexed as a person — a blank would otherwise hash to one blind index
+/// shared by every such record, and the registry would treat them as one person.
 pub const COLUMNS: [Column; 9] = [
     col("登记类型", true),
     col("登记日期", true),
@@ -61,6 +65,16 @@ fn id_text(s: &str, day: NaiveDate) -> String {
     IdNumber::parse(s, day)
         .map(|i| i.as_str().to_string())
         .unwrap_or_else(|_| s.trim().to_uppercase())
+}
+
+/// An ID sealed for storage; indexed (recognised as a person) only when it is a valid
+/// ID number.
+fn sealed(keyring: &Keyring, id: &str, day: NaiveDate) -> Sealed {
+    let mut s = keyring.seal(SensitiveKind::IdNumber, id);
+    if IdNumber::parse(id, day).is_err() {
+        s.index = String::new();
+    }
+    s
 }
 
 /// Reads, checks and (unless `dry_run`) stores a ledger file, audited.
@@ -126,7 +140,29 @@ pub async fn import(
         }
         errors.extend(row_errors);
     }
-    let seal = |v: &str| keyring.seal(SensitiveKind::IdNumber, v);
+    // Every person and every registry-year numbering of the file, locked in one sorted
+    // call (as the counter locks them, so neither waits on the other in a cycle) before
+    // anything is checked: PostgreSQL reads committed data, and a counter registering one
+    // of these persons meanwhile must be seen by the re-audit.
+    let mut keys = Vec::new();
+    for f in &found {
+        for id in [&f.man_id, &f.woman_id] {
+            if IdNumber::parse(id, f.day).is_ok() {
+                keys.push(format!(
+                    "marital:{}",
+                    keyring.index(SensitiveKind::IdNumber, id)
+                ));
+            }
+        }
+        keys.push(format!(
+            "certificate:{}:{}",
+            f.office,
+            chrono::Datelike::year(&f.day)
+        ));
+    }
+    keys.sort();
+    keys.dedup();
+    db.lock_keys(&mut tx, &keys).await?;
     let mut new = Vec::new();
     let mut done = Imported {
         rows: found.len(),
@@ -137,37 +173,43 @@ pub async fn import(
             new.push(f);
             continue;
         };
-        let index = |v: &str| keyring.index(SensitiveKind::IdNumber, v);
+        let open = |v: &str| keyring.open(SensitiveKind::IdNumber, v).unwrap_or_default();
         let same = known.kind == f.kind
             && known.registered_on == f.day.to_string()
             && known.man_name == f.man_name
             && known.woman_name == f.woman_name
-            && known.man_id_index == index(&f.man_id)
-            && known.woman_id_index == index(&f.woman_id)
+            && open(&known.man_id_sealed) == f.man_id
+            && open(&known.woman_id_sealed) == f.woman_id
             && known.office_code == f.office
             && known.applied_on == f.applied_on.map(|d| d.to_string());
-        if same {
-            done.updated += 1;
+        // What the record holds is told only to who may see it: a record of a registry
+        // outside the user's districts is not described (nor its district named).
+        let why = if same {
+            None
+        } else if in_scope(&known.office_code) {
+            Some(format!(
+                "该证书编号已登记为 {} 的{}记录，内容不同：登记记录不能用导入覆盖，请核对证书编号",
+                known.registered_on,
+                known.kind.label()
+            ))
         } else {
-            errors.push(RowError::new(
-                f.row,
-                "证书编号",
-                f.certificate.clone(),
-                format!(
-                    "该证书编号已登记为 {} 的{}记录，内容不同：登记记录不能用导入覆盖，请核对证书编号",
-                    known.registered_on,
-                    known.kind.label()
-                ),
-            ));
+            Some("该证书编号不能使用（与已有登记记录冲突），请核对证书编号".to_string())
+        };
+        match why {
+            None => done.updated += 1,
+            Some(why) => errors.push(RowError::new(f.row, "证书编号", f.certificate.clone(), why)),
         }
     }
     if !errors.is_empty() {
         return Err(rejected(errors));
     }
     let who = (audit.actor.username.clone(), audit.at.to_rfc3339());
-    let mut persons = BTreeSet::new();
+    let (mut persons, mut fresh) = (BTreeSet::new(), BTreeSet::new());
     for f in new {
-        let (m, w): (Sealed, Sealed) = (seal(&f.man_id), seal(&f.woman_id));
+        let (m, w): (Sealed, Sealed) = (
+            sealed(keyring, &f.man_id, f.day),
+            sealed(keyring, &f.woman_id, f.day),
+        );
         persons.insert(m.index.clone());
         persons.insert(w.index.clone());
         let n = NewRegistration {
@@ -188,10 +230,10 @@ pub async fn import(
             imported: true,
         };
         // Marked by the audit below, once every record of the file is in the registry.
-        store::insert(&mut tx, &n, &Ok(()), (&who.0, &who.1)).await?;
+        fresh.insert(store::insert(&mut tx, &n, &Ok(()), (&who.0, &who.1)).await?);
         done.created += 1;
     }
-    let remarked = store::reaudit(&mut tx, keyring, &persons).await?;
+    let remarked = store::reaudit(&mut tx, keyring, &persons, &fresh, audit).await?;
     let failing = failing(&mut tx, &persons).await?;
     if dry_run {
         tx.rollback().await?;
@@ -215,7 +257,7 @@ async fn failing(
     persons: &BTreeSet<String>,
 ) -> Result<i64, sqlx::Error> {
     let mut n = 0;
-    for p in persons {
+    for p in persons.iter().filter(|p| !p.is_empty()) {
         let c: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM marriage_registrations WHERE compliant = 0 AND (man_id_index = $1 OR woman_id_index = $1)",
         )

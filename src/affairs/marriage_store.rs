@@ -12,8 +12,10 @@ use super::marriage::{
     self, Kind, MaritalStatus, Record, Refusal, Registry, StatusEvent, spouses_before,
     status_before,
 };
+use crate::audit::AuditEvent;
 use crate::db::Db;
 use crate::protect::{Keyring, SensitiveKind};
+use serde_json::json;
 
 /// A registration as stored (IDs sealed).
 #[derive(Clone, Debug)]
@@ -112,13 +114,14 @@ pub async fn by_certificate(
         .transpose()
 }
 
-/// The next certificate number of a letter, registry and year.
+/// The next certificate number of a letter, registry and year; refused (not stored)
+/// once the year's 6-digit sequence is used up.
 pub async fn next_certificate(
     tx: &mut Transaction<'_, Any>,
     letter: char,
     office: &str,
     year: i32,
-) -> Result<String, sqlx::Error> {
+) -> Result<Result<String, Refusal>, sqlx::Error> {
     let prefix = format!("{letter}{office}-{year}-");
     let taken: Vec<String> = sqlx::query_scalar(
         "SELECT certificate_no FROM marriage_registrations WHERE certificate_no LIKE $1",
@@ -131,7 +134,9 @@ pub async fn next_certificate(
         .filter_map(|c| marriage::parse_certificate(c).map(|p| p.3))
         .max()
         .unwrap_or(0);
-    Ok(marriage::certificate_number(letter, office, year, last + 1))
+    Ok(marriage::next_certificate_number(
+        letter, office, year, last,
+    ))
 }
 
 /// A person's status history.
@@ -162,8 +167,8 @@ pub async fn events(
 }
 
 /// What the registry says about the two just before a registration at `at`. A marriage
-/// ends by divorce or by death: a spouse whose cremation record (the death this system
-/// holds, DOMAIN.md §6) is dated on or before the day is no longer a spouse.
+/// ends by divorce or by death: a spouse whose death this system holds (a cremation or a
+/// burial with the ID, DOMAIN.md §6) dated on or before the day is no longer a spouse.
 pub async fn registry(
     tx: &mut Transaction<'_, Any>,
     (man, woman): (&str, &str),
@@ -176,7 +181,40 @@ pub async fn registry(
         man_spouses: living(tx, spouses_before(&men, at), at.0).await?,
         woman_spouses: living(tx, spouses_before(&women, at), at.0).await?,
         between: status_before(&between, at).map(|e| e.status),
+        man_died: died(tx, man, at.0).await?,
+        woman_died: died(tx, woman, at.0).await?,
     })
+}
+
+/// The day a person is known dead, when a cremation (its day of death) or a burial with
+/// the ID (its burial day: a burial has no day of death, and the person had died by
+/// then) dated on or before `day` says so. The death is read when asked, not copied into
+/// the status history; a death recorded later re-audits the person's registrations
+/// (`on_death`), since a registration after it fails 「当事人已死亡」.
+async fn died(
+    tx: &mut Transaction<'_, Any>,
+    index: &str,
+    day: NaiveDate,
+) -> Result<Option<NaiveDate>, sqlx::Error> {
+    if index.is_empty() {
+        return Ok(None);
+    }
+    let cremated: Option<String> = sqlx::query_scalar(
+        "SELECT MIN(died_on) FROM cremations WHERE id_number_index = $1 AND died_on <= $2",
+    )
+    .bind(index)
+    .bind(day.to_string())
+    .fetch_one(&mut **tx)
+    .await?;
+    let buried: Option<String> = sqlx::query_scalar(
+        "SELECT MIN(buried_on) FROM burials WHERE id_number_index = $1 AND buried_on <= $2",
+    )
+    .bind(index)
+    .bind(day.to_string())
+    .fetch_one(&mut **tx)
+    .await?;
+    let days = [cremated, buried];
+    Ok(days.iter().flatten().filter_map(|d| d.parse().ok()).min())
 }
 
 /// The spouses not recorded dead on or before `day`.
@@ -187,14 +225,7 @@ async fn living(
 ) -> Result<Vec<String>, sqlx::Error> {
     let mut out = Vec::new();
     for s in spouses {
-        let dead: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM cremations WHERE id_number_index = $1 AND died_on <= $2",
-        )
-        .bind(s)
-        .bind(day.to_string())
-        .fetch_one(&mut **tx)
-        .await?;
-        if dead == 0 {
+        if died(tx, s, day).await?.is_none() {
             out.push(s.to_string());
         }
     }
@@ -242,31 +273,50 @@ pub async fn insert(
     .bind(at)
     .fetch_one(&mut **tx)
     .await?;
-    let status = match r.kind {
-        Kind::Marriage => Some(MaritalStatus::Married),
-        Kind::Divorce => Some(MaritalStatus::Divorced),
-        Kind::Reissue => None,
-    };
-    if let Some(status) = status {
-        for (person, spouse) in [
-            (&n.man.index, &n.woman.index),
-            (&n.woman.index, &n.man.index),
-        ] {
-            sqlx::query(
-                "INSERT INTO marital_statuses (person_index, status, since, spouse_index, registration_id, recorded_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(person)
-            .bind(status.code())
-            .bind(r.day.to_string())
-            .bind(spouse)
-            .bind(id)
-            .bind(at)
-            .execute(&mut **tx)
-            .await?;
-        }
+    // An imported record gets its mark and its statuses from `reaudit`, once every record
+    // of the file is stored; a counter registration was audited (合格) before.
+    if !n.imported {
+        write_statuses(tx, id, r.kind, r.day, (&n.man.index, &n.woman.index), at).await?;
     }
     Ok(id)
+}
+
+/// The registry's view after a registration: each one married to (or divorced from) the
+/// other since the day. Every marriage and divorce record comes here, 合格 or not: a
+/// registration stands until a court voids it, so a 不合格 mark is an audit finding, not
+/// an undoing (DOMAIN.md §6) — a bigamous record makes its party married twice. Never a
+/// party without a usable ID (empty index): nobody can be recognised by it.
+async fn write_statuses(
+    tx: &mut Transaction<'_, Any>,
+    id: i64,
+    kind: Kind,
+    day: NaiveDate,
+    (man, woman): (&str, &str),
+    at: &str,
+) -> Result<(), sqlx::Error> {
+    let status = match kind {
+        Kind::Marriage => MaritalStatus::Married,
+        Kind::Divorce => MaritalStatus::Divorced,
+        Kind::Reissue => return Ok(()),
+    };
+    if man.is_empty() || woman.is_empty() {
+        return Ok(());
+    }
+    for (person, spouse) in [(man, woman), (woman, man)] {
+        sqlx::query(
+            "INSERT INTO marital_statuses (person_index, status, since, spouse_index, registration_id, recorded_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(person)
+        .bind(status.code())
+        .bind(day.to_string())
+        .bind(spouse)
+        .bind(id)
+        .bind(at)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
 }
 
 /// Audits one stored registration against the registry as it stands (its own entries
@@ -303,37 +353,130 @@ pub async fn audit_stored(
     ))
 }
 
-/// Re-audits every registration of the persons with these indexes (a registration dated
-/// earlier may change what the registry said on a later one's day); the number whose
-/// mark changed.
+/// Re-audits every registration of these persons and of everyone linked to them by a
+/// registration (a record dated earlier may change what the registry said on a later
+/// one's day, for the spouse as much as for the person), and rebuilds their status
+/// history from every record with both IDs usable, in date order: the registry's view is
+/// always re-derivable from the records, whatever order they arrived in. Each mark that
+/// changes is audited on its own (registration, certificate, before and after), under
+/// the actor and time of `by`; `fresh` are the registrations just stored, whose mark is
+/// their first, not a change (the import's own entry tells of them). The number of
+/// registrations whose mark changed.
 pub async fn reaudit(
     tx: &mut Transaction<'_, Any>,
     keyring: &Keyring,
     persons: &BTreeSet<String>,
+    fresh: &BTreeSet<i64>,
+    by: &AuditEvent,
 ) -> Result<usize, sqlx::Error> {
+    let at = by.at.to_rfc3339();
+    let at = at.as_str();
+    let sql = format!("{SELECT} WHERE man_id_index = $1 OR woman_id_index = $1");
+    let (mut linked, mut todo) = (BTreeSet::new(), Vec::new());
+    let mut regs = std::collections::BTreeMap::new();
+    for p in persons.iter().filter(|p| !p.is_empty()) {
+        if linked.insert(p.clone()) {
+            todo.push(p.clone());
+        }
+    }
+    while let Some(person) = todo.pop() {
+        for row in sqlx::query(&sql).bind(&person).fetch_all(&mut **tx).await? {
+            let s = from_row(&row)?;
+            for other in [&s.man_id_index, &s.woman_id_index] {
+                if !other.is_empty() && linked.insert(other.clone()) {
+                    todo.push(other.clone());
+                }
+            }
+            regs.insert((s.registered_on.clone(), s.id), s);
+        }
+    }
+    // Every status of these persons came from one of these registrations: start afresh.
+    for person in &linked {
+        sqlx::query("DELETE FROM marital_statuses WHERE person_index = $1")
+            .bind(person)
+            .execute(&mut **tx)
+            .await?;
+    }
     let mut changed = 0;
-    for person in persons {
-        let sql = format!("{SELECT} WHERE man_id_index = $1 OR woman_id_index = $1 ORDER BY id");
-        let rows = sqlx::query(&sql).bind(person).fetch_all(&mut **tx).await?;
-        for row in &rows {
-            let s = from_row(row)?;
-            let result = audit_stored(tx, keyring, &s).await?;
-            let failed = result.as_ref().err().map(ToString::to_string);
-            if result.is_ok() != s.compliant || failed != s.failed_rule {
-                sqlx::query(
-                    "UPDATE marriage_registrations SET compliant = $1, failed_rule = $2, version = version + 1 \
-                     WHERE id = $3",
+    for s in regs.values() {
+        let result = audit_stored(tx, keyring, s).await?;
+        let failed = result.as_ref().err().map(ToString::to_string);
+        if result.is_ok() != s.compliant || failed != s.failed_rule {
+            sqlx::query(
+                "UPDATE marriage_registrations SET compliant = $1, failed_rule = $2, version = version + 1 \
+                 WHERE id = $3",
+            )
+            .bind(i64::from(result.is_ok()))
+            .bind(&failed)
+            .bind(s.id)
+            .execute(&mut **tx)
+            .await?;
+            if !fresh.contains(&s.id) {
+                let mark = |ok: bool| if ok { "合格" } else { "不合格" };
+                let entry = AuditEvent::new(
+                    by.at,
+                    &by.actor,
+                    "marriage.reaudit",
+                    "marriage_registration",
+                    s.id.to_string(),
                 )
-                .bind(i64::from(result.is_ok()))
-                .bind(failed)
-                .bind(s.id)
-                .execute(&mut **tx)
-                .await?;
+                .with(json!({
+                    "certificate_no": s.certificate_no,
+                    "before": {"mark": mark(s.compliant), "failed_rule": s.failed_rule},
+                    "after": {"mark": mark(result.is_ok()), "failed_rule": failed},
+                    "cause": by.action,
+                }));
+                crate::audit::store::record(tx, &entry).await?;
                 changed += 1;
             }
         }
+        if let Ok(day) = s.registered_on.parse::<NaiveDate>() {
+            let parties = (s.man_id_index.as_str(), s.woman_id_index.as_str());
+            write_statuses(tx, s.id, s.kind, day, parties, at).await?;
+        }
     }
     Ok(changed)
+}
+
+/// A death recorded (a cremation, a burial with the ID) after the person's registrations:
+/// a registration dated after it now fails 「当事人已死亡」, and the spouses' records with
+/// it. Locks the person as the counter does, then re-audits their registrations (each
+/// changed mark audited under `by`). Call inside the transaction storing the death.
+pub async fn on_death(
+    tx: &mut Transaction<'static, Any>,
+    person_index: &str,
+    (db, keyring): (&Db, &Keyring),
+    by: &AuditEvent,
+) -> Result<usize, sqlx::Error> {
+    if person_index.is_empty() {
+        return Ok(0);
+    }
+    db.lock_keys(tx, &[format!("marital:{person_index}")])
+        .await?;
+    let persons = BTreeSet::from([person_index.to_string()]);
+    reaudit(tx, keyring, &persons, &BTreeSet::new(), by).await
+}
+
+/// The registration that makes a person married to `spouse` just before `at` (the
+/// latest marriage between them): its certificate number and registry.
+pub async fn marriage_with(
+    tx: &mut Transaction<'_, Any>,
+    person: &str,
+    spouse: &str,
+    at: (NaiveDate, i64),
+) -> Result<Option<(String, String)>, sqlx::Error> {
+    let with: Vec<StatusEvent> = events(tx, person)
+        .await?
+        .into_iter()
+        .filter(|e| e.spouse == spouse)
+        .collect();
+    let Some(e) = status_before(&with, at) else {
+        return Ok(None);
+    };
+    sqlx::query_as("SELECT certificate_no, office_code FROM marriage_registrations WHERE id = $1")
+        .bind(e.registration)
+        .fetch_optional(&mut **tx)
+        .await
 }
 
 /// A person's status history as the registry shows it (newest first).
@@ -344,9 +487,15 @@ pub struct HistoryLine {
     pub certificate_no: String,
 }
 
-pub async fn history(db: &Db, index: &str) -> Result<Vec<HistoryLine>, sqlx::Error> {
+/// `bounds`: the user's registries; a line registered elsewhere shows no certificate
+/// number (that registry's record is not the user's to see, only the status it made).
+pub async fn history(
+    db: &Db,
+    index: &str,
+    bounds: &(String, String),
+) -> Result<Vec<HistoryLine>, sqlx::Error> {
     sqlx::query(
-        "SELECT s.status, s.since, r.certificate_no FROM marital_statuses s \
+        "SELECT s.status, s.since, r.certificate_no, r.office_code FROM marital_statuses s \
          JOIN marriage_registrations r ON r.id = s.registration_id \
          WHERE s.person_index = $1 ORDER BY s.since DESC, s.registration_id DESC",
     )
@@ -355,11 +504,17 @@ pub async fn history(db: &Db, index: &str) -> Result<Vec<HistoryLine>, sqlx::Err
     .await?
     .iter()
     .map(|r| {
+        let office: String = r.try_get(3)?;
+        let ours = office >= bounds.0 && office < bounds.1;
         Ok(HistoryLine {
             status_label: MaritalStatus::parse(&r.try_get::<String, _>(0)?)
                 .map_or("", MaritalStatus::label),
             since: r.try_get(1)?,
-            certificate_no: r.try_get(2)?,
+            certificate_no: if ours {
+                r.try_get(2)?
+            } else {
+                "辖区外登记".to_string()
+            },
         })
     })
     .collect()

@@ -174,7 +174,28 @@ fn the_cooling_off_window() {
     assert!(may_withdraw(received, day(30)).is_ok());
     assert_eq!(
         may_withdraw(received, day(31)).unwrap_err().rule,
-        Rule::CoolingOff
+        Rule::Withdrawal
+    );
+    // The page's buttons: withdraw on days 0–30, complete on days 31–60, then neither.
+    assert_eq!(
+        actions_on(ApplicationStatus::Received, received, day(30)),
+        (true, false)
+    );
+    assert_eq!(
+        actions_on(ApplicationStatus::Received, received, day(31)),
+        (false, true)
+    );
+    assert_eq!(
+        actions_on(ApplicationStatus::Received, received, day(60)),
+        (false, true)
+    );
+    assert_eq!(
+        actions_on(ApplicationStatus::Received, received, day(61)),
+        (false, false)
+    );
+    assert_eq!(
+        actions_on(ApplicationStatus::Withdrawn, received, day(10)),
+        (false, false)
     );
     use ApplicationStatus::*;
     assert_eq!(status_on(Received, received, day(60)), Received);
@@ -189,6 +210,7 @@ fn the_cooling_off_window() {
         man_spouses: vec!["w".into()],
         woman_spouses: vec!["m".into()],
         between: Some(MaritalStatus::Married),
+        ..Registry::default()
     };
     assert_eq!(audit(&r, &spouses, ("m", "w")), Ok(()));
     r.day = day(30);
@@ -238,4 +260,38 @@ fn kinship_and_reissue() {
         audit(&r, &divorced, ("m", "w")).unwrap_err().rule,
         Rule::Certificate
     );
+}
+
+#[test]
+fn certificate_numbers_stop_at_the_sixth_digit() {
+    assert_eq!(
+        next_certificate_number('J', "369902", 2026, 0),
+        Ok("J369902-2026-000001".to_string())
+    );
+    let last = next_certificate_number('L', "369902", 2026, 999_998).unwrap();
+    assert_eq!(last, "L369902-2026-999999");
+    assert!(parse_certificate(&last).is_some());
+    // The next would be 1000000: 7 digits, which no certificate may have.
+    let e = next_certificate_number('L', "369902", 2026, 999_999).unwrap_err();
+    assert_eq!(e.rule, Rule::Certificate);
+    assert!(e.to_string().contains("本年度证号已用完"), "{e}");
+}
+
+#[test]
+fn a_missing_id_and_a_dead_party_are_named() {
+    let woman = id("1999-01-01", 22);
+    let r = marriage("2026-08-01", "", &woman, "J369902-2026-000001");
+    let e = audit(&r, &Registry::default(), ("", "w")).unwrap_err();
+    assert_eq!(e.rule, Rule::MissingId, "{e}");
+    assert!(e.to_string().contains("「男方身份证号」为空"), "{e}");
+    let man = id("1990-01-01", 11);
+    let r = marriage("2026-08-01", &man, &woman, "J369902-2026-000001");
+    let dead = Registry {
+        woman_died: Some(d("2026-08-01")),
+        ..Registry::default()
+    };
+    let e = audit(&r, &dead, ("m", "w")).unwrap_err();
+    assert_eq!(e.rule, Rule::Deceased, "{e}");
+    assert!(e.to_string().contains("当事人已死亡"), "{e}");
+    assert!(e.to_string().contains("女方"), "{e}");
 }

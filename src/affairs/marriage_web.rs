@@ -154,6 +154,7 @@ struct MarriagePage {
     quarter_label: String,
     applications: Vec<ApplicationView>,
     withdrawn_in_quarter: usize,
+    withdrawn_after_counselling: usize,
     counselling: Vec<super::counselling::Session>,
     counselled: i64,
     person: Option<Person>,
@@ -171,15 +172,8 @@ pub async fn page_view(
 ) -> AppResult<Html<String>> {
     let list = quarter_list(state, user, q).await?;
     let applications = divorce_web::views(state, user, q).await?;
-    let withdrawn_in_quarter = applications
-        .iter()
-        .filter(|a| {
-            a.withdrawn_on
-                .as_deref()
-                .and_then(|d| d.parse().ok())
-                .is_some_and(|d| Quarter::of(d) == q)
-        })
-        .count();
+    let withdrawn_in_quarter = divorce_web::withdrawn_in_quarter(&applications, q);
+    let withdrawn_after_counselling = divorce_web::withdrawn_after_counselling(&applications, q);
     let counselling = super::counselling::list(state, user, q).await?;
     let page = PageCtx::load(
         state,
@@ -195,6 +189,7 @@ pub async fn page_view(
         q: list,
         applications,
         withdrawn_in_quarter,
+        withdrawn_after_counselling,
         counselled: counselling.iter().map(|s| s.participants).sum(),
         counselling,
         person,
@@ -344,7 +339,8 @@ async fn register(
     let action = format!("marriage.{}", kind.code());
     let asked = json!({"kind": kind.code(), "office": office, "man_name": man_name, "man_id": man.masked(),
                        "woman_name": woman_name, "woman_id": woman.masked()});
-    if yes_no(&form.both_present) != Some(true) {
+    // Both in person for a marriage (DOMAIN.md §6); a reissue may be asked by either.
+    if kind == Kind::Marriage && yes_no(&form.both_present) != Some(true) {
         let why = Refusal::new(Rule::Present, "婚姻登记须男女双方亲自到场办理");
         return refuse(&state, &ctx, &action, asked, why).await;
     }
@@ -382,7 +378,13 @@ async fn register(
         _ => 'J',
     };
     let year = chrono::Datelike::year(&today);
-    let certificate = store::next_certificate(&mut tx, letter, &office, year).await?;
+    let certificate = match store::next_certificate(&mut tx, letter, &office, year).await? {
+        Ok(c) => c,
+        Err(why) => {
+            drop(tx);
+            return refuse(&state, &ctx, &action, asked, why).await;
+        }
+    };
     let rec = Record {
         kind,
         day: today,
@@ -396,8 +398,17 @@ async fn register(
     };
     let audit = marriage::audit(&rec, &reg, (&man_sealed.index, &woman_sealed.index));
     if let Err(why) = &audit {
+        let why = with_standing(
+            &user,
+            &mut tx,
+            why.clone(),
+            &reg,
+            &(man_sealed.index.clone(), woman_sealed.index.clone()),
+            today,
+        )
+        .await?;
         drop(tx);
-        return refuse(&state, &ctx, &action, asked, why.clone()).await;
+        return refuse(&state, &ctx, &action, asked, why).await;
     }
     let new = NewRegistration {
         record: rec,
@@ -436,6 +447,43 @@ async fn register(
         .into_response())
 }
 
+/// A refusal for a party already married, with the registration that makes it so: its
+/// certificate number when it is of the user's registries, else only that it was
+/// registered elsewhere (another district's record is not the user's to read).
+async fn with_standing(
+    user: &CurrentUser,
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    why: Refusal,
+    reg: &marriage::Registry,
+    (man, woman): &(String, String),
+    today: NaiveDate,
+) -> AppResult<Refusal> {
+    let (person, spouses) = match why.rule {
+        Rule::ManMarried => (man, &reg.man_spouses),
+        Rule::WomanMarried => (woman, &reg.woman_spouses),
+        _ => return Ok(why),
+    };
+    let mut found = Vec::new();
+    for spouse in spouses {
+        if let Some((certificate, office)) =
+            store::marriage_with(tx, person, spouse, (today, i64::MAX)).await?
+        {
+            found.push(if user.scope().contains(&office) {
+                format!("结婚证号 {certificate}")
+            } else {
+                "辖区外登记机关的结婚登记".to_string()
+            });
+        }
+    }
+    if found.is_empty() {
+        return Ok(why);
+    }
+    Ok(Refusal::new(
+        why.rule,
+        format!("{}（现有登记：{}）", why.detail, found.join("、")),
+    ))
+}
+
 #[derive(Deserialize)]
 pub struct FindForm {
     #[serde(default)]
@@ -463,7 +511,7 @@ async fn find(
     let history = if rows.is_empty() {
         Vec::new()
     } else {
-        store::history(&state.db, &index).await?
+        store::history(&state.db, &index, &user.scope_bounds()).await?
     };
     let person = Person {
         id_number: id.masked(),

@@ -86,13 +86,14 @@ pub fn internal(people: &People, deceased: &std::collections::HashSet<String>) -
 
 /// Blind indexes of people this system records as deceased: the one member of a
 /// household whose case was stopped for death, and everyone with a cremation record
-/// (殡葬火化, DOMAIN.md §6).
+/// (殡葬火化, DOMAIN.md §6) or a burial recorded with an ID (安葬).
 pub async fn deceased_here(db: &Db) -> Result<std::collections::HashSet<String>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT m.id_number_index FROM cases c JOIN members m ON m.household_id = c.household_id \
          WHERE c.status = 'exited' AND c.exit_reason = 'death' \
          AND (SELECT COUNT(*) FROM members x WHERE x.household_id = c.household_id) = 1 \
-         UNION SELECT id_number_index FROM cremations",
+         UNION SELECT id_number_index FROM cremations \
+         UNION SELECT id_number_index FROM burials WHERE id_number_index IS NOT NULL",
     )
     .fetch_all(db.pool())
     .await?;

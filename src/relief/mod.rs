@@ -3,6 +3,8 @@
 //! stays over the normal length flagged, and the quarter's figures.
 
 pub mod demo;
+pub mod input;
+pub mod intake;
 pub mod model;
 pub mod store;
 pub mod web;

@@ -58,6 +58,24 @@ coded!(
     }
 );
 
+/// The outcomes a departure may have: 长期滞留 is left out, it is a flag on a person still
+/// at the station (see `long_stay`), not a way of leaving it.
+pub const DEPARTURES: [Outcome; 4] = [
+    Outcome::Returned,
+    Outcome::Reunited,
+    Outcome::Referred,
+    Outcome::SelfLeft,
+];
+
+/// The departure outcomes' labels, for a message naming the choices.
+pub fn departure_labels() -> String {
+    DEPARTURES
+        .iter()
+        .map(|o| o.label())
+        .collect::<Vec<_>>()
+        .join("、")
+}
+
 /// Days at the station: from intake to departure, or to `today` while still there.
 pub fn stay_days(intake: NaiveDate, left: Option<NaiveDate>, today: NaiveDate) -> i64 {
     (left.unwrap_or(today) - intake).num_days().max(0)
@@ -106,6 +124,47 @@ pub fn check_departure(
         return Err("结果为「寻亲成功」时，寻亲情况应为「已找到亲属」：请先登记寻亲结果".into());
     }
     Ok(())
+}
+
+/// What a known ID number tells about the person must agree with the case: the sex (a
+/// caseworker's guess of 不详 gives way to the card), and the group where it is a matter
+/// of age on the intake day — a minor is under 18 (they go to the minors' protection
+/// centre, so a wrong group is a real mistake), an elderly person 60 or over. Returns the
+/// sex to store.
+pub fn check_identity(
+    id: &crate::ids::IdNumber,
+    sex: Sex,
+    group: Group,
+    intake: NaiveDate,
+) -> Result<Sex, String> {
+    let card = match id.sex() {
+        crate::ids::Sex::Male => Sex::Male,
+        crate::ids::Sex::Female => Sex::Female,
+    };
+    if sex != Sex::Unknown && sex != card {
+        return Err(format!(
+            "「性别」{}与身份证号（{}）不符：请核对身份证号或改选性别",
+            sex.label(),
+            card.label()
+        ));
+    }
+    let age = id.age_on(intake);
+    if age < 18 && group != Group::Minor {
+        return Err(format!(
+            "身份证号显示入站时 {age} 岁，未满 18 周岁：「类别」应为未成年人"
+        ));
+    }
+    if age >= 18 && group == Group::Minor {
+        return Err(format!(
+            "「类别」为未成年人，但身份证号显示入站时已 {age} 岁：请核对身份证号或改选类别"
+        ));
+    }
+    if age < 60 && group == Group::Elderly {
+        return Err(format!(
+            "「类别」为老年人，但身份证号显示入站时 {age} 岁，未满 60 周岁：请核对身份证号或改选类别"
+        ));
+    }
+    Ok(card)
 }
 
 #[cfg(test)]
@@ -183,5 +242,29 @@ mod tests {
             services_of(&services_text(&[Service::Food, Service::Transport])),
             [Service::Food, Service::Transport]
         );
+    }
+    #[test]
+    fn a_known_identity_must_agree_with_sex_and_group() {
+        let today = d("2026-11-29");
+        // Born 1949-12-31, female: 76 on intake.
+        let old = crate::ids::IdNumber::parse("11010519491231002X", today).unwrap();
+        let intake = d("2026-11-20");
+        assert_eq!(
+            check_identity(&old, Sex::Unknown, Group::Elderly, intake),
+            Ok(Sex::Female)
+        );
+        assert!(check_identity(&old, Sex::Male, Group::Elderly, intake).is_err());
+        assert!(check_identity(&old, Sex::Female, Group::Minor, intake).is_err());
+        // Born 2008-11-21: 17 on 2026-11-20, 18 on 2026-11-21 (the birthday).
+        let young = crate::ids::IdNumber::compose("369902", d("2008-11-21"), 11).unwrap();
+        assert_eq!(
+            check_identity(&young, Sex::Male, Group::Minor, d("2026-11-20")),
+            Ok(Sex::Male)
+        );
+        let err = check_identity(&young, Sex::Male, Group::Other, d("2026-11-20")).unwrap_err();
+        assert!(err.contains("未成年人"), "{err}");
+        assert!(check_identity(&young, Sex::Male, Group::Minor, d("2026-11-21")).is_err());
+        assert!(check_identity(&young, Sex::Male, Group::Elderly, d("2026-11-21")).is_err());
+        assert!(check_identity(&young, Sex::Male, Group::Disabled, d("2026-11-21")).is_ok());
     }
 }

@@ -93,7 +93,13 @@ pub struct Case {
     pub intake_on: String,
     pub name: String,
     pub identity_known: bool,
+    /// The sealed ID number: for the web layer to open and mask, never serialised (the
+    /// list and the case answer with `id_masked` only).
+    #[serde(skip)]
     pub id_sealed: Option<String>,
+    /// The ID number masked, filled by the web layer when it opens the sealed one.
+    pub id_masked: String,
+    pub sex: Sex,
     pub sex_label: &'static str,
     pub group: Group,
     pub group_label: &'static str,
@@ -108,6 +114,9 @@ pub struct Case {
     pub version: i64,
     pub stay_days: i64,
     pub long_stay: bool,
+    /// Still at the station and over the normal stay: 长期滞留, a flag on an open case,
+    /// not a departure outcome (the person has not left).
+    pub long_stay_open: bool,
 }
 
 const SELECT: &str = "SELECT id, region_code, intake_on, name, identity_known, id_number_sealed, sex, grp, services, \
@@ -128,7 +137,9 @@ fn from_row(r: &sqlx::any::AnyRow, today: NaiveDate) -> Result<Case, sqlx::Error
         left.as_deref().and_then(|d| d.parse().ok()),
         today,
     );
+    let still_there = left.is_none();
     let services = services_of(&r.try_get::<String, _>(8)?);
+    let sex = Sex::parse(&r.try_get::<String, _>(6)?).ok_or_else(|| bad("sex"))?;
     Ok(Case {
         id: r.try_get(0)?,
         region_code: r.try_get(1)?,
@@ -136,7 +147,9 @@ fn from_row(r: &sqlx::any::AnyRow, today: NaiveDate) -> Result<Case, sqlx::Error
         name: r.try_get(3)?,
         identity_known: r.try_get::<i64, _>(4)? == 1,
         id_sealed: r.try_get(5)?,
-        sex_label: Sex::parse(&r.try_get::<String, _>(6)?).map_or("", Sex::label),
+        id_masked: String::new(),
+        sex,
+        sex_label: sex.label(),
         group,
         group_label: group.label(),
         service_labels: services
@@ -154,6 +167,7 @@ fn from_row(r: &sqlx::any::AnyRow, today: NaiveDate) -> Result<Case, sqlx::Error
         version: r.try_get(13)?,
         stay_days: days,
         long_stay: long_stay(days),
+        long_stay_open: still_there && long_stay(days),
     })
 }
 
@@ -241,6 +255,56 @@ pub async fn update_care(
     .bind(services)
     .bind(search.code())
     .bind(notes)
+    .bind(id)
+    .bind(version)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+/// The person's open case (not yet left), other than `except`: id, region, name and
+/// intake day. One person cannot be at a station twice at once, whichever station.
+pub async fn open_case_of(
+    tx: &mut Transaction<'_, Any>,
+    index: &str,
+    except: Option<i64>,
+) -> Result<Option<(i64, String, String, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, region_code, name, intake_on FROM relief_cases \
+         WHERE id_number_index = $1 AND left_on IS NULL AND id <> $2 ORDER BY id LIMIT 1",
+    )
+    .bind(index)
+    .bind(except.unwrap_or(0))
+    .fetch_optional(&mut **tx)
+    .await
+}
+
+/// The identity found later (补录身份): name, sealed ID and its index, and the sex and
+/// group as the card shows them, under the version check, on an open case only.
+pub struct Identity<'a> {
+    pub name: &'a str,
+    pub sealed: &'a str,
+    pub index: &'a str,
+    pub sex: Sex,
+    pub group: Group,
+}
+
+pub async fn record_identity(
+    tx: &mut Transaction<'_, Any>,
+    id: i64,
+    version: i64,
+    who: &Identity<'_>,
+) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query(
+        "UPDATE relief_cases SET name = $1, identity_known = 1, id_number_sealed = $2, id_number_index = $3, \
+         sex = $4, grp = $5, version = version + 1 WHERE id = $6 AND version = $7 AND left_on IS NULL",
+    )
+    .bind(who.name)
+    .bind(who.sealed)
+    .bind(who.index)
+    .bind(who.sex.code())
+    .bind(who.group.code())
     .bind(id)
     .bind(version)
     .execute(&mut **tx)

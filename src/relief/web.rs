@@ -6,21 +6,26 @@ use askama::Template;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Response};
-use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use super::input::{day, region_in_scope, region_options, required, version, whole};
+use super::intake;
 use super::model::{
-    FamilySearch, Group, MAX_STAY_DAYS, Outcome, Service, Sex, check_departure, services_text,
+    DEPARTURES, FamilySearch, Group, MAX_STAY_DAYS, Outcome, Service, Sex, check_departure,
+    departure_labels, services_text,
 };
-use super::store::{self, Case, Figures, NewCase, NewPatrol, Patrol};
+use super::store::{self, Case, Figures, NewPatrol, Patrol};
 use crate::AppState;
-use crate::audit::{AuditEvent, store::record};
+use crate::audit::{
+    AuditEvent,
+    store::{record, record_alone},
+};
 use crate::auth::{Access, Ctx, CurrentUser, Routes};
 use crate::error::{AppError, AppResult};
 use crate::protect::SensitiveKind;
 use crate::report::Quarter;
-use crate::web::extract::{FormOrJson, typed};
+use crate::web::extract::FormOrJson;
 use crate::web::layout::{Crumb, PageCtx, render};
 
 const READ: Access = Access::Perm("relief:station:read");
@@ -31,38 +36,22 @@ pub fn routes() -> Routes {
     Routes::new()
         .get("/relief", READ, page)
         .post("/relief/patrols", PATROL, add_patrol)
-        .post("/relief/cases", MANAGE, intake)
+        .post("/relief/cases", MANAGE, intake::intake)
         .get("/relief/cases/{id}", READ, case_page)
         .post("/relief/cases/{id}/care", MANAGE, care)
+        .post("/relief/cases/{id}/identity", MANAGE, intake::identity)
         .post("/relief/cases/{id}/departure", MANAGE, departure)
         .get("/api/v1/relief", READ, api)
         .post("/api/v1/relief/patrols", PATROL, add_patrol)
-        .post("/api/v1/relief/cases", MANAGE, intake)
+        .post("/api/v1/relief/cases", MANAGE, intake::intake)
         .get("/api/v1/relief/cases/{id}", READ, api_case)
         .post("/api/v1/relief/cases/{id}/care", MANAGE, care)
+        .post(
+            "/api/v1/relief/cases/{id}/identity",
+            MANAGE,
+            intake::identity,
+        )
         .post("/api/v1/relief/cases/{id}/departure", MANAGE, departure)
-}
-
-fn day(field: &str, text: &str, today: NaiveDate) -> AppResult<NaiveDate> {
-    let d = crate::calendar::parse_date(text.trim()).ok_or_else(|| {
-        AppError::Invalid(format!(
-            "「{field}」「{}」不是日期，请写成 2026-07-15。",
-            text.trim()
-        ))
-    })?;
-    if d > today {
-        return Err(AppError::Invalid(format!("「{field}」{d} 晚于今天。")));
-    }
-    Ok(d)
-}
-
-fn whole(field: &str, v: &Value) -> AppResult<i64> {
-    typed(v)
-        .trim()
-        .parse::<i64>()
-        .ok()
-        .filter(|n| (0..=10_000).contains(n))
-        .ok_or_else(|| AppError::Invalid(format!("「{field}」应为 0 到 10000 的整数。")))
 }
 
 #[derive(Deserialize, Default)]
@@ -95,7 +84,11 @@ async fn overview(state: &AppState, user: &CurrentUser, p: &Pick) -> AppResult<O
         quarter: quarter.to_string(),
         figures: store::figures(&state.db, &bounds, span, today).await?,
         patrols: store::patrols(&state.db, &bounds, span).await?,
-        cases: store::cases(&state.db, &bounds, today).await?,
+        cases: store::cases(&state.db, &bounds, today)
+            .await?
+            .into_iter()
+            .map(|c| masked(state, c))
+            .collect(),
         max_stay_days: MAX_STAY_DAYS,
     })
 }
@@ -107,6 +100,8 @@ struct IndexPage {
     o: Overview,
     groups: Vec<(&'static str, &'static str)>,
     sexes: Vec<(&'static str, &'static str)>,
+    /// The regions in the user's scope, for the intake and patrol forms' selects.
+    regions: Vec<(String, String)>,
     can_patrol: bool,
     can_manage: bool,
     notice: String,
@@ -133,6 +128,7 @@ async fn view(
         o,
         groups: Group::ALL.iter().map(|g| (g.code(), g.label())).collect(),
         sexes: Sex::ALL.iter().map(|g| (g.code(), g.label())).collect(),
+        regions: region_options(state, user).await?,
         can_patrol: user.can("relief:patrol:record"),
         can_manage: user.can("relief:station:manage"),
         notice,
@@ -156,18 +152,10 @@ async fn api(
     Ok(Json(json!(overview(&state, &user, &p).await?)))
 }
 
-/// The region a record is made for: within the user's, and one the tree has.
-async fn region_in_scope(state: &AppState, user: &CurrentUser, code: &str) -> AppResult<String> {
-    let code = code.trim();
-    match crate::region::store::get(&state.db, code).await? {
-        Some(_) if user.scope().contains(code) => Ok(code.to_string()),
-        _ => Err(AppError::Invalid(format!(
-            "「区划」「{code}」不是您管辖范围内的区划代码。"
-        ))),
-    }
-}
-
-#[derive(Deserialize)]
+/// Every field defaults so that a missing one is named in Chinese by the checks below,
+/// not by the deserializer.
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct PatrolForm {
     patrolled_on: String,
     region_code: String,
@@ -175,7 +163,6 @@ pub struct PatrolForm {
     staff: String,
     people_met: Value,
     brought_in: Value,
-    #[serde(default)]
     notes: String,
 }
 
@@ -188,18 +175,13 @@ async fn add_patrol(
     let today = state.clock.today();
     let p = NewPatrol {
         patrolled_on: day("巡查日期", &form.patrolled_on, today)?,
-        region_code: region_in_scope(&state, &user, &form.region_code).await?,
-        area: form.area.trim().to_string(),
-        staff: form.staff.trim().to_string(),
+        region_code: region_in_scope(&state, &user, "巡查区划", &form.region_code).await?,
+        area: required("巡查区域", &form.area, "巡查的地点，如 火车站广场")?.to_string(),
+        staff: required("巡查人员", &form.staff, "参加巡查的人员姓名，如 王五、赵六")?.to_string(),
         people_met: whole("发现人数", &form.people_met)?,
         brought_in: whole("护送入站人数", &form.brought_in)?,
         notes: form.notes.trim().to_string(),
     };
-    if p.area.is_empty() || p.staff.is_empty() {
-        return Err(AppError::Invalid(
-            "请填写「巡查区域」和「巡查人员」。".to_string(),
-        ));
-    }
     if p.brought_in > p.people_met {
         return Err(AppError::Invalid(format!(
             "「护送入站人数」{} 不能多于「发现人数」{}。",
@@ -235,101 +217,58 @@ async fn add_patrol(
         .into_response())
 }
 
-#[derive(Deserialize)]
-pub struct IntakeForm {
-    region_code: String,
-    intake_on: String,
-    name: String,
-    #[serde(default)]
-    id_number: String,
-    sex: String,
-    group: String,
-    #[serde(default)]
-    notes: String,
-}
-
-async fn intake(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    FormOrJson { value: form, json }: FormOrJson<IntakeForm>,
-) -> AppResult<Response> {
-    let user = ctx.user()?.clone();
-    let today = state.clock.today();
-    let name = form.name.trim().to_string();
-    if name.is_empty() {
-        return Err(AppError::Invalid(
-            "请填写「姓名」；身份不明的写体貌特征，如「无名氏（男，约 60 岁）」。".to_string(),
-        ));
-    }
-    let id = match form.id_number.trim() {
-        "" => None,
-        text => {
-            let number = crate::ids::IdNumber::parse(text, today)
-                .map_err(|e| AppError::Invalid(format!("「身份证号」{e}。")))?;
-            let sealed = state.keyring.seal(SensitiveKind::IdNumber, number.as_str());
-            Some((sealed.sealed, sealed.index))
-        }
-    };
-    let c = NewCase {
-        region_code: region_in_scope(&state, &user, &form.region_code).await?,
-        intake_on: day("入站日期", &form.intake_on, today)?,
-        name,
-        id,
-        sex: Sex::parse(&form.sex)
-            .ok_or_else(|| AppError::Invalid(format!("「性别」应为：{}。", Sex::labels())))?,
-        group: Group::parse(&form.group)
-            .ok_or_else(|| AppError::Invalid(format!("「类别」应为：{}。", Group::labels())))?,
-        services: services_text(&[Service::Food, Service::Lodging]),
-        family_search: FamilySearch::None,
-        notes: form.notes.trim().to_string(),
-    };
-    let now = state.clock.now_local();
-    let mut tx = state.db.begin().await?;
-    let case = store::add_case(&mut tx, &c, (&user.username, &now.to_rfc3339())).await?;
-    record(
-        &mut tx,
-        &AuditEvent::new(now, &ctx.actor(), "relief.case.intake", "relief_case", case.to_string()).with(json!({
-            "intake_on": c.intake_on.to_string(), "region": c.region_code, "identity_known": c.id.is_some(),
-            "group": c.group.code(),
-        })),
-    )
-    .await
-    .map_err(AppError::audit)?;
-    tx.commit().await?;
-    let message = format!(
-        "已登记入站：{}（{}），提供饮食、住宿。",
-        c.name,
-        c.group.label()
-    );
-    if json {
-        return Ok(Json(json!({"id": case, "message": message})).into_response());
-    }
-    Ok(case_view(&state, &user, case, message)
-        .await?
-        .into_response())
-}
-
 /// A case with its ID masked, for the page and the API.
 #[derive(Serialize)]
-struct CaseView {
-    case: Case,
+pub(super) struct CaseView {
+    pub(super) case: Case,
     id_masked: String,
 }
 
-async fn case_in_scope(state: &AppState, user: &CurrentUser, id: i64) -> AppResult<CaseView> {
+pub(super) async fn case_in_scope(
+    state: &AppState,
+    user: &CurrentUser,
+    id: i64,
+) -> AppResult<CaseView> {
     let case = store::case(&state.db, id, state.clock.today())
         .await?
         .ok_or_else(|| AppError::NotFound(format!("救助对象 {id}")))?;
     user.ensure_in_scope(&case.region_code, || format!("救助对象 {id}"))?;
-    let id_masked = case
+    let case = masked(state, case);
+    Ok(CaseView {
+        id_masked: case.id_masked.clone(),
+        case,
+    })
+}
+
+/// The case with its ID opened only to be masked; the sealed value is dropped (it is
+/// never serialised either).
+fn masked(state: &AppState, mut case: Case) -> Case {
+    case.id_masked = case
         .id_sealed
-        .as_deref()
-        .and_then(|s| state.keyring.open(SensitiveKind::IdNumber, s).ok())
+        .take()
+        .and_then(|s| state.keyring.open(SensitiveKind::IdNumber, &s).ok())
         .map(|n| SensitiveKind::IdNumber.mask(&n))
         .unwrap_or_default();
-    let mut case = case;
-    case.id_sealed = None;
-    Ok(CaseView { case, id_masked })
+    case
+}
+
+/// Viewing a case shows a minor, a mental illness, who the person is: the view is
+/// audited, as an assistance case's is (page and API; not the page shown after a change,
+/// which has its own entry).
+async fn audit_view(state: &AppState, ctx: &Ctx, id: i64) -> AppResult<()> {
+    record_alone(
+        &state.db,
+        &AuditEvent::new(
+            state.clock.now_local(),
+            &ctx.actor(),
+            "relief.case.view",
+            "relief_case",
+            id.to_string(),
+        ),
+    )
+    .await
+    .map_err(AppError::audit)?;
+    Ok(())
 }
 
 #[derive(Template)]
@@ -340,13 +279,14 @@ struct CasePage {
     services: Vec<(&'static str, &'static str, bool)>,
     searches: Vec<(&'static str, &'static str)>,
     outcomes: Vec<(&'static str, &'static str)>,
+    groups: Vec<(&'static str, &'static str)>,
     can_manage: bool,
     notice: String,
     today: String,
     max_stay_days: i64,
 }
 
-async fn case_view(
+pub(super) async fn case_view(
     state: &AppState,
     user: &CurrentUser,
     id: i64,
@@ -375,11 +315,8 @@ async fn case_view(
             .map(|s| (s.code(), s.label()))
             .collect(),
         // 长期滞留 is a stay, not a departure (it is flagged by itself).
-        outcomes: Outcome::ALL
-            .iter()
-            .filter(|o| **o != Outcome::LongStay)
-            .map(|s| (s.code(), s.label()))
-            .collect(),
+        outcomes: DEPARTURES.iter().map(|s| (s.code(), s.label())).collect(),
+        groups: Group::ALL.iter().map(|g| (g.code(), g.label())).collect(),
         page,
         v,
         can_manage: user.can("relief:station:manage"),
@@ -391,21 +328,25 @@ async fn case_view(
 
 async fn case_page(
     State(state): State<AppState>,
-    user: CurrentUser,
+    ctx: Ctx,
     Path(id): Path<i64>,
 ) -> AppResult<Html<String>> {
-    case_view(&state, &user, id, String::new()).await
+    let page = case_view(&state, ctx.user()?, id, String::new()).await?;
+    audit_view(&state, &ctx, id).await?;
+    Ok(page)
 }
 
 async fn api_case(
     State(state): State<AppState>,
-    user: CurrentUser,
+    ctx: Ctx,
     Path(id): Path<i64>,
 ) -> AppResult<Json<Value>> {
-    Ok(Json(json!(case_in_scope(&state, &user, id).await?)))
+    let v = case_in_scope(&state, ctx.user()?, id).await?;
+    audit_view(&state, &ctx, id).await?;
+    Ok(Json(json!(v)))
 }
 
-async fn finish(
+pub(super) async fn finish(
     state: &AppState,
     user: &CurrentUser,
     id: i64,
@@ -419,24 +360,18 @@ async fn finish(
 }
 
 /// The page's checkboxes arrive as `services=food&services=medical`: read as one text.
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct CareForm {
-    version: i64,
+    version: Value,
     /// Service codes, comma-separated (a form may also send `s_food=1` per box).
-    #[serde(default)]
     services: String,
-    #[serde(default)]
     s_food: String,
-    #[serde(default)]
     s_lodging: String,
-    #[serde(default)]
     s_medical: String,
-    #[serde(default)]
     s_family_search: String,
-    #[serde(default)]
     s_transport: String,
     family_search: String,
-    #[serde(default)]
     notes: String,
 }
 
@@ -448,6 +383,7 @@ async fn care(
 ) -> AppResult<Response> {
     let user = ctx.user()?.clone();
     case_in_scope(&state, &user, id).await?;
+    let version = version(&form.version)?;
     let mut services: Vec<Service> = Vec::new();
     for code in form
         .services
@@ -473,15 +409,24 @@ async fn care(
             services.push(s);
         }
     }
+    required(
+        "寻亲情况",
+        &form.family_search,
+        &format!("应为：{}", FamilySearch::labels()),
+    )?;
     let search = FamilySearch::parse(&form.family_search).ok_or_else(|| {
         AppError::Invalid(format!("「寻亲情况」应为：{}。", FamilySearch::labels()))
     })?;
+    // A search under way or concluded is the 寻亲 service given, ticked or not.
+    if search != FamilySearch::None && !services.contains(&Service::FamilySearch) {
+        services.push(Service::FamilySearch);
+    }
     let now = state.clock.now_local();
     let mut tx = state.db.begin().await?;
     if !store::update_care(
         &mut tx,
         id,
-        form.version,
+        version,
         (&services_text(&services), search, form.notes.trim()),
     )
     .await?
@@ -514,10 +459,12 @@ async fn care(
     .await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct DepartureForm {
-    version: i64,
+    version: Value,
     left_on: String,
+    /// No default outcome: the caseworker chooses how the stay ended.
     outcome: String,
 }
 
@@ -530,11 +477,16 @@ async fn departure(
     let user = ctx.user()?.clone();
     let today = state.clock.today();
     let c = case_in_scope(&state, &user, id).await?.case;
-    let left = crate::calendar::parse_date(form.left_on.trim()).ok_or_else(|| {
-        AppError::Invalid("「离站日期」不是日期，请写成 2026-07-15。".to_string())
+    let version = version(&form.version)?;
+    let left = required("离站日期", &form.left_on, "请写成 2026-07-15")?;
+    let left = crate::calendar::parse_date(left).ok_or_else(|| {
+        AppError::Invalid(format!(
+            "「离站日期」「{left}」不是日期，请写成 2026-07-15。"
+        ))
     })?;
-    let outcome = Outcome::parse(&form.outcome)
-        .ok_or_else(|| AppError::Invalid(format!("「结果」应为：{}。", Outcome::labels())))?;
+    let choices = format!("请选择离站结果：{}", departure_labels());
+    let outcome = Outcome::parse(required("结果", &form.outcome, &choices)?)
+        .ok_or_else(|| AppError::Invalid(format!("「结果」应为：{}。", departure_labels())))?;
     check_departure(
         c.intake_on.parse().unwrap_or(today),
         left,
@@ -545,7 +497,7 @@ async fn departure(
     .map_err(|e| AppError::Invalid(format!("{e}。")))?;
     let now = state.clock.now_local();
     let mut tx = state.db.begin().await?;
-    if !store::depart(&mut tx, id, form.version, (left, outcome)).await? {
+    if !store::depart(&mut tx, id, version, (left, outcome)).await? {
         return Err(AppError::Conflict(
             "记录已被他人修改或此人已离站，请刷新后查看。".to_string(),
         ));

@@ -31,6 +31,28 @@ pub struct DistrictInput {
     pub regular_spent: Option<Fen>,
     pub elderly: ElderlyInput,
     pub community_workers: CommunityWorkersInput,
+    pub funeral: FuneralInput,
+}
+
+/// A district's funeral figures (殡葬, DOMAIN.md §6): deaths in the quarter by how the
+/// body was dealt with, and the cemeteries' plots on the quarter's last day. Records count
+/// by the district of their region (the deceased's for a cremation, the cemetery's or the
+/// sea burial's for a burial, the place's for a violation case).
+#[derive(Clone, Debug, Default)]
+pub struct FuneralInput {
+    /// Cremations (火化) dated in the quarter.
+    pub cremations: i64,
+    /// Burials of a body (遗体) dated in the quarter.
+    pub body_burials: i64,
+    /// 违规土葬 cases found in the quarter: a body buried outside the rules.
+    pub illegal_burials: i64,
+    /// Cemeteries on record, of any status: none means the register was never filled in
+    /// for the district, and the plots available are unknown, not 0.
+    pub cemeteries: i64,
+    /// Of the built cemeteries in use (已建成, completed by the day): plots at completion
+    /// and added up to the day, and those taken by burials up to the day.
+    pub capacity: i64,
+    pub taken: i64,
 }
 
 /// A district's community workers (社区工作者) on the quarter's last day.
@@ -211,6 +233,32 @@ const INDICATORS: &[(&str, &str, Basis)] = &[
                 d.residents.map(Residents::total).filter(|_| entered),
                 10_000.0,
             )
+        }),
+    ),
+    (
+        "cremation_rate_pct",
+        "火化率（%）",
+        // Deaths whose handling the bureau knows: cremated, buried as a body in a
+        // cemetery, or buried illegally (违规土葬 found). None known: unknown, not 0.
+        Basis::Here(|d| {
+            let f = &d.funeral;
+            per(
+                f.cremations,
+                Some(f.cremations + f.body_burials + f.illegal_burials),
+                100.0,
+            )
+        }),
+    ),
+    (
+        "plots_available",
+        "可用墓穴（格位）数",
+        // Free plots of the cemeteries in use on the quarter's last day; a district with
+        // no cemetery on record is unknown, one whose cemeteries are full is 0. Not
+        // clamped at 0: a capacity cut below the burials is refused, so no cemetery is
+        // overfilled on any day and the sum cannot fall below 0.
+        Basis::Here(|d| {
+            let f = &d.funeral;
+            (f.cemeteries > 0).then(|| (f.capacity - f.taken) as f64)
         }),
     ),
 ];

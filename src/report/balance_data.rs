@@ -1,13 +1,14 @@
 //! Reads what the balance analysis needs for each district of the city, as of a
 //! quarter's last day: residents, standards, persons in assistance, staff and trainings,
-//! elderly care and community workers.
+//! elderly care, community workers and funeral (cremations, body burials, illegal burials
+//! and the plots of the cemeteries in use).
 
 use std::collections::HashMap;
 
 use sqlx::Row;
 
 use super::Quarter;
-use super::balance::{self, Balance, DistrictInput};
+use super::balance::{self, Balance, DistrictInput, FuneralInput};
 use super::trend::{self, Trend};
 use crate::capacity;
 use crate::db::Db;
@@ -132,6 +133,103 @@ async fn attendances(db: &Db, q: Quarter) -> Result<HashMap<String, i64>, sqlx::
         .collect()
 }
 
+/// Each district's funeral figures: cremations, body burials and 违规土葬 cases found in
+/// the quarter; cemeteries on record; and, of the cemeteries in use (已建成 — the status is
+/// today's: a cemetery closed since counts as closed for past quarters too) completed by
+/// the quarter's last day, the plots then (at completion plus additions up to the day) and
+/// those taken by burials up to the day.
+pub async fn funeral(
+    db: &Db,
+    q: Quarter,
+    bounds: &(String, String),
+) -> Result<HashMap<String, FuneralInput>, sqlx::Error> {
+    let (from, to) = (q.first_day().to_string(), q.last_day().to_string());
+    // (district, count) rows of a statement binding the bounds as $1, $2, then the days.
+    let pairs = |sql: String, days: &'static [usize]| {
+        let args: Vec<String> = days
+            .iter()
+            .map(|d| if *d == 0 { from.clone() } else { to.clone() })
+            .collect();
+        async move {
+            let mut query = sqlx::query(&sql).bind(&bounds.0).bind(&bounds.1);
+            for a in args {
+                query = query.bind(a);
+            }
+            query
+                .fetch_all(db.pool())
+                .await?
+                .iter()
+                .map(|r| {
+                    Ok((
+                        r.try_get::<String, _>(0)?,
+                        r.try_get::<Option<i64>, _>(1)?.unwrap_or(0),
+                    ))
+                })
+                .collect::<Result<Vec<(String, i64)>, sqlx::Error>>()
+        }
+    };
+    let in_quarter = |table: &'static str, column: &'static str, only: &'static str| {
+        let sql = format!(
+            "SELECT substr(region_code, 1, 6), CAST(COUNT(*) AS BIGINT) FROM {table} \
+             WHERE region_code >= $1 AND region_code < $2 AND {column} >= $3 AND {column} <= $4 {only} \
+             GROUP BY substr(region_code, 1, 6)"
+        );
+        pairs(sql, &[0, 1])
+    };
+    let mut out: HashMap<String, FuneralInput> = HashMap::new();
+    for (code, n) in in_quarter("cremations", "cremated_on", "").await? {
+        out.entry(code).or_default().cremations = n;
+    }
+    for (code, n) in in_quarter("burials", "buried_on", "AND remains = 'body'").await? {
+        out.entry(code).or_default().body_burials = n;
+    }
+    for (code, n) in in_quarter(
+        "funeral_violations",
+        "found_on",
+        "AND kind = 'illegal_burial'",
+    )
+    .await?
+    {
+        out.entry(code).or_default().illegal_burials = n;
+    }
+    for (code, n) in pairs(
+        "SELECT substr(region_code, 1, 6), CAST(COUNT(*) AS BIGINT) FROM cemeteries \
+         WHERE region_code >= $1 AND region_code < $2 GROUP BY substr(region_code, 1, 6)"
+            .to_string(),
+        &[],
+    )
+    .await?
+    {
+        out.entry(code).or_default().cemeteries = n;
+    }
+    for (code, n) in pairs(
+        "SELECT substr(c.region_code, 1, 6), CAST(SUM(c.plots + COALESCE((SELECT SUM(a.plots) \
+           FROM cemetery_plot_additions a WHERE a.cemetery_id = c.id AND a.added_on <= $3), 0)) AS BIGINT) \
+         FROM cemeteries c WHERE c.status = 'completed' AND c.completed_on <= $3 \
+         AND c.region_code >= $1 AND c.region_code < $2 GROUP BY substr(c.region_code, 1, 6)"
+            .to_string(),
+        &[1],
+    )
+    .await?
+    {
+        out.entry(code).or_default().capacity = n;
+    }
+    for (code, n) in pairs(
+        "SELECT substr(c.region_code, 1, 6), CAST(COUNT(*) AS BIGINT) FROM burials b \
+         JOIN cemeteries c ON c.id = b.cemetery_id \
+         WHERE c.status = 'completed' AND c.completed_on <= $3 AND b.takes_plot = 1 \
+         AND b.buried_on <= $3 AND c.region_code >= $1 AND c.region_code < $2 \
+         GROUP BY substr(c.region_code, 1, 6)"
+            .to_string(),
+        &[1],
+    )
+    .await?
+    {
+        out.entry(code).or_default().taken = n;
+    }
+    Ok(out)
+}
+
 /// Each district's inputs on the quarter's last day, with the cases in force that day.
 pub async fn inputs(
     db: &Db,
@@ -156,6 +254,7 @@ pub async fn inputs(
     let mut workers =
         crate::community::workers_store::balance_inputs(db, day, &city.code.scope().sql_bounds())
             .await?;
+    let mut funeral = funeral(db, q, &city.code.scope().sql_bounds()).await?;
     let mut out = Vec::with_capacity(districts.len());
     for d in districts {
         let code = d.code.to_string();
@@ -186,6 +285,7 @@ pub async fn inputs(
             },
             elderly: elderly.remove(&code).unwrap_or_default(),
             community_workers: workers.remove(&code).unwrap_or_default(),
+            funeral: funeral.remove(&code).unwrap_or_default(),
             name: d.name,
             code,
         });

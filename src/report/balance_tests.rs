@@ -38,6 +38,7 @@ fn districts() -> Vec<DistrictInput> {
                 institution_inspections: 6,
             },
             community_workers: CommunityWorkersInput::default(),
+            funeral: FuneralInput::default(),
         },
         DistrictInput {
             code: "369903".into(),
@@ -69,6 +70,7 @@ fn districts() -> Vec<DistrictInput> {
                 institution_inspections: 0,
             },
             community_workers: CommunityWorkersInput::default(),
+            funeral: FuneralInput::default(),
         },
         // No population entered, no rural standard, no staff register.
         DistrictInput {
@@ -246,6 +248,36 @@ fn elderly_care_indicators_by_hand() {
     );
     // 6 inspections of 4 institutions; 乙 has no institution.
     assert_values(&b, "inspections_per_institution", &[Some(1.5), None, None]);
+}
+
+#[test]
+fn funeral_indicators_by_hand() {
+    let mut ds = districts();
+    // 甲: 90 cremations, 6 bodies buried in cemeteries, 4 违规土葬 found: 90 / 100 = 90%.
+    // Two cemeteries in use with 1,000 + 200 plots (at completion and added by the
+    // quarter's end), 1,150 taken: 50 free.
+    ds[0].funeral = FuneralInput {
+        cremations: 90,
+        body_burials: 6,
+        illegal_burials: 4,
+        cemeteries: 3,
+        capacity: 1200,
+        taken: 1150,
+    };
+    // 乙: only illegal burials known — 0 of 2 = 0%, not unknown; its one cemetery is still
+    // being built: nothing in use, 0 plots available, not unknown.
+    ds[1].funeral = FuneralInput {
+        illegal_burials: 2,
+        cemeteries: 1,
+        ..Default::default()
+    };
+    // 丙: no death handled and no cemetery on record: both unknown.
+    let b = analyse("2026Q3", "2026-09-30", &ds);
+    assert_values(&b, "cremation_rate_pct", &[Some(90.0), Some(0.0), None]);
+    assert_values(&b, "plots_available", &[Some(50.0), Some(0.0), None]);
+    let s = indicator(&b, "cremation_rate_pct").spread.clone().unwrap();
+    assert_eq!((s.districts, s.ratio), (2, None));
+    assert!(close(s.mean, 45.0));
 }
 
 #[test]

@@ -256,6 +256,24 @@ pub const NAV: &[NavGroup] = &[
                 permission: Some("funeral:registry:read"),
             },
             NavItem {
+                key: "burials",
+                label: "安葬",
+                href: "/affairs/burials",
+                permission: Some("funeral:registry:read"),
+            },
+            NavItem {
+                key: "cremations",
+                label: "火化记录",
+                href: "/affairs/cremations",
+                permission: Some("funeral:registry:read"),
+            },
+            NavItem {
+                key: "funeral_violations",
+                label: "殡葬违规案件",
+                href: "/affairs/funeral-violations",
+                permission: Some("funeral:registry:read"),
+            },
+            NavItem {
                 key: "funeral_ledgers",
                 label: "殡葬台账",
                 href: "/affairs/funeral/ledgers",

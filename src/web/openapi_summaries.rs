@@ -646,6 +646,11 @@ pub(super) const SUMMARIES: &[(&str, &str, &str)] = &[
     ),
     (
         "POST",
+        "/api/v1/relief/cases/{id}/identity",
+        "补录身份（version、name、id_number、group 可空）：寻亲查明身份后登记真实姓名和身份证号；已离站的或此人另有在站记录的拒绝",
+    ),
+    (
+        "POST",
         "/api/v1/relief/cases/{id}/departure",
         "登记离站（version、left_on、outcome）；寻亲成功须先登记已找到亲属",
     ),
@@ -653,6 +658,41 @@ pub(super) const SUMMARIES: &[(&str, &str, &str)] = &[
         "GET",
         "/api/v1/affairs/cemeteries",
         "本人区划内的公墓名录：性质、状态、建成日期、建成时墓穴数和此后新增墓穴数，已建成公益性公墓数和墓穴总数",
+    ),
+    (
+        "POST",
+        "/api/v1/affairs/cemeteries",
+        "登记或修改一处公墓（number、name、kind、region_code、status、completed_on、plots），与公墓名录台账同样的检查；已登记的编号即修改",
+    ),
+    (
+        "POST",
+        "/api/v1/affairs/cemeteries/additions",
+        "登记一处公墓某日新增的墓穴（cemetery 公墓编号、added_on、plots），与墓穴变动台账同样的检查；同日已登记的以本次为准，改后墓穴数不能少于已安葬数",
+    ),
+    (
+        "GET",
+        "/api/v1/affairs/burials",
+        "本人区划内的安葬记录（身份证号脱敏）：公墓、日期、安葬方式、是否生态安葬、遗体/骨灰，生态安葬数",
+    ),
+    (
+        "POST",
+        "/api/v1/affairs/burials",
+        "登记安葬（cemetery 公墓编号，海葬不填而填 region_code；buried_on、name、id_number 可空、form、remains）；公墓须已建成未停用且当天有空余墓穴",
+    ),
+    (
+        "GET",
+        "/api/v1/affairs/funeral-violations",
+        "本人区划内的殡葬违规案件（status=open|handled 可筛选）：编号、类型、地点、发现日期、处理结果和日期",
+    ),
+    (
+        "POST",
+        "/api/v1/affairs/funeral-violations",
+        "登记违规案件（kind、place、region_code、found_on），编号 WG-<区县>-<年>-<序号>",
+    ),
+    (
+        "POST",
+        "/api/v1/affairs/funeral-violations/{id}/handle",
+        "登记案件处理（handling、note、handled_on）：处理日期不早于发现日期、不晚于今天，只能处理一次",
     ),
     (
         "GET",

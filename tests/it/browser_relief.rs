@@ -1,5 +1,6 @@
 //! Headless Chromium: a street patrol recorded, then a person brought to the station,
-//! their family found and their return home recorded.
+//! their identity found and recorded (补录身份), their family found and their return
+//! home recorded.
 
 use fantoccini::Locator;
 use minzheng::auth::Role;
@@ -32,9 +33,12 @@ async fn patrol_and_a_station_case_through_to_return_home_in_a_real_browser() {
         .sign_in(&station.username, &station.password, "")
         .await;
 
-    browser
-        .fill("#patrol-form input[name=region_code]", "369902001")
-        .await;
+    choose(
+        &browser,
+        "#patrol-form select[name=region_code]",
+        "369902001",
+    )
+    .await;
     browser
         .fill("#patrol-form input[name=area]", "火车站广场")
         .await;
@@ -55,15 +59,32 @@ async fn patrol_and_a_station_case_through_to_return_home_in_a_real_browser() {
             .contains("护送入站 1 人")
     );
 
-    browser
-        .fill("#intake-form input[name=region_code]", "369902")
-        .await;
+    choose(&browser, "#intake-form select[name=region_code]", "369902").await;
     browser
         .fill("#intake-form input[name=name]", "无名氏（男，约 65 岁）")
         .await;
     choose(&browser, "#intake-form select[name=group]", "elderly").await;
     browser.click_and_wait("#intake-form button").await;
     assert!(browser.text("#relief-notice").await.contains("已登记入站"));
+
+    // The family search finds who he is: 补录身份 with his real name and ID number.
+    let id = minzheng::ids::IdNumber::compose("369921", "1960-04-02".parse().unwrap(), 15).unwrap();
+    browser
+        .fill("#identity-form input[name=name]", "陈德明")
+        .await;
+    browser
+        .fill("#identity-form input[name=id_number]", id.as_str())
+        .await;
+    browser.click_and_wait("#identity-form button").await;
+    assert!(
+        browser
+            .text("#relief-notice")
+            .await
+            .contains("已补录身份：陈德明")
+    );
+    let facts = browser.text("#case-facts").await;
+    assert!(facts.contains("已查明") && facts.contains("男"), "{facts}");
+    assert!(!facts.contains(id.as_str()), "{facts}");
 
     browser
         .click("#care-form input[name=s_family_search]")

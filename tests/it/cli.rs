@@ -717,3 +717,54 @@ fn elderly_ledgers_on_the_command_line() {
     assert!(errors.contains("第 2 行「所属社区」列"), "{errors}");
     assert!(!exported.contains("NEW-1"));
 }
+
+/// `import` and `export` of the funeral and marriage ledgers: each of the demo's ledgers
+/// exported, imported back (nothing new) and exported again byte for byte the same.
+#[test]
+fn funeral_and_marriage_ledgers_on_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_url(dir.path());
+    assert!(
+        minzheng(&url, &["demo", "--seed", "5", "--households", "80"])
+            .status
+            .success()
+    );
+    for ledger in ["cemeteries", "plot-additions", "marriage-registrations"] {
+        let first = dir.path().join(format!("{ledger}.csv"));
+        let out = minzheng(&url, &["export", ledger, first.to_str().unwrap()]);
+        assert!(
+            out.status.success(),
+            "{ledger}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let exported = std::fs::read_to_string(&first).unwrap();
+        let rows = exported.lines().count() - 1;
+        assert!(rows >= 2, "{ledger}: {exported}");
+        let out = minzheng(&url, &["import", ledger, first.to_str().unwrap()]);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{ledger}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            stdout.contains(&format!("{rows} 行（新增 0，")),
+            "{ledger}: {stdout}"
+        );
+        let again = dir.path().join(format!("{ledger}-again.csv"));
+        let out = minzheng(&url, &["export", ledger, again.to_str().unwrap()]);
+        assert!(out.status.success());
+        assert_eq!(
+            std::fs::read_to_string(&again).unwrap(),
+            exported,
+            "{ledger}"
+        );
+    }
+    let out = minzheng(&url, &["export", "no-such-ledger", "x.csv"]);
+    assert!(!out.status.success());
+    let errors = stderr_lines(&out).join("\n");
+    assert!(
+        errors.contains("plot-additions") && errors.contains("marriage-registrations"),
+        "{errors}"
+    );
+}

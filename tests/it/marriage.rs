@@ -23,36 +23,36 @@ on_both_backends!(
     the_ledger_page_keeps_to_the_district,
 );
 
-fn d(s: &str) -> NaiveDate {
+pub(crate) fn d(s: &str) -> NaiveDate {
     s.parse().unwrap()
 }
 
 /// A valid ID: odd sequence = man, even = woman.
-fn id(birth: &str, seq: u16) -> String {
+pub(crate) fn id(birth: &str, seq: u16) -> String {
     IdNumber::compose("369902", d(birth), seq)
         .unwrap()
         .as_str()
         .to_string()
 }
 
-fn couple(man: &str, woman: &str) -> Value {
+pub(crate) fn couple(man: &str, woman: &str) -> Value {
     json!({"kind": "结婚", "man_name": "张伟", "man_id": man, "woman_name": "李娜", "woman_id": woman,
            "office": "369902", "both_present": "是", "kinship": "否"})
 }
 
-fn ok(r: TestResponse) -> Value {
+pub(crate) fn ok(r: TestResponse) -> Value {
     assert_eq!(r.status, 200, "{}", r.body);
     r.json()
 }
 
 /// Refused with 422 naming the rule.
-fn refused(r: TestResponse, rule: &str) {
+pub(crate) fn refused(r: TestResponse, rule: &str) {
     assert_eq!(r.status, 422, "{}", r.body);
     assert!(r.body.contains(rule), "{rule}: {}", r.body);
 }
 
-const REGISTER: &str = "/api/v1/affairs/marriage/registrations";
-const APPLY: &str = "/api/v1/affairs/marriage/divorce-applications";
+pub(crate) const REGISTER: &str = "/api/v1/affairs/marriage/registrations";
+pub(crate) const APPLY: &str = "/api/v1/affairs/marriage/divorce-applications";
 
 async fn marriage_rules_through_the_api(backend: Backend) {
     let t = TestApp::with_tree(backend).await;
@@ -135,7 +135,9 @@ async fn marriage_rules_through_the_api(backend: Backend) {
     .unwrap();
     ok(t.post_json_as(&desk, REGISTER, &couple(&widower, &other))
         .await);
-    // The reissue of their certificate: a new J number.
+    // The reissue of their certificate, asked by one of them alone (presence is a rule of
+    // the marriage only): a new J number.
+    reissue["both_present"] = json!("否");
     let again = ok(t.post_json_as(&desk, REGISTER, &reissue).await);
     assert_eq!(again["certificate_no"], "J369902-2026-000004", "{again}");
     // A divorce application of two who are not spouses.
@@ -215,7 +217,7 @@ async fn marriage_rules_through_the_api(backend: Backend) {
 }
 
 /// Moves the clock to a day (noon, China time) and signs the desk in again.
-async fn on(t: &TestApp, user: &crate::common::TestUser, day: &str) -> Session {
+pub(crate) async fn on(t: &TestApp, user: &crate::common::TestUser, day: &str) -> Session {
     t.clock.set(format!("{day}T04:00:00Z").parse().unwrap());
     t.login(user).await
 }
@@ -254,8 +256,10 @@ async fn divorce_cooling_off_window(backend: Backend) {
     assert_eq!(twice.status, 409, "{}", twice.body);
     let complete = |i: usize| format!("{APPLY}/{}/complete", apps[i]);
     let withdraw = |i: usize| format!("{APPLY}/{}/withdraw", apps[i]);
-    // Day 30 (2026-12-29): still cooling off; the fourth couple's wife withdraws.
+    // Day 30 (2026-12-29): still cooling off; the fourth couple's wife withdraws. The page
+    // offers 撤回 and not yet 办理离婚登记.
     let desk = on(&t, &user, "2026-12-29").await;
+    assert_eq!(buttons(&t, &desk, apps[4]).await, (true, false), "day 30");
     refused(
         t.post_json_as(&desk, &complete(0), &json!({})).await,
         "离婚冷静期届满后方可办理",
@@ -264,14 +268,16 @@ async fn divorce_cooling_off_window(backend: Backend) {
         t.post_json_as(&desk, &withdraw(3), &json!({"party": "女方"}))
             .await,
     );
-    // Day 31: the first couple divorces; the fifth may no longer withdraw.
+    // Day 31: the first couple divorces; the fifth may no longer withdraw (the page offers
+    // only 办理离婚登记).
     let desk = on(&t, &user, "2026-12-30").await;
+    assert_eq!(buttons(&t, &desk, apps[4]).await, (false, true), "day 31");
     let done = ok(t.post_json_as(&desk, &complete(0), &json!({})).await);
     assert_eq!(done["certificate_no"], "L369902-2026-000001", "{done}");
     refused(
         t.post_json_as(&desk, &withdraw(4), &json!({"party": "男方"}))
             .await,
-        "离婚冷静期届满后方可办理",
+        "冷静期内方可撤回",
     );
     // A withdrawn application cannot be completed.
     let r = t.post_json_as(&desk, &complete(3), &json!({})).await;
@@ -333,9 +339,25 @@ async fn divorce_cooling_off_window(backend: Backend) {
     t.finish().await;
 }
 
-const HEAD: &str = "登记类型,登记日期,证书编号,男方姓名,男方身份证号,女方姓名,女方身份证号,登记机关代码,离婚申请日期\n";
+/// Whether the page's row of an application offers 撤回 and 办理离婚登记.
+async fn buttons(t: &TestApp, s: &Session, application: i64) -> (bool, bool) {
+    let page = t.get_as(s, "/affairs/marriage?quarter=2026Q4").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let start = page
+        .body
+        .find(&format!(r#"<tr id="application-{application}">"#))
+        .unwrap_or_else(|| panic!("no row {application}: {}", page.body));
+    let row = &page.body[start..];
+    let row = &row[..row.find("</tr>").unwrap()];
+    (
+        row.contains(">撤回</button>"),
+        row.contains(">办理离婚登记</button>"),
+    )
+}
 
-async fn import(
+pub(crate) const HEAD: &str = "登记类型,登记日期,证书编号,男方姓名,男方身份证号,女方姓名,女方身份证号,登记机关代码,离婚申请日期\n";
+
+pub(crate) async fn import(
     t: &TestApp,
     csv: &str,
 ) -> Result<minzheng::ledger::checks::Imported, minzheng::ledger::ImportError> {
@@ -372,7 +394,9 @@ async fn report(t: &TestApp, s: &Session, quarter: &str, region: &str) -> Value 
 
 /// Historical records on 06-30, 07-01, 09-30 and 10-01: only the middle two are Q3's. Of
 /// Q3's marriages and divorces one is under age, one bigamous, one divorce completed on
-/// day 30 of its cooling-off: kept, marked 不合格, and counted in the rate.
+/// day 30 of its cooling-off: kept, marked 不合格, and counted in the rate. A 不合格 mark
+/// does not undo a registration: the woman of the two failing marriages is, for the
+/// registry, married (twice), so her third marriage is bigamous too.
 async fn figures_at_quarter_boundaries_with_imported_failing_records(backend: Backend) {
     let t = TestApp::with_tree(backend).await;
     let (a, b) = (id("1990-01-01", 11), id("1992-01-01", 22));
@@ -434,7 +458,8 @@ async fn figures_at_quarter_boundaries_with_imported_failing_records(backend: Ba
         mark("L369902-2026-000001").1.contains("离婚冷静期"),
         "{marks:?}"
     );
-    // g was married (not ended by divorce) on 09-30.
+    // g's two earlier marriages (to the under-age man, then to 甲 who was married) both
+    // failed the audit but stand until voided: g was married on 09-30.
     assert!(
         mark("J369921-2026-000001").1.contains("女方无配偶"),
         "{marks:?}"
@@ -444,7 +469,8 @@ async fn figures_at_quarter_boundaries_with_imported_failing_records(backend: Ba
     let q3 = report(&t, &admin, "2026Q3", "369900").await;
     assert_eq!(q3["marriages"], 4, "{q3}");
     assert_eq!(q3["divorces"], 1, "{q3}");
-    // 1 of 5 合格 (07-01's marriage).
+    // 1 of 5 合格 (07-01's marriage); 甲/乙's divorce on 10-01 is Q4's and 合格 (applied
+    // 08-20, day 42; 甲 is married to 乙 — and to g).
     assert_eq!(q3["registration_compliance_rate"], 20.0, "{q3}");
     let east = report(&t, &admin, "2026Q3", "369902").await;
     assert_eq!(east["marriages"], 3, "{east}");
