@@ -57,6 +57,7 @@ impl AppError {
             AppError::Forbidden(_) | AppError::ReauthRequired { .. } => StatusCode::FORBIDDEN,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::AuditUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Database(e) if Trouble::of(e).is_some() => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Database(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -82,6 +83,9 @@ impl AppError {
             }
             AppError::AuditUnavailable(_) => {
                 "审计记录暂时无法写入，为保证可追溯，本次操作没有执行，请稍后再试。".to_string()
+            }
+            AppError::Database(e) if Trouble::of(e).is_some() => {
+                Trouble::of(e).map(Trouble::message).unwrap_or_default().to_string()
             }
             AppError::Database(_) | AppError::Internal(_) => {
                 "系统处理您的请求时出错，请稍后再试；如果问题持续，请把下面的请求编号告诉系统管理员。"
@@ -145,3 +149,56 @@ pub fn message_for_status(status: StatusCode) -> &'static str {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+/// A database failure that is not a fault in the request or the program: the storage is
+/// full, or the database cannot be reached (restarting, network). The write did not
+/// happen (its transaction rolled back), so the user is told to try again later with 503
+/// rather than shown a generic 500.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Trouble {
+    StorageFull,
+    Unreachable,
+}
+
+impl Trouble {
+    pub fn of(e: &sqlx::Error) -> Option<Trouble> {
+        match e {
+            sqlx::Error::Database(db) => {
+                let code = db.code();
+                let code = code.as_deref().unwrap_or("");
+                // SQLite: SQLITE_FULL (13), SQLITE_IOERR (10) and its extended codes end
+                // in 10 mod 256. PostgreSQL: class 53 (insufficient resources: 53100 disk
+                // full), class 08 (connection), 57P01–57P03 (shutting down, starting).
+                let sqlite = code.parse::<i64>().ok();
+                if code == "13" || code == "53100" || db.message().contains("disk is full") {
+                    Some(Trouble::StorageFull)
+                } else if sqlite.is_some_and(|c| c & 0xff == 10)
+                    || code.starts_with("08")
+                    || code.starts_with("57P")
+                    || code.starts_with("53")
+                {
+                    Some(Trouble::Unreachable)
+                } else {
+                    None
+                }
+            }
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed => Some(Trouble::Unreachable),
+            _ => None,
+        }
+    }
+
+    pub fn message(self) -> &'static str {
+        match self {
+            Trouble::StorageFull => {
+                "服务器存储空间已满，本次操作没有保存（已全部撤回）；请通知系统管理员清理空间后再试。"
+            }
+            Trouble::Unreachable => {
+                "数据库暂时无法连接，本次操作没有执行；请稍后再试，如果问题持续请通知系统管理员。"
+            }
+        }
+    }
+}

@@ -21,6 +21,7 @@ pub mod homecare;
 pub mod ids;
 pub mod ledger;
 pub mod money;
+pub mod ops;
 pub mod payments;
 pub mod protect;
 pub mod region;
@@ -101,5 +102,8 @@ pub async fn open_keyring(db: &Db, config: &Config) -> Result<Keyring, StartErro
         .await
         .map_err(|e| DbOpenError::Check(e.to_string()))?
         == 0;
-    Ok(Keyring::load_or_create(&config.key_path(), empty)?)
+    let keyring = Keyring::load_or_create(&config.key_path(), empty)?;
+    // The key must open the database's key check value (stored at the first start).
+    crate::ops::key_check::ensure(db, &keyring, &config.key_path()).await?;
+    Ok(keyring)
 }

@@ -126,6 +126,17 @@ enum Command {
         #[command(subcommand)]
         command: ReportCommand,
     },
+    /// Back the database up to FILE while the server may run (SQLite: a checked copy;
+    /// PostgreSQL: pg_dump custom format). The key file is not included: keep it apart
+    Backup { file: PathBuf },
+    /// Restore a backup into the database (which must be empty unless --force); the key
+    /// file (--key-file or beside the database) must be the one of the backup
+    Restore {
+        file: PathBuf,
+        /// Replace a database that holds data
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -372,6 +383,36 @@ async fn run(cli: Cli) -> Result<(), String> {
             let app = open_app_to_read(&url, key_file).await?;
             cli_report::run(&app.state.db, command).await
         }
+        Command::Backup { file } => {
+            let summary =
+                minzheng::ops::backup(&url, &file, &Actor::cli(), SystemClock.now_local()).await?;
+            for line in summary.lines(&file) {
+                println!("{line}");
+            }
+            Ok(())
+        }
+        Command::Restore { file, force } => {
+            let options = minzheng::ops::RestoreOptions {
+                force,
+                key_path: Config {
+                    key_file,
+                    ..Config::new(&url)
+                }
+                .key_path(),
+            };
+            let lines = minzheng::ops::restore(
+                &url,
+                &file,
+                &options,
+                &Actor::cli(),
+                SystemClock.now_local(),
+            )
+            .await?;
+            for line in lines {
+                println!("{line}");
+            }
+            Ok(())
+        }
         Command::Accounts {
             command: AccountsCommand::Bootstrap,
         } => {
@@ -389,7 +430,7 @@ async fn run(cli: Cli) -> Result<(), String> {
 
 fn unknown_ledger(name: &str) -> String {
     format!(
-        "没有名为「{name}」的台账；可用的台账：{}、{}、{}、{} / unknown ledger",
+        "没有名为「{name}」的台账；可用的台账：{}、{}、{}、{}、{}、{} / unknown ledger",
         minzheng::assistance::roster::NAME,
         minzheng::assistance::temporary::NAME,
         minzheng::elderly::ledgers::LEDGERS
@@ -397,7 +438,11 @@ fn unknown_ledger(name: &str) -> String {
             .join("、"),
         minzheng::community::ledgers::LEDGERS
             .map(|l| l.name())
-            .join("、")
+            .join("、"),
+        minzheng::affairs::funeral_ledgers::LEDGERS
+            .map(|l| l.name())
+            .join("、"),
+        minzheng::affairs::marriage_ledger::NAME
     )
 }
 

@@ -234,7 +234,7 @@ impl<'c> RosterChecker<'c> {
         let program = r
             .choice_index(PROGRAM, &PROGRAMS)
             .and_then(|i| Program::from_label(PROGRAMS[i]));
-        let name = r.text(NAME_COL);
+        let name = crate::ledger::checks::person_name(r, NAME_COL);
         let today = self.today;
         let id = r
             .code_str(ID)

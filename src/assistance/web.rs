@@ -149,15 +149,20 @@ async fn households(
     }
     let name = name.trim();
     if !name.is_empty() {
-        // Prefix match: a caseworker types the surname or the start of the name.
-        let escaped: String = name
-            .chars()
-            .take(30)
-            .filter(|c| !matches!(c, '%' | '_' | '\\'))
-            .collect();
+        // Prefix match: a caseworker types the surname or the start of the name. LIKE's
+        // wildcards in what was typed are matched as themselves (escaped), so `%` finds
+        // the names that start with `%` — none — not every household.
+        let mut escaped = String::with_capacity(name.len() + 1);
+        for c in name.chars().take(30) {
+            if matches!(c, '%' | '_' | '\\') {
+                escaped.push('\\');
+            }
+            escaped.push(c);
+        }
         binds.push(format!("{escaped}%"));
         clauses.push(format!(
-            "EXISTS (SELECT 1 FROM members mn WHERE mn.household_id = h.id AND mn.name LIKE ${})",
+            "EXISTS (SELECT 1 FROM members mn WHERE mn.household_id = h.id \
+             AND mn.name LIKE ${} ESCAPE '\\')",
             binds.len()
         ));
     }
@@ -173,7 +178,6 @@ async fn households(
         count = count.bind(b.clone());
     }
     let total: i64 = count.fetch_one(state.db.pool()).await?.try_get(0)?;
-    let page = q.page.unwrap_or(1).max(1);
     let sql = format!(
         "SELECT h.id, h.number, h.region_code, r.name AS community, c.program, c.status, c.approved_on, \
          c.monthly_amount, (SELECT COUNT(*) FROM members m WHERE m.household_id = h.id) AS members, \
@@ -188,7 +192,7 @@ async fn households(
     }
     let rows = query
         .bind(PAGE_SIZE)
-        .bind((page - 1) * PAGE_SIZE)
+        .bind(crate::web::paging::offset(q.page, PAGE_SIZE))
         .fetch_all(state.db.pool())
         .await?;
     let mut out = Vec::with_capacity(rows.len());
@@ -249,7 +253,7 @@ async fn list_page(
 ) -> AppResult<Html<String>> {
     let name = searched_name(&state, &q);
     let (rows, total) = households(&state, &user, &q, &name).await?;
-    let page_no = q.page.unwrap_or(1).max(1);
+    let page_no = crate::web::paging::page(q.page);
     let page = PageCtx::load(
         &state,
         Some(&user),

@@ -14,6 +14,7 @@ use crate::auth::{Access, Ctx, CurrentUser, Routes};
 use crate::calendar::parse_date;
 use crate::error::{AppError, AppResult};
 use crate::web::layout::{Crumb, PageCtx, render};
+use crate::web::paging;
 
 pub fn routes() -> Routes {
     Routes::new()
@@ -115,8 +116,14 @@ async fn page(
     Query(q): Query<AuditQuery>,
 ) -> AppResult<Html<String>> {
     let filter = q.filter(&user)?;
-    let page_no = q.page.unwrap_or(1).max(1);
-    let (entries, total) = search(&state.db, &filter, PAGE_SIZE, (page_no - 1) * PAGE_SIZE).await?;
+    let page_no = paging::page(q.page);
+    let (entries, total) = search(
+        &state.db,
+        &filter,
+        PAGE_SIZE,
+        paging::offset(q.page, PAGE_SIZE),
+    )
+    .await?;
     let rows = entries
         .into_iter()
         .map(|e| Row {
@@ -164,8 +171,14 @@ async fn api(
     Query(q): Query<AuditQuery>,
 ) -> AppResult<Json<ApiAnswer>> {
     let filter = q.filter(&user)?;
-    let page_no = q.page.unwrap_or(1).max(1);
-    let (entries, total) = search(&state.db, &filter, PAGE_SIZE, (page_no - 1) * PAGE_SIZE).await?;
+    let page_no = paging::page(q.page);
+    let (entries, total) = search(
+        &state.db,
+        &filter,
+        PAGE_SIZE,
+        paging::offset(q.page, PAGE_SIZE),
+    )
+    .await?;
     Ok(Json(ApiAnswer {
         total,
         page: page_no,

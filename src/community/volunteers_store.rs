@@ -115,7 +115,7 @@ pub async fn list(
             .fetch_one(db.pool())
             .await?
             .try_get(0)?;
-    let offset = (page.max(1) - 1) * limit;
+    let offset = crate::web::paging::offset(Some(page), limit);
     let sql = format!(
         "SELECT {COLUMNS} FROM volunteers v WHERE v.region_code >= $1 AND v.region_code < $2 \
          ORDER BY v.region_code, v.name, v.id LIMIT {limit} OFFSET {offset}"

@@ -168,7 +168,7 @@ async fn gather(
     found: Option<Vec<Volunteer>>,
 ) -> AppResult<Register> {
     let bounds = user.scope_bounds();
-    let page = query.page.unwrap_or(1).max(1);
+    let page = crate::web::paging::page(query.page);
     let (rows, total) = match found {
         Some(rows) => {
             let n = rows.len() as i64;

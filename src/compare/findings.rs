@@ -179,7 +179,7 @@ pub async fn list(
         }
         q.fetch_one(db.pool()).await?
     };
-    let offset = (filter.page.unwrap_or(1).max(1) - 1) * limit;
+    let offset = crate::web::paging::offset(filter.page, limit);
     let sql = format!(
         "{SELECT} {filtered} ORDER BY CASE status WHEN 'pending' THEN 0 WHEN 'verifying' THEN 1 ELSE 2 END, \
          id DESC LIMIT {limit} OFFSET {offset}"

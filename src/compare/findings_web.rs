@@ -91,7 +91,7 @@ async fn queue_page(
         .into_iter()
         .map(|(s, n)| (s.code(), s.label(), n))
         .collect();
-    let this = filter.page.unwrap_or(1).max(1);
+    let this = crate::web::paging::page(filter.page);
     let last = ((total + PAGE - 1) / PAGE).max(1);
     let link = |page: i64| {
         let mut f = filter.clone();
@@ -167,7 +167,7 @@ async fn api_queue(
     Ok(Json(json!({
         "counts": counts,
         "total": total,
-        "page": filter.page.unwrap_or(1).max(1),
+        "page": crate::web::paging::page(filter.page),
         "page_size": PAGE,
         "findings": found,
     })))

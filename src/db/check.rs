@@ -50,6 +50,22 @@ impl Db {
     }
 }
 
+impl Db {
+    /// The migrations compiled into this program for a backend, as (version, checksum) in
+    /// order: a restore compares a backup's `_sqlx_migrations` with them before putting it
+    /// in place (a backup from a newer program, or with edited migrations, is refused).
+    pub fn known_migrations(backend: Backend) -> Vec<(i64, Vec<u8>)> {
+        let migrator = match backend {
+            Backend::Sqlite => &super::SQLITE_MIGRATOR,
+            Backend::Postgres => &super::POSTGRES_MIGRATOR,
+        };
+        migrator
+            .iter()
+            .map(|m| (m.version, m.checksum.to_vec()))
+            .collect()
+    }
+}
+
 /// PostgreSQL's `fsync` must be on: with it off, a power cut loses committed data.
 pub fn fsync_acceptable(setting: &str) -> bool {
     setting == "on"

@@ -174,7 +174,15 @@ impl Db {
             }
             Backend::Postgres => AnyPoolOptions::new().max_connections(16),
         }
-        .acquire_timeout(Duration::from_secs(10));
+        .acquire_timeout(Duration::from_secs(10))
+        // A connection whose COMMIT failed (disk full, connection cut) comes back still
+        // counted as inside its transaction: sqlx only queues a ROLLBACK on drop, and when
+        // the database already rolled back by itself the count is never reset. Handed out
+        // again, every `begin` on it would fail ("non-zero transaction depth") until a
+        // restart, so such a connection is closed instead of returned to the pool.
+        .after_release(|conn, _meta| {
+            Box::pin(async move { Ok(!sqlx::Connection::is_in_transaction(conn)) })
+        });
         let pool = pool_options
             .connect_with(options)
             .await

@@ -213,7 +213,7 @@ pub async fn list(
         q = q.bind(b.clone());
     }
     let total: i64 = q.fetch_one(db.pool()).await?.try_get(0)?;
-    let offset = (filter.page.unwrap_or(1).max(1) - 1) * limit;
+    let offset = crate::web::paging::offset(filter.page, limit);
     let sql = format!(
         "SELECT {COLUMNS} FROM older_people p WHERE {cond} ORDER BY p.region_code, p.name, p.id \
          LIMIT {limit} OFFSET {offset}"

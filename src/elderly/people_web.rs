@@ -138,7 +138,7 @@ async fn list_view(
         }
         None => store::list(&state.db, &user.scope_bounds(), &filter, PAGE).await?,
     };
-    let this = filter.page.unwrap_or(1).max(1);
+    let this = crate::web::paging::page(filter.page);
     let last = ((total + PAGE - 1) / PAGE).max(1);
     let link = |page: i64| {
         let mut f = filter.clone();
@@ -204,7 +204,7 @@ async fn api_list(
     let (people, total) = store::list(&state.db, &user.scope_bounds(), &filter, PAGE).await?;
     Ok(Json(json!({
         "total": total,
-        "page": filter.page.unwrap_or(1).max(1),
+        "page": crate::web::paging::page(filter.page),
         "page_size": PAGE,
         "people": views(&state, &user, &people).await?,
     })))

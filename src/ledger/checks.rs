@@ -95,3 +95,30 @@ pub fn region_in(
         Some(code)
     }
 }
+
+/// The longest person's name taken: the resident ID card prints names of well under
+/// this (transliterated minority names included), so a longer cell is a pasted row or
+/// garbage, refused before it reaches every page and export.
+pub const MAX_NAME_CHARS: usize = 50;
+
+/// A person's name cell: required text of at most `MAX_NAME_CHARS` characters with no
+/// control characters. Anything else (markup, quotes, emoji, rare characters such as 𠮷)
+/// is kept exactly as written: pages escape it and SQL only ever binds it.
+pub fn person_name(r: &mut RowReader<'_>, column: usize) -> Option<String> {
+    let name = r.text(column)?;
+    let chars = name.chars().count();
+    if chars > MAX_NAME_CHARS {
+        r.fail(
+            column,
+            format!(
+                "姓名过长（{chars} 个字符），最多 {MAX_NAME_CHARS} 个字符：请核对是否粘贴了整行"
+            ),
+        );
+        None
+    } else if name.chars().any(char::is_control) {
+        r.fail(column, "姓名中有换行或控制字符，请删除后再导入");
+        None
+    } else {
+        Some(name)
+    }
+}

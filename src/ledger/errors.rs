@@ -47,7 +47,7 @@ pub enum ImportError {
     Encoding,
     #[error("文件有 {} 处错误，未导入任何数据", .0.len())]
     Rejected(Vec<RowError>),
-    #[error("数据库写入失败：{0}")]
+    #[error("{}", database_message(.0))]
     Database(#[from] sqlx::Error),
 }
 
@@ -59,8 +59,19 @@ pub fn write_errors_csv(errors: &[RowError], out: impl Write) -> std::io::Result
     w.write_record(["行号", "列名", "值", "原因"])
         .map_err(std::io::Error::other)?;
     for e in errors {
-        w.write_record([e.row.to_string().as_str(), &e.column, &e.value, &e.reason])
+        // The value is what the file held: it may be a formula a spreadsheet would run.
+        let value = super::text::guard_csv_cell(&e.value);
+        w.write_record([e.row.to_string().as_str(), &e.column, &value, &e.reason])
             .map_err(std::io::Error::other)?;
     }
     w.flush()
+}
+
+/// A full disk or an unreachable database is said in words a caseworker can pass on; the
+/// import rolled back either way.
+fn database_message(e: &sqlx::Error) -> String {
+    match crate::error::Trouble::of(e) {
+        Some(trouble) => format!("导入没有保存：{}", trouble.message()),
+        None => format!("数据库写入失败：{e}"),
+    }
 }

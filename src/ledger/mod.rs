@@ -42,7 +42,8 @@ pub fn write_ledger(
             let mut w = csv::Writer::from_writer(&mut out);
             w.write_record(headers).map_err(|e| e.to_string())?;
             for row in rows {
-                w.write_record(row).map_err(|e| e.to_string())?;
+                w.write_record(row.iter().map(|v| text::guard_csv_cell(v).into_owned()))
+                    .map_err(|e| e.to_string())?;
             }
             w.flush().map_err(|e| e.to_string())?;
         }

@@ -66,7 +66,7 @@ impl<'a> CellRef<'a> {
     }
 
     fn text(field: &'a str) -> CellRef<'a> {
-        let t = field.trim();
+        let t = super::text::unguard_cell(field.trim());
         if t.is_empty() {
             CellRef::Empty
         } else {

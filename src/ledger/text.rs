@@ -144,3 +144,43 @@ mod tests {
         );
     }
 }
+
+/// Characters that make a spreadsheet treat a CSV cell as a formula (CSV injection): a
+/// name like `=HYPERLINK(…)` in an exported roster would run when a caseworker opens it.
+const FORMULA_START: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// The cell as written into an exported CSV file: text that a spreadsheet would read as
+/// a formula gets a leading `'` (the spreadsheets' own "this is text" mark); numbers such
+/// as a negative amount stay as they are.
+pub fn guard_csv_cell(value: &str) -> Cow<'_, str> {
+    if value.starts_with(FORMULA_START) && value.parse::<f64>().is_err() {
+        Cow::Owned(format!("'{value}"))
+    } else {
+        Cow::Borrowed(value)
+    }
+}
+
+/// The value of a cell read from a file: the `'` that `guard_csv_cell` put before a
+/// formula-like text is taken off again, so an exported ledger imports back unchanged.
+pub fn unguard_cell(value: &str) -> &str {
+    match value.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(FORMULA_START) => rest,
+        _ => value,
+    }
+}
+
+#[cfg(test)]
+mod guard_tests {
+    use super::*;
+
+    #[test]
+    fn formulas_are_written_as_text_and_read_back() {
+        assert_eq!(guard_csv_cell("=1+1"), "'=1+1");
+        assert_eq!(guard_csv_cell("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(guard_csv_cell("-120.50"), "-120.50");
+        assert_eq!(guard_csv_cell("张伟"), "张伟");
+        for v in ["=1+1", "+86 138", "-x", "@a", "张伟", "'quoted"] {
+            assert_eq!(unguard_cell(&guard_csv_cell(v)), v);
+        }
+    }
+}

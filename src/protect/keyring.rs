@@ -37,6 +37,10 @@ pub enum KeyError {
     Create { path: String, reason: String },
     #[error("数据无法用当前密钥解密：密钥文件与数据库不匹配，或数据已被篡改")]
     Decrypt,
+    #[error(
+        "密钥文件 {0} 与数据库不匹配：它解不开库中的密钥校验值。请使用建库（或备份）时的密钥文件；不要换用新密钥，否则已加密的身份证号、电话和银行账号将无法读取"
+    )]
+    Mismatch(String),
 }
 
 /// Where the key file lives when `MINZHENG_KEY_FILE` is not set: beside an SQLite

@@ -10,6 +10,7 @@ pub mod layout;
 pub mod ledger_books;
 pub mod openapi;
 mod openapi_summaries;
+pub mod paging;
 
 use std::time::Duration;
 
@@ -99,6 +100,8 @@ pub fn router(state: AppState) -> (Router, Vec<crate::auth::RouteInfo>) {
         ))
         .merge(crate::affairs::cemeteries_web::routes())
         .merge(crate::affairs::cremations_web::routes())
+        .merge(crate::affairs::burials_web::routes())
+        .merge(crate::affairs::violations_web::routes())
         .merge(crate::web::ledger_books::routes(
             crate::web::ledger_books::Book::Funeral,
             crate::affairs::cemeteries_web::READ,
