@@ -181,8 +181,17 @@ async fn add(
         .collect();
     if let Some(s) = &sealed {
         keys.push(format!("deceased:{}", s.index));
+        // The death re-audits marriages after the audit entry: the registry is locked
+        // now, in this first call, as every marriage path does.
+        keys.push(super::marriage_store::REGISTRY_LOCK.to_string());
     }
     state.db.lock_keys(&mut tx, &keys).await?;
+    // Read again under the lock: the cemetery may have been closed or its completion
+    // moved by a clerk who held the lock while this request waited.
+    let target = match target {
+        None => None,
+        Some(_) => store::cemetery(&mut tx, &number).await?,
+    };
     let on_day = match &target {
         None => None,
         Some(t) => {

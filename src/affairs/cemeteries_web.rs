@@ -284,7 +284,7 @@ async fn add_plots(
     let now = state.clock.now_local();
     let mut tx = state.db.begin().await?;
     // Another district's cemetery answers as one that does not exist.
-    let Some((id, completed, _)) = funeral_store::refs(&mut tx)
+    let Some((id, _, _)) = funeral_store::refs(&mut tx)
         .await?
         .remove(&number)
         .filter(|(_, _, region)| user.scope().contains(region))
@@ -297,6 +297,11 @@ async fn add_plots(
         .db
         .lock_keys(&mut tx, &[format!("cemetery-plots:{id}")])
         .await?;
+    // The completion date read under the lock: an edit that held it may have moved it.
+    let completed = funeral_store::refs(&mut tx)
+        .await?
+        .remove(&number)
+        .and_then(|(_, completed, _)| completed);
     if let Some((field, why)) = super::funeral::check_addition(completed, on, plots, today)
         .into_iter()
         .next()

@@ -155,7 +155,15 @@ async fn add(
     // unique blind index.
     state
         .db
-        .lock_keys(&mut tx, &[format!("deceased:{}", sealed.index)])
+        .lock_keys(
+            &mut tx,
+            // With the registry: the death re-audits marriages below, after this
+            // transaction's audit entry, so the lock must be taken now, first.
+            &[
+                format!("deceased:{}", sealed.index),
+                super::marriage_store::REGISTRY_LOCK.to_string(),
+            ],
+        )
         .await?;
     let known: Option<(i64, String)> =
         sqlx::query_as("SELECT id, region_code FROM cremations WHERE id_number_index = $1")

@@ -252,13 +252,7 @@ async fn apply(
     // The couple locked for the transaction, as a registration locks them.
     state
         .db
-        .lock_keys(
-            &mut tx,
-            &[
-                format!("marital:{}", m.index),
-                format!("marital:{}", w.index),
-            ],
-        )
+        .lock_keys(&mut tx, &[super::marriage_store::REGISTRY_LOCK.to_string()])
         .await?;
     let reg = registrations::registry(&mut tx, (&m.index, &w.index), (today, i64::MAX)).await?;
     if !reg.man_spouses.contains(&w.index) || !reg.woman_spouses.contains(&m.index) {
@@ -496,8 +490,7 @@ async fn complete(
         .lock_keys(
             &mut tx,
             &[
-                format!("marital:{}", m.index),
-                format!("marital:{}", w.index),
+                super::marriage_store::REGISTRY_LOCK.to_string(),
                 format!("certificate:{}:{year}", a.office_code),
             ],
         )

@@ -140,20 +140,12 @@ pub async fn import(
         }
         errors.extend(row_errors);
     }
-    // Every person and every registry-year numbering of the file, locked in one sorted
+    // The registry and every registry-year numbering of the file, locked in one sorted
     // call (as the counter locks them, so neither waits on the other in a cycle) before
     // anything is checked: PostgreSQL reads committed data, and a counter registering one
     // of these persons meanwhile must be seen by the re-audit.
-    let mut keys = Vec::new();
+    let mut keys = vec![super::marriage_store::REGISTRY_LOCK.to_string()];
     for f in &found {
-        for id in [&f.man_id, &f.woman_id] {
-            if IdNumber::parse(id, f.day).is_ok() {
-                keys.push(format!(
-                    "marital:{}",
-                    keyring.index(SensitiveKind::IdNumber, id)
-                ));
-            }
-        }
         keys.push(format!(
             "certificate:{}:{}",
             f.office,

@@ -299,7 +299,9 @@ async fn write_statuses(
         Kind::Divorce => MaritalStatus::Divorced,
         Kind::Reissue => return Ok(()),
     };
-    if man.is_empty() || woman.is_empty() {
+    // The same number on both sides is a bad record (不合格), not a person married to
+    // themselves: no status, and no second row for one person and registration.
+    if man.is_empty() || woman.is_empty() || man == woman {
         return Ok(());
     }
     for (person, spouse) in [(man, woman), (woman, man)] {
@@ -438,21 +440,29 @@ pub async fn reaudit(
     Ok(changed)
 }
 
+/// The lock every writer of the registry's marital view takes (PostgreSQL advisory lock;
+/// SQLite serialises writers anyway) in the FIRST lock call of its transaction, before
+/// any audit entry: the counter, divorce, the marriage ledger and a death recorded
+/// (which re-audits). One key for the whole registry rather than one per person: a
+/// re-audit follows spouses of spouses beyond the persons it could lock, a file of
+/// thousands of persons would exhaust PostgreSQL's lock table, and registrations are a
+/// few a minute, so serialising them costs nothing a counter would notice.
+pub const REGISTRY_LOCK: &str = "marriage-registry";
+
 /// A death recorded (a cremation, a burial with the ID) after the person's registrations:
 /// a registration dated after it now fails 「当事人已死亡」, and the spouses' records with
-/// it. Locks the person as the counter does, then re-audits their registrations (each
-/// changed mark audited under `by`). Call inside the transaction storing the death.
+/// it. Re-audits their registrations (each changed mark audited under `by`). Call inside
+/// the transaction storing the death, which must have taken `REGISTRY_LOCK` in its first
+/// lock call.
 pub async fn on_death(
     tx: &mut Transaction<'static, Any>,
     person_index: &str,
-    (db, keyring): (&Db, &Keyring),
+    (_db, keyring): (&Db, &Keyring),
     by: &AuditEvent,
 ) -> Result<usize, sqlx::Error> {
     if person_index.is_empty() {
         return Ok(0);
     }
-    db.lock_keys(tx, &[format!("marital:{person_index}")])
-        .await?;
     let persons = BTreeSet::from([person_index.to_string()]);
     reaudit(tx, keyring, &persons, &BTreeSet::new(), by).await
 }

@@ -361,8 +361,7 @@ async fn register(
         .lock_keys(
             &mut tx,
             &[
-                format!("marital:{}", man_sealed.index),
-                format!("marital:{}", woman_sealed.index),
+                super::marriage_store::REGISTRY_LOCK.to_string(),
                 format!("certificate:{office}:{}", chrono::Datelike::year(&today)),
             ],
         )

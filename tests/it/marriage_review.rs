@@ -28,7 +28,26 @@ on_both_backends!(
     ledger_errors_keep_to_the_district,
     certificate_numbers_run_out_cleanly,
     counselling_with_a_couple_in_cooling_off,
+    one_number_on_both_sides_is_a_bad_record_not_a_failed_import,
 );
+
+/// A record with the same ID for both parties (a typing slip in an old register) is kept
+/// and marked 不合格; it makes no status (nobody is married to themselves) and does not
+/// break the import on the registry's one-row-per-person-and-registration rule.
+async fn one_number_on_both_sides_is_a_bad_record_not_a_failed_import(backend: Backend) {
+    let t = TestApp::with_tree(backend).await;
+    let a = id("1990-01-01", 11);
+    let csv = format!("{HEAD}结婚,2026-08-01,J369902-2026-000001,甲,{a},乙,{a},369902,\n");
+    import(&t, &csv).await.expect("the import goes through");
+    let (compliant, _) = mark(&t, "J369902-2026-000001").await;
+    assert_eq!(compliant, 0);
+    let statuses: i64 = sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM marital_statuses")
+        .fetch_one(t.database().pool())
+        .await
+        .unwrap();
+    assert_eq!(statuses, 0);
+    t.finish().await;
+}
 
 async fn find(t: &TestApp, s: &Session, id_number: &str) -> Value {
     ok(t.post_json_as(
@@ -566,21 +585,19 @@ async fn a_second_application_elsewhere_is_not_described(backend: Backend) {
 }
 
 /// PostgreSQL (SQLite write transactions are exclusive already): a marriage-registrations
-/// import locks every person of its file before checking, as the counter does. While
-/// another transaction holds one person's lock (a counter registering her), the import
-/// waits on it — seen in `pg_locks` — and goes through once that transaction ends.
+/// import takes the registry's lock before checking, as the counter does. While another
+/// transaction holds it (a counter registering someone), the import waits on it — seen
+/// in `pg_locks` — and goes through once that transaction ends.
 async fn the_import_waits_for_a_person_locked_at_the_counter(backend: Backend) {
     if matches!(backend, Backend::Sqlite) {
         return;
     }
     let t = TestApp::with_tree(backend).await;
     let (a, c) = (id("1990-01-01", 11), id("1993-01-01", 24));
-    let index = t.app.state.keyring.index(SensitiveKind::IdNumber, &c);
     let db = t.database();
     let mut counter = db.begin().await.unwrap();
-    db.lock_keys(&mut counter, &[format!("marital:{index}")])
-        .await
-        .unwrap();
+    let registry = minzheng::affairs::marriage_store::REGISTRY_LOCK.to_string();
+    db.lock_keys(&mut counter, &[registry]).await.unwrap();
     let csv = format!("{HEAD}结婚,2026-08-01,J369902-2026-000001,甲,{a},丙,{c},369902,\n");
     let mut import = Box::pin(import(&t, &csv));
     // Either the import finishes (it did not wait: the lock is not taken) or an advisory
@@ -606,7 +623,7 @@ async fn the_import_waits_for_a_person_locked_at_the_counter(backend: Backend) {
             }
         }
     };
-    assert!(waited, "the import did not wait for the person's lock");
+    assert!(waited, "the import did not wait for the registry's lock");
     counter.rollback().await.unwrap();
     import.await.unwrap();
     assert_eq!(mark(&t, "J369902-2026-000001").await.0, 1);

@@ -112,18 +112,38 @@ async fn not_found_page_shows_the_request_id(backend: Backend) {
 async fn database_failure_answers_generically(backend: Backend) {
     let t = TestApp::with_tree(backend).await;
     let city = t.signed_in(Role::CityAdmin, "369900").await;
-    // A closed pool makes every query fail, as an unreachable database would.
-    t.database().close().await;
+    // A query that fails inside the database (its table gone): a program fault, 500.
+    sqlx::query("ALTER TABLE regions RENAME TO regions_gone")
+        .execute(t.database().pool())
+        .await
+        .unwrap();
     let r = t.get_as(&city, "/regions").await;
     assert_eq!(r.status, 500);
     assert!(r.body.contains("系统处理您的请求时出错"));
     assert!(r.body.contains(r.header("x-request-id")));
-    for leak in ["SELECT", "sqlx", "pool", "regions WHERE", ".rs"] {
+    for leak in [
+        "SELECT",
+        "sqlx",
+        "pool",
+        "regions WHERE",
+        "regions_gone",
+        ".rs",
+    ] {
         assert!(!r.body.contains(leak), "error page leaks {leak}");
     }
     let api = t.get_as(&city, "/api/v1/regions").await;
     assert_eq!(api.status, 500);
     assert!(!api.body.contains("SELECT"));
+    // A closed pool makes every query fail, as an unreachable database would: that is
+    // not the request's fault nor the program's, so 503 and a sentence saying to retry.
+    t.database().close().await;
+    let r = t.get_as(&city, "/api/v1/regions").await;
+    assert_eq!(r.status, 503);
+    assert!(r.body.contains("数据库暂时无法连接"), "{}", r.body);
+    assert!(r.body.contains(r.header("x-request-id")));
+    for leak in ["sqlx", "pool", "PoolClosed"] {
+        assert!(!r.body.contains(leak), "error answer leaks {leak}");
+    }
     let health = t.get("/healthz").await;
     assert_eq!(health.status, 503);
     t.db.drop_db().await;
