@@ -15,7 +15,7 @@ use minzheng::auth::Role;
 use minzheng::ids::IdNumber;
 
 use crate::common::browser::Served;
-use crate::common::{Backend, TestApp, cli_event, test_today};
+use crate::common::{Backend, Session, TestApp, cli_event, test_today};
 
 /// Operations left out: they end the session the run works in, or change the account's
 /// password (after which every later request would be refused).
@@ -68,22 +68,36 @@ async fn the_api_holds_its_contract_under_generated_input() {
     )
     .await
     .unwrap();
-    let city = t.signed_in(Role::CityAdmin, "369900").await;
     let served = Served::start(&t).await;
-    let schema = served.url("/api/v1/openapi.json");
+    // Two roles between them reach most operations: the city administrator (reports,
+    // parameters, registers) and the street caseworker (applications, cases, the
+    // workbench). Each run is its own session.
+    for (role, region) in [
+        (Role::CityAdmin, "369900"),
+        (Role::StreetCaseworker, "369902001"),
+    ] {
+        let session = t.signed_in(role, region).await;
+        run_schemathesis(&st, &served, &session, role.code()).await;
+    }
+    drop(served);
+    t.finish().await;
+}
+
+/// One schemathesis run as `session`; fails on any 5xx or contract violation.
+async fn run_schemathesis(st: &str, served: &Served, session: &Session, who: &str) {
     let report = tempfile::tempdir().unwrap();
     let junit = report.path().join("junit.xml");
     let args: Vec<String> = vec![
         "run".into(),
-        schema,
+        served.url("/api/v1/openapi.json"),
         "--checks".into(),
         "not_a_server_error,response_schema_conformance,content_type_conformance".into(),
         "--exclude-path-regex".into(),
         EXCLUDED.into(),
         "-H".into(),
-        format!("Cookie: {}", city.cookie),
+        format!("Cookie: {}", session.cookie),
         "-H".into(),
-        format!("X-CSRF-Token: {}", city.csrf),
+        format!("X-CSRF-Token: {}", session.csrf),
         "--max-examples".into(),
         "20".into(),
         "--seed".into(),
@@ -105,6 +119,7 @@ async fn the_api_holds_its_contract_under_generated_input() {
     // Run in the report's directory: schemathesis leaves a `.schemathesis` folder in
     // its working directory.
     let dir = report.path().to_path_buf();
+    let st = st.to_string();
     let out =
         tokio::task::spawn_blocking(move || Command::new(st).args(&args).current_dir(dir).output())
             .await
@@ -112,17 +127,15 @@ async fn the_api_holds_its_contract_under_generated_input() {
             .expect("run schemathesis");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    eprintln!("{stdout}");
+    eprintln!("schemathesis as {who}:\n{stdout}");
     assert!(
         out.status.success(),
-        "schemathesis found contract violations or server errors:\n{stdout}\n{stderr}"
+        "schemathesis as {who} found contract violations or server errors:\n{stdout}\n{stderr}"
     );
     // The run really called the API: the report lists operations.
     let xml = std::fs::read_to_string(&junit).unwrap_or_default();
     assert!(
         xml.matches("<testcase").count() > 50,
-        "schemathesis tested too few operations:\n{stdout}"
+        "schemathesis as {who} tested too few operations:\n{stdout}"
     );
-    drop(served);
-    t.finish().await;
 }
