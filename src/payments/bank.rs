@@ -149,7 +149,15 @@ pub fn parse_return(file_name: &str, bytes: &[u8]) -> Result<Vec<Returned>, Impo
     for (row, cells) in &sheet.rows[first..] {
         let mut r = RowReader::new(*row, cells, &header, &RETURN_COLUMNS);
         let reference = r.code(0);
-        let amount = r.money(1);
+        // A payment is never negative: a minus sign in a return file is a slip (or a
+        // reversal the bank must report on its own line), found by the fuzz target.
+        let amount = r.money(1).filter(|a| {
+            let ok = a.0 >= 0;
+            if !ok {
+                r.fail(1, "金额不能为负数，请核对回盘文件");
+            }
+            ok
+        });
         let paid = r.choice_index(2, &["成功", "失败"]).map(|i| i == 0);
         let reason = r.text(3).unwrap_or_default();
         errors.append(&mut r.errors);
@@ -167,4 +175,25 @@ pub fn parse_return(file_name: &str, bytes: &[u8]) -> Result<Vec<Returned>, Impo
         return Err(ImportError::Rejected(errors));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fuzz target's first finding (fuzz/corpus/bank_return/return.csv): a negative
+    /// amount was taken as a payment of minus five yuan.
+    #[test]
+    fn a_negative_amount_is_a_row_error() {
+        let file = "参考号,金额,结果,失败原因\nMZ0000000001,1900.00,成功,\nMZ0000000002,-5,失败,账户已销户\n";
+        let Err(ImportError::Rejected(errors)) = parse_return("r.csv", file.as_bytes()) else {
+            panic!("a negative amount must be refused");
+        };
+        assert_eq!(errors.len(), 1);
+        assert_eq!((errors[0].row, errors[0].column.as_str()), (3, "金额"));
+        assert!(errors[0].reason.contains("不能为负数"));
+        let good = "参考号,金额,结果,失败原因\nMZ0000000001,1900.00,成功,\n";
+        let rows = parse_return("r.csv", good.as_bytes()).unwrap();
+        assert_eq!(rows[0].amount.0, 190_000);
+    }
 }
