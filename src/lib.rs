@@ -50,6 +50,8 @@ pub struct AppState {
     pub throttle: Arc<LoginThrottle>,
     /// Import error lists kept briefly for download.
     pub error_lists: Arc<crate::assistance::upload::ErrorLists>,
+    /// Quarterly reports computed since the last write (see `report::cache`).
+    pub reports: Arc<crate::report::cache::ReportCache>,
 }
 
 pub struct App {
@@ -85,6 +87,7 @@ impl App {
             settings: Arc::new(settings),
             throttle: Arc::new(LoginThrottle::default()),
             error_lists: Arc::new(Default::default()),
+            reports: Arc::new(Default::default()),
         };
         let (router, routes) = web::router(state.clone());
         App {

@@ -7,6 +7,7 @@ mod assistance;
 pub mod balance;
 pub mod balance_data;
 pub mod balance_web;
+pub mod cache;
 pub mod charts;
 mod community;
 pub mod dashboard;

@@ -9,7 +9,7 @@ use axum::response::{Html, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::{GROUPS, Quarter, QuarterlyReport, label};
+use super::{GROUPS, Quarter, label};
 use crate::AppState;
 use crate::audit::AuditEvent;
 use crate::auth::{Access, Ctx, CurrentUser, Routes};
@@ -59,8 +59,8 @@ async fn reports(
     state: &AppState,
     quarter: Quarter,
     region: &Region,
-) -> AppResult<(QuarterlyReport, Vec<QuarterlyReport>)> {
-    Ok(super::with_parts(&state.db, quarter, region).await?)
+) -> AppResult<super::cache::WithParts> {
+    Ok(state.reports.with_parts(&state.db, quarter, region).await?)
 }
 
 pub struct Row {
@@ -100,7 +100,8 @@ async fn page(
     Query(p): Query<Pick>,
 ) -> AppResult<Html<String>> {
     let (quarter, region) = resolve(&state, &user, &p).await?;
-    let (whole, parts) = reports(&state, quarter, &region).await?;
+    let report = reports(&state, quarter, &region).await?;
+    let (whole, parts) = &*report;
     let groups = GROUPS
         .iter()
         .map(|(name, keys)| {
@@ -214,10 +215,11 @@ async fn download(
 ) -> AppResult<Response> {
     let user = ctx.user()?.clone();
     let (quarter, region) = resolve(&state, &user, &p).await?;
-    let (whole, parts) = reports(&state, quarter, &region).await?;
-    let balance = super::balance_for_city(&state.db, &whole).await?;
+    let report = reports(&state, quarter, &region).await?;
+    let (whole, parts) = &*report;
+    let balance = super::balance_for_city(&state.db, whole).await?;
     let bytes =
-        super::workbook::workbook(&whole, &parts, balance.as_ref()).map_err(AppError::Internal)?;
+        super::workbook::workbook(whole, parts, balance.as_ref()).map_err(AppError::Internal)?;
     crate::audit::store::record_alone(
         &state.db,
         &AuditEvent::new(
@@ -244,6 +246,7 @@ async fn api(
     Query(p): Query<Pick>,
 ) -> AppResult<Json<serde_json::Value>> {
     let (quarter, region) = resolve(&state, &user, &p).await?;
-    let (whole, parts) = reports(&state, quarter, &region).await?;
+    let report = reports(&state, quarter, &region).await?;
+    let (whole, parts) = &*report;
     Ok(Json(json!({ "report": whole, "parts": parts })))
 }

@@ -16,6 +16,7 @@ on_both_backends!(
     assistance_figures_match_a_hand_count,
     demo_city_figures_match_a_hand_count,
     report_page_api_and_workbook,
+    the_report_is_kept_until_a_write,
 );
 
 /// A household in a community with one case: one row of the hand-built table, its
@@ -509,4 +510,53 @@ async fn report_page_api_and_workbook(backend: Backend) {
             .unwrap();
     assert_eq!(exported, 1);
     t.finish().await;
+}
+
+/// The report is computed once and served again until something is written; a write from
+/// outside the server (the command line's import) is seen at the next request.
+async fn the_report_is_kept_until_a_write(backend: Backend) {
+    use chrono::NaiveDate;
+    use minzheng::ids::IdNumber;
+    let t = TestApp::with_tree(backend).await;
+    let city = t.signed_in(Role::CityAdmin, "369900").await;
+    let cache = &t.app.state.reports;
+    assert_eq!(new_households(&t, &city).await, 0);
+    let computed = cache.computed();
+    // The page and the API share the computed report.
+    assert_eq!(new_households(&t, &city).await, 0);
+    let page = t.get_as(&city, "/reports/quarterly?quarter=2026Q3").await;
+    assert_eq!(page.status, 200);
+    assert_eq!(cache.computed(), computed, "served again, not recomputed");
+    // A household approved in the quarter, imported as `minzheng import` does.
+    let id = IdNumber::compose("369902", NaiveDate::from_ymd_opt(1970, 5, 1).unwrap(), 7)
+        .unwrap();
+    let roster = format!(
+        "户编号,救助类别,姓名,身份证号,与户主关系,是否保障对象,所属社区,月保障金额,批准日期,状态,停保日期,停保原因\n\
+         H900,低保,周缓存,{},本人,是,{URBAN},800,2026-08-03,在保,,\n",
+        id.as_str()
+    );
+    minzheng::assistance::import::import_roster(
+        t.database(),
+        &t.app.state.keyring,
+        "r.csv",
+        roster.as_bytes(),
+        crate::common::test_today(),
+        false,
+        &crate::common::cli_event("ledger.import"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(new_households(&t, &city).await, 1, "the import is counted");
+    assert_eq!(cache.computed(), computed + 1);
+    t.finish().await;
+}
+
+async fn new_households(t: &TestApp, s: &crate::common::Session) -> i64 {
+    let r = t
+        .get_as(s, "/api/v1/reports/quarterly?quarter=2026Q3")
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.json()["report"]["figures"]["dibao_new_households"]
+        .as_i64()
+        .unwrap()
 }

@@ -1,0 +1,95 @@
+//! Quarterly reports already computed, kept until anything is written.
+//!
+//! A city's report runs some sixty aggregate queries (the city and each district); at the
+//! end of a quarter the whole bureau opens it at once, and the figures only change when a
+//! record does. Every write in minzheng appends to the audit chain in its own transaction
+//! (SECURITY.md), so the chain's head (`audit_head.seq`) is a generation number for the
+//! whole database: a report computed at generation N is the report for as long as the head
+//! is still N — across processes too (a command-line import moves the head as well).
+//!
+//! The generation is read *before* the report is computed: a write that lands during the
+//! computation moves the head past the stored generation, so the next request computes
+//! again rather than keeping figures that may have missed it.
+//! Views of personal data are audited as well and so also move the head; that costs a
+//! recomputation, never a stale figure.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use sqlx::Row;
+
+use super::{Quarter, QuarterlyReport};
+use crate::db::Db;
+use crate::region::Region;
+
+/// A report with its parts (the region's children), as the page, the workbook and the API
+/// show it.
+pub type WithParts = Arc<(QuarterlyReport, Vec<QuarterlyReport>)>;
+
+/// At most this many reports are kept (a city has a few dozen districts and streets; eight
+/// quarters are offered on the page). Past it, the cache starts again empty.
+const CAPACITY: usize = 256;
+
+#[derive(Default)]
+pub struct ReportCache {
+    entries: Mutex<HashMap<(String, String), (i64, WithParts)>>,
+    /// One computation at a time: when a quarter closes, a crowd asks for the same report at
+    /// once, and it should be computed once rather than by every request in parallel.
+    computing: tokio::sync::Mutex<()>,
+    /// Reports computed (not served from the cache), for tests and the log.
+    computed: std::sync::atomic::AtomicU64,
+}
+
+impl ReportCache {
+    /// The report of `quarter` over `region`, from the cache when nothing was written since it
+    /// was computed.
+    pub async fn with_parts(
+        &self,
+        db: &Db,
+        quarter: Quarter,
+        region: &Region,
+    ) -> Result<WithParts, sqlx::Error> {
+        let key = (quarter.to_string(), region.code.to_string());
+        let generation = generation(db).await?;
+        if let Some(hit) = self.get(&key, generation) {
+            return Ok(hit);
+        }
+        let _one_at_a_time = self.computing.lock().await;
+        // Computed by the request this one waited for?
+        if let Some(hit) = self.get(&key, generation) {
+            return Ok(hit);
+        }
+        let report = Arc::new(super::with_parts(db, quarter, region).await?);
+        self.computed
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        // Entries of an older generation can never be served again.
+        entries.retain(|_, (g, _)| *g >= generation);
+        if entries.len() >= CAPACITY {
+            entries.clear();
+        }
+        entries.insert(key, (generation, report.clone()));
+        Ok(report)
+    }
+
+    fn get(&self, key: &(String, String), generation: i64) -> Option<WithParts> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries
+            .get(key)
+            .filter(|(g, _)| *g == generation)
+            .map(|(_, r)| r.clone())
+    }
+
+    /// How many reports were computed rather than served from the cache.
+    pub fn computed(&self) -> u64 {
+        self.computed.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+/// The audit chain's head: moves with every write.
+async fn generation(db: &Db) -> Result<i64, sqlx::Error> {
+    sqlx::query("SELECT seq FROM audit_head WHERE id = 1")
+        .fetch_one(db.pool())
+        .await?
+        .try_get(0)
+}
