@@ -128,9 +128,20 @@ pub async fn query(
     binds: &[String],
     limit: i64,
 ) -> Result<Vec<CaseRecord>, sqlx::Error> {
+    query_ordered(db, where_sql, binds, "c.id", limit).await
+}
+
+/// As `query`, in the order given (an index's order lets the database stop at `limit`).
+pub async fn query_ordered(
+    db: &Db,
+    where_sql: &str,
+    binds: &[String],
+    order_by: &str,
+    limit: i64,
+) -> Result<Vec<CaseRecord>, sqlx::Error> {
     let sql = format!(
         "SELECT {CASE_COLUMNS} FROM cases c JOIN households h ON h.id = c.household_id WHERE {where_sql} \
-         ORDER BY c.id LIMIT {limit}"
+         ORDER BY {order_by} LIMIT {limit}"
     );
     let mut q = sqlx::query(&sql);
     for b in binds {

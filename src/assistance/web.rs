@@ -51,7 +51,7 @@ pub struct ListQuery {
 }
 
 /// The list's filters as a search form or JSON body, with the name in clear.
-#[derive(Deserialize, Clone, Default)]
+#[derive(Deserialize, Clone, Default, utoipa::ToSchema)]
 pub struct ListSearch {
     #[serde(default)]
     program: String,
@@ -112,13 +112,26 @@ fn status_label(code: &str) -> &'static str {
         .unwrap_or("")
 }
 
-/// The list, filtered inside the user's scope (an explicit region must lie inside it).
+/// A name search counts this many households at most (see `households`).
+pub const SEARCH_COUNT_CAP: i64 = 200;
+
+/// How many households a list holds.
+#[derive(Clone, Copy, Debug, Serialize)]
+struct Total {
+    households: i64,
+    /// A name search found more than `households` (= SEARCH_COUNT_CAP); they are not all
+    /// counted.
+    more: bool,
+}
+
+/// The list, filtered inside the user's scope (an explicit region must lie inside it), in
+/// the order of community and household number.
 async fn households(
     state: &AppState,
     user: &CurrentUser,
     q: &ListQuery,
     name: &str,
-) -> AppResult<(Vec<HouseholdRow>, i64)> {
+) -> AppResult<(Vec<HouseholdRow>, Total)> {
     let bounds = match q.region.trim() {
         "" => user.scope_bounds(),
         code => {
@@ -172,17 +185,32 @@ async fn households(
          JOIN cases c ON c.id = (SELECT MAX(c2.id) FROM cases c2 WHERE c2.household_id = h.id) WHERE {}",
         clauses.join(" AND ")
     );
-    let count_sql = format!("SELECT COUNT(*) {from}");
+    // A surname matches thousands of households in a large street: counting them all
+    // would read every household of the street for each search, so a name search counts
+    // up to SEARCH_COUNT_CAP and says "more than" past it.
+    let count_sql = if name.is_empty() {
+        format!("SELECT COUNT(*) {from}")
+    } else {
+        format!(
+            "SELECT COUNT(*) FROM (SELECT 1 {from} LIMIT {}) AS found",
+            SEARCH_COUNT_CAP + 1
+        )
+    };
     let mut count = sqlx::query(&count_sql).persistent(false);
     for b in &binds {
         count = count.bind(b.clone());
     }
-    let total: i64 = count.fetch_one(state.db.pool()).await?.try_get(0)?;
+    let counted: i64 = count.fetch_one(state.db.pool()).await?.try_get(0)?;
+    let more = !name.is_empty() && counted > SEARCH_COUNT_CAP;
+    let total = Total {
+        households: if more { SEARCH_COUNT_CAP } else { counted },
+        more,
+    };
     let sql = format!(
         "SELECT h.id, h.number, h.region_code, r.name AS community, c.program, c.status, c.approved_on, \
          c.monthly_amount, (SELECT COUNT(*) FROM members m WHERE m.household_id = h.id) AS members, \
          (SELECT MIN(m.name) FROM members m WHERE m.household_id = h.id AND m.relation = '本人') AS applicant \
-         {from} ORDER BY h.number LIMIT ${} OFFSET ${}",
+         {from} ORDER BY h.region_code, h.number LIMIT ${} OFFSET ${}",
         binds.len() + 1,
         binds.len() + 2
     );
@@ -230,6 +258,8 @@ struct ListPage {
     name: String,
     rows: Vec<HouseholdRow>,
     total: i64,
+    /// More than `total` (a name search stops counting there).
+    more: bool,
     page_no: i64,
     pages: i64,
     prev_link: String,
@@ -254,6 +284,12 @@ async fn list_page(
     let name = searched_name(&state, &q);
     let (rows, total) = households(&state, &user, &q, &name).await?;
     let page_no = crate::web::paging::page(q.page);
+    // Past the counted households the pages are not known: a full page may have a next.
+    let pages = if total.more {
+        page_no + i64::from(rows.len() as i64 == PAGE_SIZE)
+    } else {
+        ((total.households + PAGE_SIZE - 1) / PAGE_SIZE).max(1)
+    };
     let page = PageCtx::load(
         &state,
         Some(&user),
@@ -277,9 +313,10 @@ async fn list_page(
         q,
         name,
         rows,
-        total,
+        total: total.households,
+        more: total.more,
         page_no,
-        pages: ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1),
+        pages,
     })
 }
 
@@ -296,8 +333,8 @@ async fn export_list(
     loop {
         let mut paged = q.clone();
         paged.page = Some(page);
-        let (rows, total) = households(&state, &user, &paged, &name).await?;
-        let done = rows.is_empty() || (page * PAGE_SIZE) >= total;
+        let (rows, _) = households(&state, &user, &paged, &name).await?;
+        let done = (rows.len() as i64) < PAGE_SIZE;
         all.extend(rows);
         if done || all.len() >= 100_000 {
             break;
@@ -358,8 +395,21 @@ async fn export_list(
 
 #[derive(Serialize)]
 struct ListAnswer {
+    /// Households in the list; for a name search at most SEARCH_COUNT_CAP, with
+    /// `total_is_lower_bound` true when more were found.
     total: i64,
+    total_is_lower_bound: bool,
     households: Vec<HouseholdRow>,
+}
+
+impl ListAnswer {
+    fn new(households: Vec<HouseholdRow>, total: Total) -> ListAnswer {
+        ListAnswer {
+            total: total.households,
+            total_is_lower_bound: total.more,
+            households,
+        }
+    }
 }
 
 async fn api_list(
@@ -369,7 +419,7 @@ async fn api_list(
 ) -> AppResult<Json<ListAnswer>> {
     let name = searched_name(&state, &q);
     let (households, total) = households(&state, &user, &q, &name).await?;
-    Ok(Json(ListAnswer { total, households }))
+    Ok(Json(ListAnswer::new(households, total)))
 }
 
 /// The list filtered by a member's name: the name in the body, never in the address.
@@ -380,7 +430,7 @@ async fn api_search(
 ) -> AppResult<Json<ListAnswer>> {
     let q = f.query(&state);
     let (households, total) = households(&state, &user, &q, f.name.trim()).await?;
-    Ok(Json(ListAnswer { total, households }))
+    Ok(Json(ListAnswer::new(households, total)))
 }
 
 /// The list form: answers with the list's address, the name sealed in it.

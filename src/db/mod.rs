@@ -62,8 +62,13 @@ pub struct Db {
 
 /// Set on every SQLite connection (all but journal_mode are per connection). The busy
 /// timeout lets a second writer (a CLI import while the server runs) wait its turn.
+/// mmap_size: reads come from the operating system's page cache, shared by the pool's
+/// connections, instead of through a read() call per page into each connection's own 2 MB
+/// cache (at 1,000,000 households a workbench query spent most of its time in those calls).
+/// SQLite caps it at 2 GiB; writes still go through the WAL as before.
 const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; \
-                              PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000;";
+                              PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000; \
+                              PRAGMA mmap_size=2147418112;";
 
 static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");

@@ -37,7 +37,7 @@ struct Queue {
     lines: Vec<CaseLine>,
     total: usize,
     overdue: usize,
-    reviews_due: usize,
+    reviews_due: i64,
     gradual_ended: usize,
     advances_overdue: usize,
     temporary_requests: i64,
@@ -62,7 +62,7 @@ async fn queue(state: &AppState, user: &CurrentUser) -> AppResult<Queue> {
     Ok(Queue {
         total: w.queue.len(),
         overdue: w.overdue.len(),
-        reviews_due: w.reviews_due.len(),
+        reviews_due: w.reviews_due_total,
         gradual_ended: w.gradual_ended.len(),
         advances_overdue: w.advances.iter().filter(|a| a.overdue).count(),
         temporary_requests: w.temporary_requests,

@@ -15,6 +15,7 @@ on_both_backends!(
     register_changes_through_the_api,
     temporary_grants_through_the_api,
     policy_through_the_api,
+    a_surname_search_counts_up_to_the_cap,
 );
 
 const COMMUNITY: &str = "369902001001";
@@ -293,5 +294,97 @@ async fn policy_through_the_api(backend: Backend) {
         )
         .await;
     assert_eq!(r.status, 403);
+    t.finish().await;
+}
+
+/// A surname shared by more households than the cap: the count stops at the cap and says
+/// so, the pages still come in community and household-number order; a full name is
+/// counted exactly.
+async fn a_surname_search_counts_up_to_the_cap(backend: Backend) {
+    use minzheng::assistance::web::SEARCH_COUNT_CAP;
+    let t = TestApp::with_tree(backend).await;
+    let many = SEARCH_COUNT_CAP + 5;
+    let mut roster = String::from(
+        "户编号,救助类别,姓名,身份证号,与户主关系,是否保障对象,所属社区,月保障金额,批准日期,状态,停保日期,停保原因\n",
+    );
+    for n in 0..many {
+        // Two communities, numbered so that number order and community order differ.
+        let community = if n % 2 == 0 { COMMUNITY } else { "369902001002" };
+        roster.push_str(&format!(
+            "H{:04},低保,王{},{},本人,是,{community},500,2026-07-01,在保,,\n",
+            many - n,
+            ["一", "二", "三", "四", "五"][(n % 5) as usize],
+            id((n + 1) as u16, 1960 + (n % 40) as i32)
+        ));
+    }
+    import_roster(
+        t.database(),
+        &t.app.state.keyring,
+        "r.csv",
+        roster.as_bytes(),
+        test_today(),
+        false,
+        &cli_event("ledger.import"),
+    )
+    .await
+    .unwrap();
+    let street = t.signed_in(Role::StreetCaseworker, "369902001").await;
+    let search = |body: serde_json::Value| {
+        let (t, street) = (&t, &street);
+        async move {
+            let r = t
+                .post_json_as(street, "/api/v1/households/search", &body)
+                .await;
+            assert_eq!(r.status, 200, "{}", r.body);
+            r.json()
+        }
+    };
+    let found = search(json!({ "name": "王" })).await;
+    assert_eq!(found["total"], SEARCH_COUNT_CAP);
+    assert_eq!(found["total_is_lower_bound"], true);
+    let keys: Vec<(String, String)> = found["households"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            (
+                h["region_code"].as_str().unwrap().to_string(),
+                h["number"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(keys.len(), 50, "a full page");
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted, "community, then household number");
+    assert!(keys.iter().all(|(c, _)| c == COMMUNITY), "first community first");
+    // Pages past the cap are still served.
+    let last = search(json!({ "name": "王", "page": 5 })).await;
+    assert_eq!(last["households"].as_array().unwrap().len() as i64, many - 200);
+    // A rarer name: exact.
+    let exact = search(json!({ "name": "王三" })).await;
+    assert_eq!(exact["total"], many / 5);
+    assert_eq!(exact["total_is_lower_bound"], false);
+    // The page says it stopped counting.
+    let page = t
+        .request(
+            axum::http::Request::post("/assistance/households/search")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("cookie", &street.cookie)
+                .body(axum::body::Body::from(format!(
+                    "_csrf={}&name=%E7%8E%8B",
+                    street.csrf
+                )))
+                .unwrap(),
+        )
+        .await;
+    let to = page.header("location").to_string();
+    assert!(!to.is_empty(), "redirects to the list: {}", page.status);
+    let list = t.get_as(&street, &to).await;
+    assert!(
+        list.body.contains(&format!("找到 {SEARCH_COUNT_CAP} 户以上")),
+        "{}",
+        list.body
+    );
     t.finish().await;
 }
