@@ -22,6 +22,35 @@ use crate::region::RegionCode;
 /// ledgers stay well below it. Bigger requests get 413.
 pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 const MAX_BUFFERED_BODY: usize = MAX_BODY_BYTES;
+/// The most a form or JSON body may hold: a form of the largest household is a few
+/// kilobytes, so anything near a megabyte is a mistake or an attack and should not be
+/// buffered, parsed or checked for a CSRF token. Files come as multipart and keep
+/// `MAX_BODY_BYTES`.
+pub const MAX_FORM_BYTES: usize = 1024 * 1024;
+
+/// Holds non-multipart bodies to `MAX_FORM_BYTES`: a declared length over it answers 413
+/// at once; a body sent without a length is cut off at the limit (reading it then fails).
+pub async fn limit_form_bodies(request: Request, next: Next) -> Response {
+    let multipart = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"));
+    if multipart {
+        return next.run(request).await;
+    }
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_FORM_BYTES as u64) {
+        return axum::http::StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    }
+    let (parts, body) = request.into_parts();
+    let body = Body::new(http_body_util::Limited::new(body, MAX_FORM_BYTES));
+    next.run(Request::from_parts(parts, body)).await
+}
 
 pub fn cookie_name(secure: bool) -> &'static str {
     // The __Host- prefix makes the browser insist on Secure, Path=/ and no Domain.

@@ -9,6 +9,7 @@ mod home;
 pub mod layout;
 pub mod ledger_books;
 pub mod openapi;
+mod openapi_bodies;
 mod openapi_summaries;
 pub mod paging;
 
@@ -158,6 +159,8 @@ pub fn router(state: AppState) -> (Router, Vec<crate::auth::RouteInfo>) {
         .layer(axum::extract::DefaultBodyLimit::max(
             crate::auth::guard::MAX_BODY_BYTES,
         ))
+        // Forms and JSON are small: a tighter limit than for uploads (see MAX_FORM_BYTES).
+        .layer(middleware::from_fn(crate::auth::guard::limit_form_bodies))
         // Before anything reads the body: one byte over answers 413.
         .layer(RequestBodyLimitLayer::new(
             crate::auth::guard::MAX_BODY_BYTES,

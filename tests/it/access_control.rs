@@ -487,18 +487,82 @@ async fn csrf_multipart_cross_site_and_null_origin(backend: Backend) {
     t.finish().await;
 }
 
+/// Forms and JSON are held to MAX_FORM_BYTES, files (multipart) to MAX_BODY_BYTES: one
+/// byte over either answers 413, a file between the two is read.
 async fn bodies_over_the_limit_answer_413(backend: Backend) {
+    use minzheng::auth::guard::{MAX_BODY_BYTES, MAX_FORM_BYTES};
     let t = TestApp::with_tree(backend).await;
-    let limit = minzheng::auth::guard::MAX_BODY_BYTES;
-    let body = vec![b'a'; limit + 1];
+    let post = |path: &str, content_type: &str, cookie: Option<&str>, body: Vec<u8>| {
+        let mut req = axum::http::Request::post(path)
+            .header("content-type", content_type)
+            .header("content-length", body.len());
+        if let Some(c) = cookie {
+            req = req.header("cookie", c);
+        }
+        req.body(axum::body::Body::from(body)).unwrap()
+    };
+    let form = "application/x-www-form-urlencoded";
+    // A form one byte over: refused before the login reads it.
     let r = t
-        .request(
-            axum::http::Request::post("/login")
-                .header("content-type", "application/x-www-form-urlencoded")
-                .header("content-length", body.len())
-                .body(axum::body::Body::from(body))
-                .unwrap(),
+        .request(post("/login", form, None, vec![b'a'; MAX_FORM_BYTES + 1]))
+        .await;
+    assert_eq!(r.status, 413);
+    assert!(r.body.contains("提交的内容过大"));
+    // At the limit, the form is read (and refused for what it says, not its size).
+    let r = t
+        .request(post("/login", form, None, vec![b'a'; MAX_FORM_BYTES]))
+        .await;
+    assert_ne!(r.status, 413);
+    // JSON of a signed-in user, one byte over.
+    let worker = t.signed_in(Role::StreetCaseworker, "369902001").await;
+    let mut json = br#"{"name":""#.to_vec();
+    json.resize(MAX_FORM_BYTES + 1 - 2, b'x');
+    json.extend_from_slice(br#""}"#);
+    assert_eq!(json.len(), MAX_FORM_BYTES + 1);
+    let mut req = post(
+        "/api/v1/households/search",
+        "application/json",
+        Some(&worker.cookie),
+        json,
+    );
+    req.headers_mut()
+        .insert("x-csrf-token", worker.csrf.parse().unwrap());
+    let r = t.request(req).await;
+    assert_eq!(r.status, 413, "{}", r.body);
+    // A file of twice the form limit is an upload like any other: read and answered.
+    let boundary = "XlimitX";
+    let upload = |file_bytes: usize| {
+        let mut body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n{}\r\n\
+             --{boundary}\r\nContent-Disposition: form-data; name=\"ledger\"\r\n\r\nassistance-roster\r\n\
+             --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"roster.csv\"\r\n\
+             Content-Type: text/csv\r\n\r\n",
+            worker.csrf
         )
+        .into_bytes();
+        body.resize(body.len() + file_bytes, b'a');
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        body
+    };
+    let content_type = format!("multipart/form-data; boundary={boundary}");
+    let r = t
+        .request(post(
+            "/ledgers",
+            &content_type,
+            Some(&worker.cookie),
+            upload(2 * MAX_FORM_BYTES),
+        ))
+        .await;
+    assert_ne!(r.status, 413);
+    assert!(r.status.as_u16() < 500, "{}: {}", r.status, r.body);
+    // A file past the upload limit.
+    let r = t
+        .request(post(
+            "/ledgers",
+            &content_type,
+            Some(&worker.cookie),
+            upload(MAX_BODY_BYTES),
+        ))
         .await;
     assert_eq!(r.status, 413);
     assert!(r.body.contains("提交的内容过大"));
