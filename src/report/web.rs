@@ -175,7 +175,7 @@ async fn page(
             whole.from,
             whole.to
         ),
-        speech: super::text(&whole),
+        speech: super::text(whole),
         groups,
         keys: keys.iter().map(|k| label(k)).collect(),
         parts,
