@@ -111,13 +111,14 @@ async fn api_list(State(state): State<AppState>, user: CurrentUser) -> AppResult
     Ok(Json(json!(listing(&state, &user).await?)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct BurialInput {
     #[serde(default)]
     cemetery: String,
     #[serde(default)]
     region_code: String,
     #[serde(default)]
+    #[schema(format = Date, example = "2026-11-02")]
     buried_on: String,
     #[serde(default)]
     name: String,

@@ -122,7 +122,7 @@ async fn api_list(State(state): State<AppState>, user: CurrentUser) -> AppResult
 }
 
 /// One cemetery as the form and the API send it; a number already registered is edited.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct CemeteryInput {
     #[serde(default)]
     number: String,
@@ -135,6 +135,7 @@ pub struct CemeteryInput {
     #[serde(default)]
     status: String,
     #[serde(default)]
+    #[schema(format = Date, example = "2026-11-02")]
     completed_on: String,
     #[serde(default)]
     plots: String,
@@ -252,11 +253,12 @@ async fn save(
 }
 
 /// Plots added to a cemetery on a day, as the form and the API send them.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct AdditionInput {
     #[serde(default)]
     cemetery: String,
     #[serde(default)]
+    #[schema(format = Date, example = "2026-11-02")]
     added_on: String,
     #[serde(default)]
     plots: String,

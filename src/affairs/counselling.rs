@@ -118,11 +118,12 @@ async fn api_list(
     })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct CounsellingForm {
     #[serde(default)]
     office: String,
     #[serde(default)]
+    #[schema(format = Date, example = "2026-11-02")]
     held_on: String,
     #[serde(default)]
     topic: String,

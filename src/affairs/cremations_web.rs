@@ -99,15 +99,17 @@ async fn list(state: &AppState, user: &CurrentUser) -> AppResult<Vec<Cremation>>
     Ok(out)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct CremationForm {
     #[serde(default)]
     id_number: String,
     #[serde(default)]
     name: String,
     #[serde(default)]
+    #[schema(format = Date, example = "2026-11-02")]
     died_on: String,
     #[serde(default)]
+    #[schema(format = Date, example = "2026-11-02")]
     cremated_on: String,
     #[serde(default)]
     region_code: String,

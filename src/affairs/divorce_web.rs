@@ -216,7 +216,7 @@ async fn finish(
         .into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct ApplyForm {
     #[serde(default)]
     man_name: String,
@@ -328,7 +328,7 @@ fn not_open(a: &Application, status: ApplicationStatus) -> AppError {
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct WithdrawForm {
     #[serde(default)]
     version: Value,
@@ -416,7 +416,7 @@ fn version_of(v: &Value, a: &Application) -> AppResult<i64> {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct CompleteForm {
     #[serde(default)]
     version: Value,

@@ -293,7 +293,7 @@ pub async fn refuse(
     Err(AppError::Invalid(format!("{why}。")))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct RegisterForm {
     /// 结婚 or 补领 (a divorce is completed from its application).
     #[serde(default)]
@@ -483,7 +483,7 @@ async fn with_standing(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct FindForm {
     #[serde(default)]
     id_number: String,

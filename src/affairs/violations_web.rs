@@ -99,7 +99,7 @@ async fn api_list(
     Ok(Json(json!({ "cases": cases })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct CaseInput {
     #[serde(default)]
     kind: String,
@@ -108,6 +108,7 @@ pub struct CaseInput {
     #[serde(default)]
     region_code: String,
     #[serde(default)]
+    #[schema(format = Date, example = "2026-11-02")]
     found_on: String,
 }
 
@@ -179,13 +180,14 @@ async fn add(
     Ok(Redirect::to("/affairs/funeral-violations").into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct HandleInput {
     #[serde(default)]
     handling: String,
     #[serde(default)]
     note: String,
     #[serde(default)]
+    #[schema(format = Date, example = "2026-11-02")]
     handled_on: String,
 }
 

@@ -460,11 +460,12 @@ async fn api_act(
     Ok(Json(transitions::act(&state, &ctx, id, &input).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct ObjectionForm {
     #[serde(default)]
     content: String,
     #[serde(default)]
+    #[schema(format = Date, example = "2026-11-02")]
     received_on: String,
 }
 

@@ -118,13 +118,14 @@ async fn audit(
     Ok(())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct ParameterForm {
     #[serde(default)]
     key: String,
     #[serde(default)]
     value: String,
     #[serde(default)]
+    #[schema(format = Date, example = "2026-11-02")]
     effective_from: String,
 }
 
@@ -179,7 +180,7 @@ async fn parameter_set(
     Ok(reply(json, &format!("{} 自 {from} 起为 {value}", p.label)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct ExclusionForm {
     #[serde(default)]
     item: String,

@@ -44,7 +44,7 @@ pub fn routes() -> Routes {
         )
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct MemberForm {
     #[serde(default)]
     version: Option<i64>,
@@ -165,7 +165,7 @@ async fn member_update(
     .await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct NewMemberForm {
     #[serde(default)]
     version: Option<i64>,
@@ -275,7 +275,7 @@ async fn member_add(
     .await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct RemoveForm {
     #[serde(default)]
     version: Option<i64>,

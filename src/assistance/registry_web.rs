@@ -301,7 +301,7 @@ pub async fn hold_register(
 }
 
 /// The version of the household a form was filled from (its hidden `version` field).
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct Versioned {
     pub version: Option<i64>,
 }
@@ -399,7 +399,7 @@ pub(super) struct Change<'a> {
     pub json: bool,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct IncomeForm {
     #[serde(default)]
     version: Option<i64>,
@@ -537,7 +537,7 @@ async fn income_delete(
     .await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct AssetForm {
     #[serde(default)]
     version: Option<i64>,

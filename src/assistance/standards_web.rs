@@ -143,10 +143,12 @@ async fn standards_page(
     standards_view(&state, &user, notice).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct StandardForm {
+    #[schema(example = "369902")]
     district_code: String,
     area: String,
+    #[schema(format = Date, example = "2026-11-02")]
     effective_from: String,
     standard: String,
 }

@@ -115,13 +115,14 @@ pub(super) async fn insert_grant(
     Ok(Some(id))
 }
 
-#[derive(Deserialize, Default, Clone)]
+#[derive(Deserialize, Default, Clone, utoipa::ToSchema)]
 pub struct GrantForm {
     #[serde(default)]
     name: String,
     #[serde(default)]
     id_number: String,
     #[serde(default)]
+    #[schema(example = "369902001001")]
     community: String,
     #[serde(default)]
     kind: String,

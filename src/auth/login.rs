@@ -504,10 +504,11 @@ async fn logout(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> 
 
 // ---------------------------------------------------------------- JSON API
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct ApiLogin {
     username: String,
     password: String,
+    /// 动态验证码（6 位，绑定了验证器的管理员账号必填）。
     #[serde(default)]
     code: String,
 }

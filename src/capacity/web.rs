@@ -176,9 +176,11 @@ async fn finish(
     Ok(view(state, user, message).await?.into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct ResidentsForm {
+    #[schema(example = "369902")]
     district_code: String,
+    #[schema(example = 2026)]
     year: serde_json::Value,
     urban: serde_json::Value,
     rural: serde_json::Value,
@@ -241,8 +243,9 @@ async fn set_residents(
     .await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct PostForm {
+    #[schema(example = "369902")]
     district_code: String,
     post: String,
     authorised: serde_json::Value,
@@ -305,10 +308,12 @@ async fn set_post(
     .await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct TrainingForm {
+    #[schema(example = "369902")]
     district_code: String,
     post: String,
+    #[schema(format = Date, example = "2026-11-02")]
     held_on: String,
     topic: String,
     attendees: serde_json::Value,

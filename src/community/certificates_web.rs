@@ -269,7 +269,7 @@ async fn api_quarters(
     Ok(Json(json!({ "quarters": counts(&state, &user, q).await? })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct FindForm {
     #[serde(default)]
     id_number: String,
@@ -296,9 +296,10 @@ async fn find(
         .into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct IssueForm {
     #[serde(default)]
+    #[schema(example = "369902001001")]
     community: String,
     /// The entry's number, or the item's name.
     #[serde(default)]
@@ -311,6 +312,7 @@ pub struct IssueForm {
     purpose: String,
     /// Empty: today.
     #[serde(default)]
+    #[schema(format = Date, example = "2026-11-02")]
     issued_on: String,
 }
 

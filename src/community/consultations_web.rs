@@ -200,9 +200,11 @@ async fn api(
     Ok(Json(json!(overview(&state, &user, &f).await?)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct ConsultationForm {
+    #[schema(format = Date, example = "2026-11-02")]
     held_on: String,
+    #[schema(example = "369902001001")]
     community: String,
     topic: String,
     category: String,

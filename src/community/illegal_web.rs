@@ -69,10 +69,11 @@ async fn api(State(state): State<AppState>, user: CurrentUser) -> AppResult<Json
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct FoundForm {
     name: String,
     region_code: String,
+    #[schema(format = Date, example = "2026-11-02")]
     found_on: String,
     description: String,
 }
@@ -133,9 +134,10 @@ async fn found(
     Ok(view(&state, &user, message).await?.into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct BanForm {
     version: i64,
+    #[schema(format = Date, example = "2026-11-02")]
     banned_on: String,
     handling: String,
 }

@@ -162,12 +162,13 @@ async fn api_list(State(state): State<AppState>, user: CurrentUser) -> AppResult
     Ok(Json(json!(registry(&state, &user).await?)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct RegisterForm {
     uscc: String,
     name: String,
     kind: String,
     region_code: String,
+    #[schema(format = Date, example = "2026-11-02")]
     registered_on: String,
 }
 
@@ -370,10 +371,11 @@ async fn finish(
     Ok(org_view(state, user, id, message).await?.into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct StatusForm {
     version: i64,
     status: String,
+    #[schema(format = Date, example = "2026-11-02")]
     since: String,
     reason: String,
 }
@@ -451,10 +453,12 @@ async fn change_status(
     .await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct InspectionForm {
+    #[schema(example = 2026)]
     year: Value,
     result: String,
+    #[schema(format = Date, example = "2026-11-02")]
     inspected_on: String,
 }
 
@@ -546,8 +550,9 @@ async fn inspect(
     .await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct ActivityForm {
+    #[schema(format = Date, example = "2026-11-02")]
     held_on: String,
     name: String,
     field: String,

@@ -184,7 +184,7 @@ fn level(s: &str) -> AppResult<CertLevel> {
     })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct AddForm {
     #[serde(default)]
     name: String,
@@ -193,6 +193,7 @@ pub struct AddForm {
     #[serde(default)]
     level: String,
     #[serde(default)]
+    #[schema(format = Date, example = "2026-11-02")]
     certified_on: String,
 }
 
@@ -243,11 +244,12 @@ async fn add(
     finish(&state, &user, id, json, message).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct RecertifyForm {
     #[serde(default)]
     level: String,
     #[serde(default)]
+    #[schema(format = Date, example = "2026-11-02")]
     certified_on: String,
     version: i64,
 }

@@ -108,9 +108,10 @@ pub(super) async fn api_volunteer(
     Ok(Json(json!({"volunteer": view, "services": services})))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct ServiceForm {
     #[serde(default)]
+    #[schema(format = Date, example = "2026-11-02")]
     served_on: String,
     #[serde(default)]
     hours: Value,

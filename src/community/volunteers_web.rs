@@ -261,7 +261,7 @@ async fn api_list(
     Ok(Json(json!(gather(&state, &user, &query, None).await?)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct FindForm {
     /// An ID number or a name.
     #[serde(default)]
@@ -300,18 +300,20 @@ async fn find(
     )
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct RegisterForm {
     #[serde(default)]
     id_number: String,
     #[serde(default)]
     name: String,
     #[serde(default)]
+    #[schema(example = "369902001001")]
     community: String,
     #[serde(default)]
     phone: String,
     /// Empty: today.
     #[serde(default)]
+    #[schema(format = Date, example = "2026-11-02")]
     registered_on: String,
 }
 

@@ -182,17 +182,20 @@ async fn api_list(
     Ok(Json(json!(gather(&state, &user, &query).await?)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct AddForm {
     #[serde(default)]
     name: String,
     #[serde(default)]
+    #[schema(example = "369902001001")]
     community: String,
     #[serde(default)]
     post: String,
     #[serde(default)]
+    #[schema(format = Date, example = "2026-11-02")]
     started_on: String,
     #[serde(default)]
+    #[schema(format = Date, example = "2026-11-02")]
     ended_on: String,
 }
 
@@ -266,10 +269,11 @@ async fn add(
     finish(&state, &user, id, json, message).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct EndForm {
     /// The last day in post (empty: today).
     #[serde(default)]
+    #[schema(format = Date, example = "2026-11-02")]
     ended_on: String,
     version: i64,
 }

@@ -206,7 +206,7 @@ async fn api_list(
     })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct AddForm {
     #[serde(default)]
     list: String,
@@ -218,6 +218,7 @@ pub struct AddForm {
     #[serde(default)]
     basis: String,
     #[serde(default)]
+    #[schema(format = Date, example = "2026-11-02")]
     added_on: String,
 }
 
@@ -290,9 +291,10 @@ async fn add(
     finish(&state, &user, id, json, message).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct RemoveForm {
     #[serde(default)]
+    #[schema(format = Date, example = "2026-11-02")]
     removed_on: String,
     #[serde(default)]
     reason: String,

@@ -434,7 +434,7 @@ async fn api_finding(
     })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct TakeForm {
     version: i64,
 }
@@ -477,7 +477,7 @@ async fn take(
     )
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct ResolveForm {
     version: i64,
     /// confirm (属实) or dismiss (不属实).

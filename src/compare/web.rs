@@ -319,7 +319,7 @@ async fn upload(
         .into_response())
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 pub struct RunForm {
     /// Source codes; none or empty: all.
     #[serde(default)]

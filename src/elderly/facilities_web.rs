@@ -221,15 +221,17 @@ async fn api_list(
     Ok(Json(gather(&state, &user, &filter).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct FacilityForm {
     number: String,
     name: String,
     kind: String,
+    #[schema(example = "369902001001")]
     community: String,
     ownership: String,
     status: String,
     #[serde(default)]
+    #[schema(format = Date, example = "2026-11-02")]
     opened_on: String,
     #[serde(default)]
     operator: String,
@@ -368,9 +370,11 @@ async fn save(
         .into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct TargetForm {
+    #[schema(example = "369902")]
     district_code: String,
+    #[schema(example = 2026)]
     year: Value,
     kind: String,
     target: Value,

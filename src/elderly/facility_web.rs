@@ -130,8 +130,9 @@ async fn api_facility(
     Ok(Json(detail(&state, &user, id).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct BedForm {
+    #[schema(format = Date, example = "2026-11-02")]
     effective_on: String,
     beds: Value,
     nursing_beds: Value,
@@ -219,7 +220,7 @@ async fn add_beds(
         .into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct OccupancyForm {
     version: i64,
     occupied: Value,

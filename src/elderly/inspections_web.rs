@@ -51,7 +51,7 @@ fn day(field: &str, text: &str) -> AppResult<NaiveDate> {
     })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct HazardForm {
     description: String,
     severity: String,
@@ -59,8 +59,9 @@ pub struct HazardForm {
 }
 
 /// The page sends up to three hazards as flat fields; the API a list.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct InspectionForm {
+    #[schema(format = Date, example = "2026-11-02")]
     inspected_on: String,
     item: String,
     inspectors: String,
@@ -235,9 +236,10 @@ fn step_day(field: &str, text: &str, since: &str, today: NaiveDate) -> AppResult
     Ok(on)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct RectifyForm {
     version: i64,
+    #[schema(format = Date, example = "2026-11-02")]
     rectified_on: String,
     rectification: String,
 }
@@ -293,9 +295,10 @@ async fn rectify(
         .into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct RecheckForm {
     version: i64,
+    #[schema(format = Date, example = "2026-11-02")]
     rechecked_on: String,
     /// 「1」/true: passed; 「0」/false: not passed, back to be rectified.
     passed: Value,

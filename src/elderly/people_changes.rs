@@ -19,7 +19,7 @@ use crate::web::extract::FormOrJson;
 
 /// What to change; a field left out keeps its value (the page sends them all). An empty
 /// level and date mean "not assessed", an empty interval the default.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct UpdateForm {
     version: i64,
     ability_level: Option<String>,
@@ -119,10 +119,11 @@ pub(super) async fn update(
     finish(&state, &user, id, json, "已保存。".to_string()).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct LeaveForm {
     version: i64,
     #[serde(default)]
+    #[schema(format = Date, example = "2026-11-02")]
     left_on: String,
     #[serde(default)]
     reason: String,

@@ -30,9 +30,10 @@ pub fn routes() -> Routes {
         .get("/api/v1/elderly/visits/overdue", READ, api_overdue)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct VisitForm {
     #[serde(default)]
+    #[schema(format = Date, example = "2026-11-02")]
     visited_on: String,
     /// home (上门) or phone (电话).
     #[serde(default)]

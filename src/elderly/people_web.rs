@@ -210,7 +210,7 @@ async fn api_list(
     })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct FindForm {
     /// An 18-digit ID number or a name.
     #[serde(default)]
@@ -249,17 +249,19 @@ async fn find(
     )
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct RegisterForm {
     #[serde(default)]
     id_number: String,
     #[serde(default)]
     name: String,
     #[serde(default)]
+    #[schema(example = "369902001001")]
     community: String,
     #[serde(default)]
     ability_level: String,
     #[serde(default)]
+    #[schema(format = Date, example = "2026-11-02")]
     assessed_on: String,
     #[serde(default)]
     living: String,

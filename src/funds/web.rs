@@ -323,9 +323,11 @@ async fn finish(
         .into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct BudgetForm {
+    #[schema(example = "369902")]
     district_code: String,
+    #[schema(example = 2026)]
     year: Value,
     program: String,
     source: String,
@@ -404,13 +406,16 @@ async fn set_budget(
     .await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct AllocationForm {
+    #[schema(example = "369902")]
     district_code: String,
+    #[schema(example = 2026)]
     year: Value,
     program: String,
     source: String,
     amount: Value,
+    #[schema(format = Date, example = "2026-11-02")]
     allocated_on: String,
     document_no: String,
 }

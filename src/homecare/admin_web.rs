@@ -144,7 +144,7 @@ async fn finish_providers(
     Ok(providers_view(state, user, message).await?.into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct ProviderForm {
     #[serde(default)]
     name: String,

@@ -128,7 +128,7 @@ async fn finish_services(
     Ok(services_view(state, user, message).await?.into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct ServiceForm {
     #[serde(default)]
     kind: String,
@@ -230,11 +230,12 @@ async fn update_service(
     finish_services(&state, &user, json, message, json!({ "id": id })).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct AllowanceForm {
     #[serde(default)]
     category: String,
     #[serde(default)]
+    #[schema(format = Date, example = "2026-11-02")]
     effective_from: String,
     #[serde(default)]
     monthly: Value,

@@ -19,7 +19,7 @@ use crate::elderly::people_store::{self as people, NewVisit};
 use crate::error::{AppError, AppResult};
 use crate::web::extract::{FormOrJson, typed};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct StepForm {
     version: i64,
     #[serde(default)]

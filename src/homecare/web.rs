@@ -254,7 +254,7 @@ pub(super) fn number(field: &str, v: &Value) -> AppResult<i64> {
         .map_err(|_| AppError::Invalid(format!("请选择「{field}」。")))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct PlaceForm {
     #[serde(default)]
     person_id: Value,

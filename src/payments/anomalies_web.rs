@@ -128,7 +128,7 @@ async fn check(
     Ok(view(&state, &user, message).await?.into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct ResolveForm {
     /// confirm (属实) or dismiss (不属实).
     outcome: String,
@@ -210,7 +210,7 @@ async fn resolve(
     Ok(view(&state, &user, message).await?.into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct ProgressForm {
     /// recovering, recovered or written_off.
     status: String,

@@ -214,7 +214,7 @@ async fn apply(
     })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct CorrectionForm {
     version: i64,
     /// The bank reference (MZ…) as the page shows it, or the line id.

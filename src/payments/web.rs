@@ -127,10 +127,11 @@ async fn api_list(State(state): State<AppState>, user: CurrentUser) -> AppResult
     Ok(Json(json!({ "payrolls": payrolls })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct GenerateForm {
     month: String,
     program: String,
+    #[schema(example = "369902")]
     district_code: String,
 }
 
@@ -385,7 +386,7 @@ async fn api_detail(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct StepForm {
     version: i64,
     #[serde(default)]

@@ -22,10 +22,11 @@ use crate::web::extract::FormOrJson;
 
 /// Every field defaults so that a missing one is named in Chinese by the checks, not by
 /// the deserializer.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(default)]
 pub struct IntakeForm {
     region_code: String,
+    #[schema(format = Date, example = "2026-11-02")]
     intake_on: String,
     name: String,
     id_number: String,
@@ -144,7 +145,7 @@ pub(super) async fn intake(
 }
 
 /// 补录身份: the family search (or the police) found who an unknown person is.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(default)]
 pub struct IdentityForm {
     version: serde_json::Value,

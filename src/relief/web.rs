@@ -154,9 +154,10 @@ async fn api(
 
 /// Every field defaults so that a missing one is named in Chinese by the checks below,
 /// not by the deserializer.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(default)]
 pub struct PatrolForm {
+    #[schema(format = Date, example = "2026-11-02")]
     patrolled_on: String,
     region_code: String,
     area: String,
@@ -360,7 +361,7 @@ pub(super) async fn finish(
 }
 
 /// The page's checkboxes arrive as `services=food&services=medical`: read as one text.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(default)]
 pub struct CareForm {
     version: Value,
@@ -459,10 +460,11 @@ async fn care(
     .await
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(default)]
 pub struct DepartureForm {
     version: Value,
+    #[schema(format = Date, example = "2026-11-02")]
     left_on: String,
     /// No default outcome: the caseworker chooses how the stay ended.
     outcome: String,

@@ -12,6 +12,7 @@ use utoipa::openapi::{ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, Path
 
 use crate::auth::{Access, RouteInfo};
 
+use super::openapi_bodies::{BODIES, body_of};
 use super::openapi_summaries::SUMMARIES;
 
 fn tag_of(path: &str) -> &'static str {
@@ -119,30 +120,18 @@ pub fn document(table: &[RouteInfo]) -> OpenApi {
                     )
                     .build(),
             ));
-            op = op
-                .request_body(Some(
-                    RequestBodyBuilder::new()
-                        .content(
-                            "application/json",
-                            ContentBuilder::new()
-                                .schema(Some(schema_ref("ActInput")))
-                                .build(),
-                        )
-                        .required(Some(utoipa::openapi::Required::True))
-                        .build(),
-                ))
-                .response(
-                    "200",
-                    ResponseBuilder::new()
-                        .description("已办理")
-                        .content(
-                            "application/json",
-                            ContentBuilder::new()
-                                .schema(Some(schema_ref("Acted")))
-                                .build(),
-                        )
-                        .build(),
-                );
+            op = op.response(
+                "200",
+                ResponseBuilder::new()
+                    .description("已办理")
+                    .content(
+                        "application/json",
+                        ContentBuilder::new()
+                            .schema(Some(schema_ref("Acted")))
+                            .build(),
+                    )
+                    .build(),
+            );
         }
         if route.access != Access::Public {
             op = op
@@ -163,18 +152,23 @@ pub fn document(table: &[RouteInfo]) -> OpenApi {
                     .build(),
             );
         }
-        if route.path == "/api/v1/cases/{id}/review" {
-            op = op.request_body(Some(
-                RequestBodyBuilder::new()
-                    .content(
-                        "application/json",
-                        ContentBuilder::new()
-                            .schema(Some(schema_ref("ReviewInput")))
-                            .build(),
-                    )
-                    .required(Some(utoipa::openapi::Required::True))
-                    .build(),
-            ));
+        if let Some((_, _, media, name, _)) = body_of(route.method, route.path) {
+            op = op
+                .request_body(Some(
+                    RequestBodyBuilder::new()
+                        .content(
+                            *media,
+                            ContentBuilder::new().schema(Some(schema_ref(name))).build(),
+                        )
+                        .required(Some(utoipa::openapi::Required::True))
+                        .build(),
+                ))
+                .response(
+                    "422",
+                    ResponseBuilder::new()
+                        .description("输入有误（中文说明指出字段和修改方法）")
+                        .build(),
+                );
         }
         if route.method == "POST" && route.path.starts_with("/api/v1/cases") {
             op = op
@@ -193,11 +187,14 @@ pub fn document(table: &[RouteInfo]) -> OpenApi {
         }
         paths.add_path_operation(route.path, vec![method], op.build());
     }
-    let components = ComponentsBuilder::new()
-        .schema_from::<crate::assistance::transitions::ActInput>()
+    let mut components = ComponentsBuilder::new()
         .schema_from::<crate::assistance::transitions::Acted>()
-        .schema_from::<crate::assistance::review::ReviewInput>()
-        .schema_from::<crate::assistance::review::Reviewed>()
+        .schema_from::<crate::assistance::review::Reviewed>();
+    for (_, _, _, name, build) in BODIES {
+        let (schema, nested) = build();
+        components = components.schema(*name, schema).schemas_from_iter(nested);
+    }
+    let components = components
         .security_scheme(
             "session",
             SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
