@@ -12,3 +12,6 @@ CREATE INDEX cases_review_due ON cases (status, region_code, next_review_on, gra
 DROP INDEX cases_next_review;
 -- Gradual exits past their end: few cases, found without reading every active one.
 CREATE INDEX cases_gradual ON cases (status, gradual_until);
+-- Statistics for the new indexes at once (autovacuum would take its time).
+ANALYZE households;
+ANALYZE cases;

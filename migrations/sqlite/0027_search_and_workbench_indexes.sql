@@ -14,4 +14,5 @@ DROP INDEX cases_next_review;
 CREATE INDEX cases_gradual ON cases (status, gradual_until);
 -- Statistics for the new indexes at once (else the planner guesses until the next
 -- PRAGMA optimize).
-ANALYZE;
+ANALYZE households;
+ANALYZE cases;

@@ -112,7 +112,13 @@ pub(super) async fn restore(
         &target,
     )
     .await
-    .map_err(|e| format!("{e}（目标数据库未改动：恢复在一个事务中进行）"))?;
+    .map_err(|e| {
+        if holding.tables != 0 {
+            format!("{e}（恢复在一个事务中进行，数据未改动；但目标数据库中备份没有的表（如有）已在此前删除）")
+        } else {
+            format!("{e}（目标数据库未改动：恢复在一个事务中进行）")
+        }
+    })?;
     lines.push(match fit {
         SchemaFit::Same => "备份与本程序版本相同 / same schema version".to_string(),
         SchemaFit::Older { to_apply } => {

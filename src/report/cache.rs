@@ -11,7 +11,12 @@
 //! computation moves the head past the stored generation, so the next request computes
 //! again rather than keeping figures that may have missed it.
 //! Views of personal data are audited as well and so also move the head; that costs a
-//! recomputation, never a stale figure.
+//! recomputation, never a stale figure (with caseworkers opening household pages the cache
+//! mostly helps when many open the report at once; a data-only generation would help more).
+//!
+//! A restore can put the head back to a number seen before with other data; the server is
+//! stopped for a restore (README, 备份), which empties the cache, and entries of any other
+//! generation are dropped whenever a report is stored.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -50,12 +55,15 @@ impl ReportCache {
         region: &Region,
     ) -> Result<WithParts, sqlx::Error> {
         let key = (quarter.to_string(), region.code.to_string());
-        let generation = generation(db).await?;
+        let generation = head(db).await?;
         if let Some(hit) = self.get(&key, generation) {
             return Ok(hit);
         }
         let _one_at_a_time = self.computing.lock().await;
-        // Computed by the request this one waited for?
+        // The head as it is now: a report computed by the request this one waited for is
+        // served if nothing was written since, and one computed now is at least as fresh as
+        // the caller asked for.
+        let generation = head(db).await?;
         if let Some(hit) = self.get(&key, generation) {
             return Ok(hit);
         }
@@ -63,8 +71,9 @@ impl ReportCache {
         self.computed
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        // Entries of an older generation can never be served again.
-        entries.retain(|_, (g, _)| *g >= generation);
+        // Entries of another generation can never be served again (an older one; or, after a
+        // restore put the head back, one the head may reach again with other data).
+        entries.retain(|_, (g, _)| *g == generation);
         if entries.len() >= CAPACITY {
             entries.clear();
         }
@@ -87,7 +96,7 @@ impl ReportCache {
 }
 
 /// The audit chain's head: moves with every write.
-async fn generation(db: &Db) -> Result<i64, sqlx::Error> {
+async fn head(db: &Db) -> Result<i64, sqlx::Error> {
     sqlx::query("SELECT seq FROM audit_head WHERE id = 1")
         .fetch_one(db.pool())
         .await?
