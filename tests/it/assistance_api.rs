@@ -309,7 +309,11 @@ async fn a_surname_search_counts_up_to_the_cap(backend: Backend) {
     );
     for n in 0..many {
         // Two communities, numbered so that number order and community order differ.
-        let community = if n % 2 == 0 { COMMUNITY } else { "369902001002" };
+        let community = if n % 2 == 0 {
+            COMMUNITY
+        } else {
+            "369902001002"
+        };
         roster.push_str(&format!(
             "H{:04},低保,王{},{},本人,是,{community},500,2026-07-01,在保,,\n",
             many - n,
@@ -357,10 +361,16 @@ async fn a_surname_search_counts_up_to_the_cap(backend: Backend) {
     let mut sorted = keys.clone();
     sorted.sort();
     assert_eq!(keys, sorted, "community, then household number");
-    assert!(keys.iter().all(|(c, _)| c == COMMUNITY), "first community first");
+    assert!(
+        keys.iter().all(|(c, _)| c == COMMUNITY),
+        "first community first"
+    );
     // Pages past the cap are still served.
     let last = search(json!({ "name": "王", "page": 5 })).await;
-    assert_eq!(last["households"].as_array().unwrap().len() as i64, many - 200);
+    assert_eq!(
+        last["households"].as_array().unwrap().len() as i64,
+        many - 200
+    );
     // A rarer name: exact.
     let exact = search(json!({ "name": "王三" })).await;
     assert_eq!(exact["total"], many / 5);
@@ -382,7 +392,8 @@ async fn a_surname_search_counts_up_to_the_cap(backend: Backend) {
     assert!(!to.is_empty(), "redirects to the list: {}", page.status);
     let list = t.get_as(&street, &to).await;
     assert!(
-        list.body.contains(&format!("找到 {SEARCH_COUNT_CAP} 户以上")),
+        list.body
+            .contains(&format!("找到 {SEARCH_COUNT_CAP} 户以上")),
         "{}",
         list.body
     );

@@ -528,8 +528,7 @@ async fn the_report_is_kept_until_a_write(backend: Backend) {
     assert_eq!(page.status, 200);
     assert_eq!(cache.computed(), computed, "served again, not recomputed");
     // A household approved in the quarter, imported as `minzheng import` does.
-    let id = IdNumber::compose("369902", NaiveDate::from_ymd_opt(1970, 5, 1).unwrap(), 7)
-        .unwrap();
+    let id = IdNumber::compose("369902", NaiveDate::from_ymd_opt(1970, 5, 1).unwrap(), 7).unwrap();
     let roster = format!(
         "户编号,救助类别,姓名,身份证号,与户主关系,是否保障对象,所属社区,月保障金额,批准日期,状态,停保日期,停保原因\n\
          H900,低保,周缓存,{},本人,是,{URBAN},800,2026-08-03,在保,,\n",
