@@ -245,13 +245,20 @@ async fn report_figures_at_the_quarter_boundaries(backend: Backend) {
     assert_eq!(f["socialorg_activities"], 4, "{f}");
     assert_eq!(f["socialorg_beneficiaries"], 103, "{f}");
     // The foundation is revoked from 07-01 after the fact: its 07-10 activity no longer counts.
+    // Written by hand, with the audit entry every write of the application makes in the
+    // same transaction (the report is kept until the audit chain moves).
+    let mut tx = t.database().begin().await.unwrap();
     sqlx::query(
         "UPDATE social_orgs SET status = 'revoked', ended_on = '2026-07-01' WHERE uscc = $1",
     )
     .bind(&c)
-    .execute(t.database().pool())
+    .execute(&mut *tx)
     .await
     .unwrap();
+    minzheng::audit::store::record(&mut tx, &crate::common::cli_event("socialorg.status"))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
     let city = report(&t, &admin, "369900").await;
     assert_eq!(city["figures"]["socialorg_activities"], 3);
     assert_eq!(city["figures"]["socialorg_beneficiaries"], 95);
