@@ -27,15 +27,8 @@ fn id(seq: u16, year: i32) -> String {
         .to_string()
 }
 
-/// One active 低保 household of two, imported; its id.
-async fn household(t: &TestApp) -> i64 {
-    let file = format!(
-        "户编号,救助类别,姓名,身份证号,与户主关系,是否保障对象,所属社区,月保障金额,批准日期,状态,停保日期,停保原因\n\
-         H001,低保,张伟,{},本人,是,{COMMUNITY},1200,2026-07-15,在保,,\n\
-         H001,低保,李娜,{},配偶,是,{COMMUNITY},,2026-07-15,在保,,\n",
-        id(11, 1981),
-        id(22, 1983)
-    );
+/// A roster file imported as `minzheng import assistance-roster` does.
+async fn import(t: &TestApp, file: &str) {
     import_roster(
         t.database(),
         &t.app.state.keyring,
@@ -47,6 +40,18 @@ async fn household(t: &TestApp) -> i64 {
     )
     .await
     .unwrap();
+}
+
+/// One active 低保 household of two, imported; its id.
+async fn household(t: &TestApp) -> i64 {
+    let file = format!(
+        "户编号,救助类别,姓名,身份证号,与户主关系,是否保障对象,所属社区,月保障金额,批准日期,状态,停保日期,停保原因\n\
+         H001,低保,张伟,{},本人,是,{COMMUNITY},1200,2026-07-15,在保,,\n\
+         H001,低保,李娜,{},配偶,是,{COMMUNITY},,2026-07-15,在保,,\n",
+        id(11, 1981),
+        id(22, 1983)
+    );
+    import(t, &file).await;
     sqlx::query("SELECT id FROM households WHERE number = 'H001'")
         .fetch_one(t.database().pool())
         .await
@@ -321,17 +326,7 @@ async fn a_surname_search_counts_up_to_the_cap(backend: Backend) {
             id((n + 1) as u16, 1960 + (n % 40) as i32)
         ));
     }
-    import_roster(
-        t.database(),
-        &t.app.state.keyring,
-        "r.csv",
-        roster.as_bytes(),
-        test_today(),
-        false,
-        &cli_event("ledger.import"),
-    )
-    .await
-    .unwrap();
+    import(&t, &roster).await;
     let street = t.signed_in(Role::StreetCaseworker, "369902001").await;
     let search = |body: serde_json::Value| {
         let (t, street) = (&t, &street);
