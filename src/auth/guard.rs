@@ -217,7 +217,7 @@ fn foreign_origin(headers: &HeaderMap, trust_proxy: bool) -> bool {
 async fn carried_token(
     parts: &axum::http::request::Parts,
     body: Body,
-) -> Result<(Option<String>, Body), AppError> {
+) -> Result<(Option<String>, Body), Response> {
     if let Some(h) = parts
         .headers
         .get("x-csrf-token")
@@ -236,9 +236,16 @@ async fn carried_token(
     if !form && !multipart {
         return Ok((None, body));
     }
-    let bytes = to_bytes(body, MAX_BUFFERED_BODY)
-        .await
-        .map_err(|_| AppError::BadRequest("提交的内容过大或不完整。".to_string()))?;
+    let bytes = to_bytes(body, MAX_BUFFERED_BODY).await.map_err(|e| {
+        // A body sent without a length only shows its size here, when a limit cuts it
+        // off: that is the same 413 as a declared length over the limit gets.
+        if over_a_limit(&e) {
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE.into_response()
+        } else {
+            AppError::BadRequest("提交的内容不完整（连接中断），请重新提交。".to_string())
+                .into_response()
+        }
+    })?;
     let token = if form {
         serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
             .ok()
@@ -252,6 +259,19 @@ async fn carried_token(
         multipart_field(&bytes, "_csrf")
     };
     Ok((token, Body::from(bytes)))
+}
+
+/// Whether reading a body failed because a length limit cut it off (`limit_form_bodies`'
+/// or `to_bytes`'), wherever in the chain of wrapped errors that shows.
+fn over_a_limit(error: &axum::Error) -> bool {
+    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = current {
+        if e.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        current = e.source();
+    }
+    false
 }
 
 /// The value of a small text field in a multipart body (our forms put `_csrf` first).
@@ -289,7 +309,7 @@ pub async fn authenticate(State(state): State<AppState>, request: Request, next:
         if let Some(u) = &user {
             let (token, rebuilt) = match carried_token(&parts, body).await {
                 Ok(t) => t,
-                Err(e) => return e.into_response(),
+                Err(refused) => return refused,
             };
             body = rebuilt;
             if !token.is_some_and(|t| same_secret(&t, &u.csrf_token)) {
