@@ -139,6 +139,53 @@ pub async fn table_rows(
     Ok(parse_copy(&String::from_utf8_lossy(&sql)))
 }
 
+/// The first row of one table in a custom-format dump, without reading the rest: the
+/// members table of a city runs to millions of rows, and one sealed value is enough to
+/// test a key on. `pg_restore` is stopped once the row is read.
+pub async fn first_row(
+    file: &Path,
+    table: &str,
+    target: &LibpqTarget,
+) -> Result<Option<Vec<(String, Option<String>)>>, String> {
+    use std::io::BufRead;
+    let args = vec![
+        "--data-only".to_string(),
+        format!("--table={table}"),
+        "--file=-".to_string(),
+        file.display().to_string(),
+    ];
+    let password = target.password.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut command = Command::new("pg_restore");
+        command
+            .args(&args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null());
+        if let Some(p) = password {
+            command.env("PGPASSWORD", p);
+        }
+        let mut child = command
+            .spawn()
+            .map_err(|e| format!("pg_restore 未能运行：{e}"))?;
+        let stdout = child.stdout.take().expect("piped");
+        let mut head = String::new();
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            let copy_started = head.lines().any(|l| l.starts_with("COPY "));
+            head.push_str(&line);
+            head.push('\n');
+            if copy_started {
+                break;
+            }
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        Ok(parse_copy(&head).into_iter().next())
+    })
+    .await
+    .map_err(|e| format!("pg_restore 未能运行：{e}"))?
+}
+
 /// Reads the `COPY … (a, b) FROM stdin;` block of a plain-text dump.
 pub fn parse_copy(sql: &str) -> Vec<Vec<(String, Option<String>)>> {
     let mut rows = Vec::new();

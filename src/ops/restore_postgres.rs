@@ -18,6 +18,7 @@ use super::restore::{
 use super::{AppliedMigration, FileKind, SchemaFit, file_kind, key_check, schema_fit};
 use crate::audit::AuditEvent;
 use crate::db::{Backend, Db, redact_url};
+use crate::protect::SensitiveKind;
 
 pub(super) async fn restore(
     url: &str,
@@ -67,6 +68,14 @@ pub(super) async fn restore(
     if let Some(sealed) = key_value {
         let keyring = load_key(&options.key_path, false)?;
         if !key_check::opens(&keyring, &sealed) {
+            return Err(key_mismatch(&options.key_path));
+        }
+    } else if let Some((kind, sealed)) = sealed_sample(file, &target).await? {
+        // An archive from before the check value (migration 0026): the key is tried on a
+        // sealed value of its own, as the server's start check does, so that the wrong key
+        // file is refused before the target is touched rather than after.
+        let keyring = load_key(&options.key_path, false)?;
+        if keyring.open(kind, &sealed).is_err() {
             return Err(key_mismatch(&options.key_path));
         }
     }
@@ -138,6 +147,25 @@ pub(super) async fn restore(
     lines.extend(checked);
     lines.push(format!("已恢复到 {shown} / restored"));
     Ok(lines)
+}
+
+/// One sealed value in the archive to test a key on, in the order the start check tries
+/// them (`key_check::verify`): an administrator's TOTP secret, else a member's ID number.
+async fn sealed_sample(
+    file: &Path,
+    target: &LibpqTarget,
+) -> Result<Option<(SensitiveKind, String)>, String> {
+    let totp = pg_tools::table_rows(file, "users", target)
+        .await?
+        .iter()
+        .find_map(|row| column(row, "totp_secret"));
+    if let Some(sealed) = totp {
+        return Ok(Some((SensitiveKind::Totp, sealed)));
+    }
+    Ok(pg_tools::first_row(file, "members", target)
+        .await?
+        .and_then(|row| column(&row, "id_number_sealed"))
+        .map(|sealed| (SensitiveKind::IdNumber, sealed)))
 }
 
 /// The tables of the archive's table of contents.

@@ -451,3 +451,65 @@ async fn a_backup_from_before_the_key_check_is_migrated_and_its_key_tested_on_se
     db.close().await;
     ok(&minzheng(&target, &key, &["audit", "verify"]));
 }
+
+/// The same on PostgreSQL: an archive without the check value is key-tested on a sealed
+/// member's ID number read out of the archive, so the wrong key file is refused before the
+/// target database is touched (not after pg_restore replaced it).
+#[tokio::test]
+async fn a_postgres_backup_from_before_the_key_check_is_key_tested_before_restoring() {
+    if postgres_url().is_none() {
+        eprintln!("MINZHENG_TEST_POSTGRES_URL not set: PostgreSQL run skipped");
+        return;
+    }
+    let db = TestDb::new(Backend::Postgres).await;
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("k.key");
+    let url = db.url().to_string();
+    ok(&minzheng(&url, &key, &["demo", "--households", "20"]));
+    // As the database of the program before migration 0026 was; without TOTP secrets, so
+    // that the members' ID numbers are what the key is tested on.
+    let mut conn = sqlx::postgres::PgConnection::connect(&url).await.unwrap();
+    for sql in [
+        "DELETE FROM _sqlx_migrations WHERE version = 26",
+        "DROP TABLE key_check",
+        "UPDATE users SET totp_secret = NULL",
+    ] {
+        sqlx::query(sql).execute(&mut conn).await.unwrap();
+    }
+    conn.close().await.unwrap();
+    let file = dir.path().join("old.dump");
+    let dumped = Command::new("pg_dump")
+        .args(["--format=custom", "--file", path_arg(&file), &url])
+        .output()
+        .unwrap();
+    assert!(
+        dumped.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dumped.stderr)
+    );
+
+    let target = Wiped::new(Backend::Postgres, &db).await;
+    let err = failed(&minzheng(
+        &target.url,
+        &other_key(dir.path()),
+        &["restore", path_arg(&file)],
+    ));
+    assert!(err.contains("密钥文件与备份不匹配"), "{err}");
+    assert_eq!(
+        table_count(&target.url).await,
+        0,
+        "the target was not touched"
+    );
+    let printed = ok(&minzheng(&target.url, &key, &["restore", path_arg(&file)]));
+    assert!(printed.contains("补做 1 个迁移"), "{printed}");
+    let restored = Db::connect(&target.url).await.unwrap();
+    assert!(
+        minzheng::ops::key_check::is_stored(&restored)
+            .await
+            .unwrap()
+    );
+    restored.close().await;
+    ok(&minzheng(&target.url, &key, &["audit", "verify"]));
+    target.drop_db().await;
+    db.drop_db().await;
+}
