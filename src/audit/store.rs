@@ -13,10 +13,15 @@ use crate::db::Db;
 pub async fn record(tx: &mut Transaction<'_, Any>, event: &AuditEvent) -> Result<i64, sqlx::Error> {
     // Taking the head row first serialises writers (a row lock on PostgreSQL; SQLite
     // write transactions are already exclusive), so the chain never forks.
-    let head =
-        sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, last_hash")
-            .fetch_one(&mut **tx)
-            .await?;
+    // Both sides of SET read the row as it was, so data_seq takes the new seq.
+    let head = sqlx::query(if changes_data(&event.action) {
+        "UPDATE audit_head SET seq = seq + 1, data_seq = seq + 1 WHERE id = 1 \
+         RETURNING seq, last_hash"
+    } else {
+        "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, last_hash"
+    })
+    .fetch_one(&mut **tx)
+    .await?;
     let seq: i64 = head.try_get("seq")?;
     let prev_hash: String = head.try_get("last_hash")?;
     let mut entry = Entry {
@@ -64,6 +69,41 @@ pub async fn record(tx: &mut Transaction<'_, Any>, event: &AuditEvent) -> Result
         .execute(&mut **tx)
         .await?;
     Ok(seq)
+}
+
+/// Audited actions that change no stored figure: reading personal data (views, reveals,
+/// exports that only read) and sign-in state (sessions). They move the chain's head but not
+/// the data generation (`audit_head.data_seq`) that computed reports are kept by. Anything
+/// not named here counts as a change: an action missing from this list costs a report
+/// recomputation, while a change wrongly listed here would leave stale figures standing.
+const READS: &[&str] = &[
+    "household.view",
+    "case.view",
+    "relief.case.view",
+    "person.reveal",
+    "household.export",
+    "report.export",
+    "audit.export",
+    "funds.export",
+    "compare.findings.export",
+    "auth.login",
+    "auth.logout",
+    "auth.reauth",
+];
+
+/// Whether an audited action changes data (and so the data generation).
+pub fn changes_data(action: &str) -> bool {
+    !READS.contains(&action)
+}
+
+/// The data generation: the sequence number of the last audited change of data. Every
+/// change is audited in its own transaction, so while this stays the same, so do the
+/// figures computed from the data (across processes too).
+pub async fn data_generation(db: &Db) -> Result<i64, sqlx::Error> {
+    sqlx::query("SELECT data_seq FROM audit_head WHERE id = 1")
+        .fetch_one(db.pool())
+        .await?
+        .try_get(0)
 }
 
 /// Records one event in a transaction of its own (for events that change nothing else,
@@ -313,4 +353,31 @@ pub async fn purge(
     record(&mut tx, &event).await?;
     tx.commit().await?;
     Ok(deleted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::changes_data;
+
+    #[test]
+    fn reads_leave_the_data_generation_and_everything_else_moves_it() {
+        for read in [
+            "household.view",
+            "person.reveal",
+            "report.export",
+            "auth.login",
+        ] {
+            assert!(!changes_data(read), "{read}");
+        }
+        // An export that marks a payroll exported is a change; so is any action not listed.
+        for change in [
+            "payroll.export",
+            "approve",
+            "ledger.import",
+            "auth.lock",
+            "",
+        ] {
+            assert!(changes_data(change), "{change}");
+        }
+    }
 }

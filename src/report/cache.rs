@@ -1,29 +1,26 @@
-//! Quarterly reports already computed, kept until anything is written.
+//! Quarterly reports already computed, kept until data is changed.
 //!
 //! A city's report runs some sixty aggregate queries (the city and each district); at the
 //! end of a quarter the whole bureau opens it at once, and the figures only change when a
-//! record does. Every write in minzheng appends to the audit chain in its own transaction
-//! (SECURITY.md), so the chain's head (`audit_head.seq`) is a generation number for the
-//! whole database: a report computed at generation N is the report for as long as the head
-//! is still N — across processes too (a command-line import moves the head as well).
+//! record does. Every change in minzheng appends to the audit chain in its own transaction
+//! (SECURITY.md) and moves the data generation (`audit_head.data_seq`; audited reads such
+//! as a household page opened move the chain's head but not it): a report computed at
+//! generation N is the report for as long as the generation is still N — across processes
+//! too (a command-line import moves it as well).
 //!
 //! The generation is read *before* the report is computed: a write that lands during the
-//! computation moves the head past the stored generation, so the next request computes
-//! again rather than keeping figures that may have missed it.
-//! Views of personal data are audited as well and so also move the head; that costs a
-//! recomputation, never a stale figure (with caseworkers opening household pages the cache
-//! mostly helps when many open the report at once; a data-only generation would help more).
+//! computation moves it past the stored generation, so the next request computes again
+//! rather than keeping figures that may have missed it.
 //!
-//! A restore can put the head back to a number seen before with other data; the server is
-//! stopped for a restore (README, 备份), which empties the cache, and entries of any other
-//! generation are dropped whenever a report is stored.
+//! A restore can put the generation back to a number seen before with other data; the
+//! server is stopped for a restore (README, 备份), which empties the cache, and entries of
+//! any other generation are dropped whenever a report is stored.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use sqlx::Row;
-
 use super::{Quarter, QuarterlyReport};
+use crate::audit::store::data_generation;
 use crate::db::Db;
 use crate::region::Region;
 
@@ -55,15 +52,15 @@ impl ReportCache {
         region: &Region,
     ) -> Result<WithParts, sqlx::Error> {
         let key = (quarter.to_string(), region.code.to_string());
-        let generation = head(db).await?;
+        let generation = data_generation(db).await?;
         if let Some(hit) = self.get(&key, generation) {
             return Ok(hit);
         }
         let _one_at_a_time = self.computing.lock().await;
-        // The head as it is now: a report computed by the request this one waited for is
+        // The generation as it is now: a report computed by the request this one waited for is
         // served if nothing was written since, and one computed now is at least as fresh as
         // the caller asked for.
-        let generation = head(db).await?;
+        let generation = data_generation(db).await?;
         if let Some(hit) = self.get(&key, generation) {
             return Ok(hit);
         }
@@ -72,7 +69,7 @@ impl ReportCache {
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         // Entries of another generation can never be served again (an older one; or, after a
-        // restore put the head back, one the head may reach again with other data).
+        // restore put the generation back, one the generation may reach again with other data).
         entries.retain(|_, (g, _)| *g == generation);
         if entries.len() >= CAPACITY {
             entries.clear();
@@ -93,12 +90,4 @@ impl ReportCache {
     pub fn computed(&self) -> u64 {
         self.computed.load(std::sync::atomic::Ordering::Relaxed)
     }
-}
-
-/// The audit chain's head: moves with every write.
-async fn head(db: &Db) -> Result<i64, sqlx::Error> {
-    sqlx::query("SELECT seq FROM audit_head WHERE id = 1")
-        .fetch_one(db.pool())
-        .await?
-        .try_get(0)
 }

@@ -547,6 +547,37 @@ async fn the_report_is_kept_until_a_write(backend: Backend) {
     .unwrap();
     assert_eq!(new_households(&t, &city).await, 1, "the import is counted");
     assert_eq!(cache.computed(), computed + 1);
+    // Opening the household's page is audited (the chain's head moves) but changes no
+    // figure: the report stays computed.
+    let household: i64 = sqlx::query("SELECT id FROM households WHERE number = 'H900'")
+        .fetch_one(t.database().pool())
+        .await
+        .unwrap()
+        .get(0);
+    let head = |t: &TestApp| {
+        let pool = t.database().pool().clone();
+        async move {
+            let row = sqlx::query("SELECT seq, data_seq FROM audit_head WHERE id = 1")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+            (row.get::<i64, _>(0), row.get::<i64, _>(1))
+        }
+    };
+    let before = head(&t).await;
+    let page = t
+        .get_as(&city, &format!("/assistance/households/{household}"))
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let after = head(&t).await;
+    assert!(after.0 > before.0, "the view is audited");
+    assert_eq!(after.1, before.1, "a view is not a change of data");
+    assert_eq!(new_households(&t, &city).await, 1);
+    assert_eq!(
+        cache.computed(),
+        computed + 1,
+        "not recomputed after a view"
+    );
     t.finish().await;
 }
 
