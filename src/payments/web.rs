@@ -543,7 +543,7 @@ async fn bank_file(
         (crate::web::download::CSV, "csv")
     };
     Ok(crate::web::download::attachment_stream(
-        tokio::fs::File::from_std(file),
+        file,
         mime,
         &format!(
             "payroll-{}-{}-{}.{ext}",

@@ -6,9 +6,14 @@ use axum::response::{IntoResponse, Response};
 pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 pub const CSV: &str = "text/csv; charset=utf-8";
 
-/// A file streamed in 64 KiB chunks with `mime`, saved as `file_name`.
-pub fn attachment_stream(file: tokio::fs::File, mime: &'static str, file_name: &str) -> Response {
+/// A file streamed in 64 KiB chunks with `mime`, saved as `file_name`. Its length goes in
+/// `Content-Length`, so that a download cut short (a dropped connection, a server stopped
+/// mid-way) is seen as broken by the browser or the bank's client rather than kept as a
+/// shorter file.
+pub fn attachment_stream(file: std::fs::File, mime: &'static str, file_name: &str) -> Response {
     use tokio::io::AsyncReadExt;
+    let len = file.metadata().map(|m| m.len()).ok();
+    let file = tokio::fs::File::from_std(file);
     let chunks = futures_util::stream::unfold(Some(file), |file| async move {
         let mut file = file?;
         let mut buf = vec![0u8; 64 * 1024];
@@ -24,6 +29,11 @@ pub fn attachment_stream(file: tokio::fs::File, mime: &'static str, file_name: &
     });
     let mut response = attachment(Vec::new(), mime, file_name);
     *response.body_mut() = axum::body::Body::from_stream(chunks);
+    if let Some(len) = len {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+    }
     response
 }
 

@@ -134,6 +134,10 @@ async fn lifecycle_bank_file_and_return(backend: Backend) {
         .get_as(&maker, &format!("/api/v1/payrolls/{id}/export?format=xlsx"))
         .await;
     assert!(xlsx.bytes.starts_with(b"PK"));
+    // The length is declared, so a download cut short shows as broken.
+    for f in [&file, &xlsx] {
+        assert_eq!(f.header("content-length"), f.bytes.len().to_string());
+    }
     let exports: i64 =
         sqlx::query("SELECT COUNT(*) FROM audit_log WHERE action = 'payroll.export'")
             .fetch_one(t.database().pool())
