@@ -1,14 +1,17 @@
-//! Crash safety (SECURITY.md, Durability): a scripted run of business actions against the
-//! server process, killed with SIGKILL at a random point (seeded, a few runs spread over
-//! the script), started again on the same database, and checked — every action the server
+//! Crash safety (SECURITY.md, Durability): a scripted run of business actions — cases
+//! from application to approval and exit, objections, temporary grants, and a month's
+//! payroll made, checked, exported to the bank and reconciled — against the server process,
+//! killed with SIGKILL (one run per step of the script, at a moment within that step drawn
+//! from a seed), started again on the same database, and checked: every action the server
 //! acknowledged is there, none is half-applied (a case's status agrees with its history,
-//! every step has its audit entry and the other way round), the audit chain verifies and
-//! the quarter's figures agree with a recount from the rows (the checks: crash_checks.rs;
-//! the server, client and databases: crash_driver.rs; a large import killed midway:
-//! crash_import.rs).
+//! a payroll's lines and status with its audit entries, every step has its audit entry and
+//! the other way round), the audit chain verifies and the quarter's figures agree with a
+//! recount from the rows (the checks: crash_checks.rs, crash_payroll.rs; the server, client
+//! and databases: crash_driver.rs; a large import killed midway: crash_import.rs).
 //!
-//! A failure names the run, its seed and the kill point; `MINZHENG_CRASH_SEED` replays
-//! one seed.
+//! Each CI run draws a new seed, so the moments of the kills move from one run to the next;
+//! a failure names the run, its seed and the kill point, and `MINZHENG_CRASH_SEED` replays
+//! that seed's runs.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -34,8 +37,6 @@ use crate::on_both_backends;
 on_both_backends!(server_killed_at_random_points);
 
 pub(crate) const COMMUNITY: &str = "369902001001";
-const RUNS: usize = 6;
-const SEED: u64 = 0x5EED_0011;
 
 pub(crate) fn id(birth: NaiveDate, seq: u16) -> String {
     IdNumber::compose("369902", birth, seq)
@@ -136,6 +137,8 @@ async fn stage(backend: Backend) -> Staged {
         .await;
     t.create_user("shenpi", Role::DistrictApprover, "369902")
         .await;
+    t.create_user("fuhe", Role::DistrictReviewer, "369902")
+        .await;
     let (community, street) = (t.login(&community).await, t.login(&street).await);
     let mut notice = Vec::new();
     for n in 0..6 {
@@ -159,14 +162,14 @@ async fn stage(backend: Backend) -> Staged {
         }
         notice.push(case);
     }
-    // Four households in force since July, from the roster.
+    // Four households in force since July, from the roster, paid into their bank accounts.
     let mut roster = String::from(
-        "户编号,救助类别,姓名,身份证号,与户主关系,是否保障对象,所属社区,月保障金额,批准日期,状态,停保日期,停保原因\n",
+        "户编号,救助类别,姓名,身份证号,与户主关系,是否保障对象,所属社区,月保障金额,批准日期,状态,停保日期,停保原因,银行账号\n",
     );
     for h in 0..4u64 {
         let head = id(day("1950-01-01") + Days::new(h), 55);
         roster.push_str(&format!(
-            "K{h:03},低保,在保户{h},{head},本人,是,{COMMUNITY},600,2026-07-15,在保,,\n"
+            "K{h:03},低保,在保户{h},{head},本人,是,{COMMUNITY},600,2026-07-15,在保,,,62220202001122334{h:02}\n"
         ));
     }
     minzheng::assistance::import::import_roster(
@@ -250,6 +253,8 @@ enum Who {
     Community,
     Street,
     Approver,
+    /// The district's payroll maker (复核); the approver checks what it makes.
+    Maker,
 }
 
 /// A case of the script: a new application (by its slot), a staged one in notice, or a
@@ -267,33 +272,63 @@ enum Step {
     Act(CaseRef, &'static str),
     Objection(CaseRef),
     Grant(u64),
+    /// The district's payroll of this month: made, checked, sent to the bank, reconciled.
+    Payroll(PayrollStep),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum PayrollStep {
+    Generate,
+    Submit,
+    Approve,
+    Export,
+    Reconcile,
+}
+
+impl PayrollStep {
+    /// The payroll's status once the step is done.
+    fn status(self) -> &'static str {
+        match self {
+            PayrollStep::Generate => "generated",
+            PayrollStep::Submit => "submitted",
+            PayrollStep::Approve => "approved",
+            PayrollStep::Export => "exported",
+            PayrollStep::Reconcile => "reconciled",
+        }
+    }
 }
 
 fn script() -> Vec<Step> {
     use CaseRef::*;
+    use PayrollStep::*;
     use Step::*;
     vec![
         Apply(0),
         Act(Notice(0), "approve"),
         Grant(0),
         Act(New(0), "accept"),
+        Payroll(Generate),
         Act(Active(0), "exit"),
         Apply(1),
         Act(New(0), "investigate"),
         Objection(Notice(4)),
+        Payroll(Submit),
         Act(Notice(1), "approve"),
         Act(New(1), "accept"),
         Grant(1),
         Act(New(0), "opinion"),
+        Payroll(Approve),
         Act(Active(1), "exit"),
         Act(Notice(5), "reject"),
         Act(New(1), "investigate"),
         Act(New(0), "publish"),
+        Payroll(Export),
         Act(Notice(2), "approve"),
         Grant(2),
         Apply(2),
         Act(New(1), "opinion"),
         Act(Active(2), "exit"),
+        Payroll(Reconcile),
         Act(New(2), "accept"),
         Act(Notice(3), "approve"),
         Grant(3),
@@ -307,15 +342,34 @@ fn script() -> Vec<Step> {
 /// What an acknowledged step promises is stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Effect {
-    Applied { case: i64, reference: String },
-    Acted { case: i64, action: String },
-    Objection { case: i64, content: String },
-    Granted { grant: i64 },
+    Applied {
+        case: i64,
+        reference: String,
+    },
+    Acted {
+        case: i64,
+        action: String,
+    },
+    Objection {
+        case: i64,
+        content: String,
+    },
+    Granted {
+        grant: i64,
+    },
+    /// The payroll reached `status` (or went on from it).
+    Payroll {
+        payroll: i64,
+        status: &'static str,
+    },
 }
 
-/// The script's view of the cases: ids and the versions the next action is sent with.
+/// The script's view of the cases: ids and the versions the next action is sent with;
+/// the payroll's too, and the bank file it was exported as (the bank's return answers it).
 struct Cases {
     ids: HashMap<CaseRef, (i64, i64)>,
+    payroll: Option<(i64, i64)>,
+    bank_file: Option<String>,
 }
 
 impl Cases {
@@ -327,7 +381,11 @@ impl Cases {
         for (i, c) in staged.active.iter().enumerate() {
             ids.insert(CaseRef::Active(i), *c);
         }
-        Cases { ids }
+        Cases {
+            ids,
+            payroll: None,
+            bank_file: None,
+        }
     }
 }
 
@@ -335,6 +393,7 @@ struct Clients {
     community: Client,
     street: Client,
     approver: Client,
+    maker: Client,
 }
 
 impl Clients {
@@ -343,6 +402,7 @@ impl Clients {
             community: Client::login(port, "shequ").await,
             street: Client::login(port, "jiedao").await,
             approver: Client::login(port, "shenpi").await,
+            maker: Client::login(port, "fuhe").await,
         }
     }
     fn of(&self, who: Who) -> &Client {
@@ -350,15 +410,59 @@ impl Clients {
             Who::Community => &self.community,
             Who::Street => &self.street,
             Who::Approver => &self.approver,
+            Who::Maker => &self.maker,
+        }
+    }
+
+    /// Sends a step's request.
+    async fn send(&self, port: u16, request: &Request) -> std::io::Result<Reply> {
+        let client = self.of(request.who);
+        match &request.body {
+            Body::Json(body) => client.post(port, &request.path, body).await,
+            Body::None => client.get(port, &request.path).await,
+            Body::File(name, content) => client.post_file(port, &request.path, name, content).await,
         }
     }
 }
 
-/// The request a step sends: who, where, what; and the effect it promises once answered
-/// (a new application's and a grant's ids come with the answer).
-fn request_of(step: &Step, cases: &Cases) -> (Who, String, Value, Option<Effect>) {
+/// What a step sends: who, where, what; and the effect it promises once answered (a new
+/// application's, grant's and payroll's ids come with the answer).
+struct Request {
+    who: Who,
+    path: String,
+    body: Body,
+    promised: Option<Effect>,
+}
+
+enum Body {
+    Json(Value),
+    /// A GET (the bank file's download).
+    None,
+    /// A file upload: its name and content.
+    File(String, String),
+}
+
+fn json_request(who: Who, path: String, body: Value, promised: Option<Effect>) -> Request {
+    Request {
+        who,
+        path,
+        body: Body::Json(body),
+        promised,
+    }
+}
+
+/// Whether the server said the step was done: a JSON answer, or the bank file whole.
+fn answered(step: &Step, reply: &Reply) -> bool {
     match step {
-        Step::Apply(n) => (
+        Step::Payroll(PayrollStep::Export) => reply.whole_file(),
+        _ => reply.acknowledged(),
+    }
+}
+
+/// The request a step sends.
+fn request_of(step: &Step, cases: &Cases) -> Request {
+    match step {
+        Step::Apply(n) => json_request(
             Who::Street,
             "/api/v1/applications".to_string(),
             application(100 + *n as u64),
@@ -384,7 +488,7 @@ fn request_of(step: &Step, cases: &Cases) -> (Who, String, Value, Option<Effect>
                 "approve" | "reject" => Who::Approver,
                 _ => Who::Street,
             };
-            (
+            json_request(
                 who,
                 format!("/api/v1/cases/{id}/actions"),
                 body,
@@ -397,7 +501,7 @@ fn request_of(step: &Step, cases: &Cases) -> (Who, String, Value, Option<Effect>
         Step::Objection(case) => {
             let (id, _) = cases.ids[case];
             let content = format!("群众反映案件 {id} 家中有营运车辆");
-            (
+            json_request(
                 Who::Community,
                 format!("/api/v1/cases/{id}/objections"),
                 // Received during the notice (published on the staging day).
@@ -405,12 +509,57 @@ fn request_of(step: &Step, cases: &Cases) -> (Who, String, Value, Option<Effect>
                 Some(Effect::Objection { case: id, content }),
             )
         }
-        Step::Grant(n) => (
+        Step::Grant(n) => json_request(
             Who::Street,
             "/api/v1/temporary-grants".to_string(),
             grant(*n),
             None,
         ),
+        Step::Payroll(PayrollStep::Generate) => json_request(
+            Who::Maker,
+            "/api/v1/payrolls".to_string(),
+            json!({
+                "month": SystemClock.today().format("%Y-%m").to_string(),
+                "program": "dibao",
+                "district_code": "369902",
+            }),
+            None,
+        ),
+        Step::Payroll(p) => {
+            let (id, version) = cases.payroll.expect("the payroll was generated");
+            let promised = Some(Effect::Payroll {
+                payroll: id,
+                status: p.status(),
+            });
+            let path = |verb: &str| format!("/api/v1/payrolls/{id}/{verb}");
+            let version = json!({ "version": version });
+            match p {
+                PayrollStep::Generate => unreachable!(),
+                PayrollStep::Submit => json_request(Who::Maker, path("submit"), version, promised),
+                PayrollStep::Approve => {
+                    json_request(Who::Approver, path("approve"), version, promised)
+                }
+                PayrollStep::Export => Request {
+                    who: Who::Maker,
+                    path: path("export?format=csv"),
+                    body: Body::None,
+                    promised,
+                },
+                PayrollStep::Reconcile => Request {
+                    who: Who::Maker,
+                    path: path("reconcile"),
+                    body: Body::File(
+                        "return.csv".to_string(),
+                        crate::payments::return_for(
+                            cases.bank_file.as_deref().expect("the bank file"),
+                            &[],
+                            0,
+                        ),
+                    ),
+                    promised,
+                },
+            }
+        }
     }
 }
 
@@ -434,6 +583,22 @@ fn acknowledge(step: &Step, promised: Option<Effect>, reply: &Reply, cases: &mut
         Step::Grant(_) => Effect::Granted {
             grant: body["grant_id"].as_i64().expect("grant_id"),
         },
+        Step::Payroll(p) => {
+            let payroll = &body["payroll"];
+            match p {
+                PayrollStep::Export => cases.bank_file = Some(reply.body.clone()),
+                _ => {
+                    cases.payroll = Some((
+                        payroll["id"].as_i64().expect("payroll id"),
+                        payroll["version"].as_i64().expect("payroll version"),
+                    ))
+                }
+            }
+            Effect::Payroll {
+                payroll: cases.payroll.expect("payroll").0,
+                status: p.status(),
+            }
+        }
     }
 }
 
@@ -444,19 +609,23 @@ async fn server_killed_at_random_points(backend: Backend) {
     let started = Instant::now();
     let staged = stage(backend).await;
     let steps = script();
-    let seeds: Vec<(usize, u64)> = match std::env::var("MINZHENG_CRASH_SEED") {
-        Ok(s) => vec![(0, s.parse().expect("MINZHENG_CRASH_SEED: a number"))],
-        Err(_) => (0..RUNS).map(|run| (run, SEED + run as u64)).collect(),
+    // A new seed each time (printed, and named by any failure), so that the kill points
+    // the runs cover change from one CI run to the next.
+    let base: u64 = match std::env::var("MINZHENG_CRASH_SEED") {
+        Ok(s) => s.parse().expect("MINZHENG_CRASH_SEED: a number"),
+        Err(_) => rand::random::<u32>().into(),
     };
-    for (run, seed) in seeds {
+    eprintln!("crash harness: seed {base} (MINZHENG_CRASH_SEED={base} replays these runs)");
+    // One run per step of the script, killed while that step is sent: every step is cut
+    // once per CI run, at a moment the seed draws.
+    for kill_at in 0..steps.len() {
+        let run = kill_at;
+        let seed = base + run as u64;
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-        // Kill points spread over the script: run r kills within the r-th sixth of it.
-        let (lo, hi) = (run * steps.len() / RUNS, (run + 1) * steps.len() / RUNS);
-        let kill_at = rng.random_range(lo..hi.max(lo + 1));
         // A step takes a few milliseconds: the kill lands before, during or after its commit.
         let delay = Duration::from_micros(rng.random_range(0..8_000));
         let label = format!(
-            "run {run} (seed {seed}, MINZHENG_CRASH_SEED={seed}): SIGKILL {delay:?} into step {kill_at} {:?}",
+            "run {run} (seed {seed}, MINZHENG_CRASH_SEED={base}): SIGKILL {delay:?} into step {kill_at} {:?}",
             steps[kill_at]
         );
         eprintln!("crash harness: {label}");
@@ -466,34 +635,33 @@ async fn server_killed_at_random_points(backend: Backend) {
         let mut cases = Cases::new(&staged);
         let mut acked: Vec<Effect> = Vec::new();
         for step in &steps[..kill_at] {
-            let (who, path, body, promised) = request_of(step, &cases);
+            let request = request_of(step, &cases);
             let reply = clients
-                .of(who)
-                .post(server.port, &path, &body)
+                .send(server.port, &request)
                 .await
                 .unwrap_or_else(|e| panic!("{label}: {step:?} unanswered: {e}"));
             assert!(
-                reply.acknowledged(),
+                answered(step, &reply),
                 "{label}: {step:?} refused before the kill: {} {}",
                 reply.status,
                 reply.body
             );
-            acked.push(acknowledge(step, promised, &reply, &mut cases));
+            acked.push(acknowledge(step, request.promised, &reply, &mut cases));
         }
         // The step the kill lands in: answered or not, as it happens.
         let step = &steps[kill_at];
-        let (who, path, body, promised) = request_of(step, &cases);
+        let request = request_of(step, &cases);
         let port = server.port;
-        let (reply, ()) = tokio::join!(clients.of(who).post(port, &path, &body), async {
+        let (reply, ()) = tokio::join!(clients.send(port, &request), async {
             tokio::time::sleep(delay).await;
             server.kill();
         });
         let in_flight = match reply {
-            Ok(r) if r.acknowledged() => {
-                acked.push(acknowledge(step, promised, &r, &mut cases));
+            Ok(r) if answered(step, &r) => {
+                acked.push(acknowledge(step, request.promised, &r, &mut cases));
                 None
             }
-            _ => promised,
+            _ => request.promised,
         };
         eprintln!(
             "crash harness: run {run}: {} steps acknowledged, the last one {}",
@@ -524,5 +692,9 @@ async fn server_killed_at_random_points(backend: Backend) {
         db.drop_db().await;
     }
     staged.db.drop_db().await;
-    eprintln!("crash harness: {RUNS} runs in {:?}", started.elapsed());
+    eprintln!(
+        "crash harness: {} runs in {:?}",
+        steps.len(),
+        started.elapsed()
+    );
 }

@@ -72,7 +72,21 @@ pub(crate) async fn check(
                     problems.push(format!("acknowledged temporary grant {grant} lost"));
                 }
             }
+            Effect::Payroll { .. } => {}
         }
+    }
+    // The payroll: as far as its last acknowledged step, or one further if the kill cut
+    // the next one.
+    let payroll_acked = acked.iter().rev().find_map(|e| match e {
+        Effect::Payroll { payroll, status } => Some((*payroll, *status)),
+        _ => None,
+    });
+    if let Some((payroll, status)) = payroll_acked {
+        let cut = match in_flight {
+            Some(Effect::Payroll { status, .. }) => Some(*status),
+            _ => None,
+        };
+        problems.extend(crate::crash_payroll::reached(pool, payroll, status, cut).await);
     }
     let found = transition_counts(&pool_db).await;
     for ((case, action), want) in &expected {
@@ -246,6 +260,7 @@ pub(crate) async fn whole(db: &Db) -> Vec<String> {
             "{unlogged} temporary grants without an audit entry, {orphans} audit entries without a grant"
         ));
     }
+    problems.extend(crate::crash_payroll::whole(pool).await);
     problems
 }
 

@@ -194,6 +194,8 @@ pub struct Reply {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: String,
+    /// The body's length in bytes as it came (before any lossy decoding).
+    pub body_len: usize,
 }
 
 impl Reply {
@@ -203,6 +205,16 @@ impl Reply {
     /// A 2xx whose body arrived whole: the server said it was done.
     pub fn acknowledged(&self) -> bool {
         (200..300).contains(&self.status) && self.json().is_some()
+    }
+    /// A 200 file download that arrived whole: as long as its `Content-Length` says.
+    pub fn whole_file(&self) -> bool {
+        self.status == 200
+            && self
+                .headers
+                .iter()
+                .find(|(k, _)| k == "content-length")
+                .and_then(|(_, v)| v.parse::<usize>().ok())
+                .is_some_and(|n| n == self.body_len && n > 0)
     }
 }
 
@@ -215,21 +227,39 @@ pub async fn request(
     headers: &[(&str, &str)],
     json: Option<&Value>,
 ) -> std::io::Result<Reply> {
+    let body = json.map(|j| j.to_string().into_bytes()).unwrap_or_default();
+    let content_type = json.map(|_| "application/json");
+    request_with(port, method, path, headers, content_type, &body).await
+}
+
+/// The same with any body (a file upload).
+pub async fn request_with(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    content_type: Option<&str>,
+    body: &[u8],
+) -> std::io::Result<Reply> {
     let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
-    let body = json.map(|j| j.to_string()).unwrap_or_default();
     let mut head = format!("{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n");
     for (k, v) in headers {
         head.push_str(&format!("{k}: {v}\r\n"));
     }
-    if json.is_some() {
-        head.push_str("Content-Type: application/json\r\n");
+    if let Some(t) = content_type {
+        head.push_str(&format!("Content-Type: {t}\r\n"));
     }
     head.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
     stream.write_all(head.as_bytes()).await?;
-    stream.write_all(body.as_bytes()).await?;
+    stream.write_all(body).await?;
     let mut raw = Vec::new();
     // A reset after part of the answer: keep what came.
     let _ = stream.read_to_end(&mut raw).await;
+    let body_len = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|at| raw.len() - at - 4)
+        .unwrap_or(0);
     let text = String::from_utf8_lossy(&raw).into_owned();
     let (head, body) = text
         .split_once("\r\n\r\n")
@@ -248,6 +278,7 @@ pub async fn request(
         status,
         headers,
         body: body.to_string(),
+        body_len,
     })
 }
 
@@ -288,6 +319,34 @@ impl Client {
             path,
             &[("Cookie", &self.cookie), ("X-CSRF-Token", &self.csrf)],
             Some(body),
+        )
+        .await
+    }
+
+    pub async fn get(&self, port: u16, path: &str) -> std::io::Result<Reply> {
+        request(port, "GET", path, &[("Cookie", &self.cookie)], None).await
+    }
+
+    /// Uploads `content` as the form's `file` field (multipart, as a browser sends it).
+    pub async fn post_file(
+        &self,
+        port: u16,
+        path: &str,
+        file_name: &str,
+        content: &str,
+    ) -> std::io::Result<Reply> {
+        let boundary = "XcrashX";
+        let body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\n\
+             Content-Type: text/csv\r\n\r\n{content}\r\n--{boundary}--\r\n"
+        );
+        request_with(
+            port,
+            "POST",
+            path,
+            &[("Cookie", &self.cookie), ("X-CSRF-Token", &self.csrf)],
+            Some(&format!("multipart/form-data; boundary={boundary}")),
+            body.as_bytes(),
         )
         .await
     }

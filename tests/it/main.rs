@@ -35,6 +35,7 @@ mod crash;
 mod crash_checks;
 mod crash_driver;
 mod crash_import;
+mod crash_payroll;
 mod demo;
 mod elderly;
 mod elderly_people;
