@@ -116,7 +116,7 @@ fn status_label(code: &str) -> &'static str {
 pub const SEARCH_COUNT_CAP: i64 = 200;
 
 /// How many households a list holds.
-#[derive(Clone, Copy, Debug, Serialize)]
+#[derive(Clone, Copy, Debug)]
 struct Total {
     households: i64,
     /// A name search found more than `households` (= SEARCH_COUNT_CAP); they are not all

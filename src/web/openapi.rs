@@ -51,6 +51,13 @@ fn schema_ref(name: &str) -> Ref {
 }
 
 /// The document for the API routes of `table`.
+/// The 422 every operation with an input may answer.
+fn invalid_input() -> utoipa::openapi::Response {
+    ResponseBuilder::new()
+        .description("输入有误（中文说明指出字段和修改方法）")
+        .build()
+}
+
 pub fn document(table: &[RouteInfo]) -> OpenApi {
     let mut paths = Paths::new();
     for route in table.iter().filter(|r| r.path.starts_with("/api/v1/")) {
@@ -163,12 +170,7 @@ pub fn document(table: &[RouteInfo]) -> OpenApi {
                         .required(Some(utoipa::openapi::Required::True))
                         .build(),
                 ))
-                .response(
-                    "422",
-                    ResponseBuilder::new()
-                        .description("输入有误（中文说明指出字段和修改方法）")
-                        .build(),
-                );
+                .response("422", invalid_input());
         }
         if route.method == "POST" && route.path.starts_with("/api/v1/cases") {
             op = op
@@ -178,12 +180,7 @@ pub fn document(table: &[RouteInfo]) -> OpenApi {
                         .description("案件状态不允许该操作，或版本已变化（请刷新后重试）")
                         .build(),
                 )
-                .response(
-                    "422",
-                    ResponseBuilder::new()
-                        .description("输入有误（中文说明指出字段和修改方法）")
-                        .build(),
-                );
+                .response("422", invalid_input());
         }
         paths.add_path_operation(route.path, vec![method], op.build());
     }
