@@ -82,6 +82,7 @@ const READS: &[&str] = &[
     "relief.case.view",
     "person.reveal",
     "household.export",
+    "ledger.export",
     "report.export",
     "audit.export",
     "funds.export",

@@ -155,31 +155,53 @@ pub async fn first_row(
         file.display().to_string(),
     ];
     let password = target.password.clone();
+    let table = table.to_string();
     tokio::task::spawn_blocking(move || {
         let mut command = Command::new("pg_restore");
         command
             .args(&args)
             .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null());
+            .stderr(std::process::Stdio::piped());
         if let Some(p) = password {
             command.env("PGPASSWORD", p);
         }
         let mut child = command
             .spawn()
             .map_err(|e| format!("pg_restore 未能运行：{e}"))?;
-        let stdout = child.stdout.take().expect("piped");
+        let mut stdout = std::io::BufReader::new(child.stdout.take().expect("piped"));
         let mut head = String::new();
-        for line in std::io::BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            let copy_started = head.lines().any(|l| l.starts_with("COPY "));
-            head.push_str(&line);
-            head.push('\n');
+        let mut copy_started = false;
+        let mut stopped_early = false;
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            match stdout.read_until(b'\n', &mut line) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+            head.push_str(&String::from_utf8_lossy(&line));
             if copy_started {
+                stopped_early = true;
                 break;
             }
+            copy_started = line.starts_with(b"COPY ");
         }
-        let _ = child.kill();
-        let _ = child.wait();
+        if stopped_early {
+            let _ = child.kill();
+            let _ = child.wait();
+        } else {
+            // Read to the end: the table is empty, or pg_restore failed, which must not
+            // pass for "nothing to test the key on".
+            let output = child
+                .wait_with_output()
+                .map_err(|e| format!("pg_restore 未能运行：{e}"))?;
+            if !output.status.success() {
+                return Err(format!(
+                    "pg_restore 无法读取备份中的 {table} 表：{} / pg_restore failed",
+                    String::from_utf8_lossy(&output.stderr).trim()
+                ));
+            }
+        }
         Ok(parse_copy(&head).into_iter().next())
     })
     .await

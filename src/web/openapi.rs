@@ -50,7 +50,6 @@ fn schema_ref(name: &str) -> Ref {
     Ref::from_schema_name(name)
 }
 
-/// The document for the API routes of `table`.
 /// The 422 every operation with an input may answer.
 fn invalid_input() -> utoipa::openapi::Response {
     ResponseBuilder::new()
@@ -58,6 +57,7 @@ fn invalid_input() -> utoipa::openapi::Response {
         .build()
 }
 
+/// The document for the API routes of `table`.
 pub fn document(table: &[RouteInfo]) -> OpenApi {
     let mut paths = Paths::new();
     for route in table.iter().filter(|r| r.path.starts_with("/api/v1/")) {

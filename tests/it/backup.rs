@@ -510,6 +510,21 @@ async fn a_postgres_backup_from_before_the_key_check_is_key_tested_before_restor
     );
     restored.close().await;
     ok(&minzheng(&target.url, &key, &["audit", "verify"]));
+    // The case the check is for: replacing a database that holds data. The wrong key is
+    // refused before anything is dropped; the data stay as they were.
+    let head = audit_head(&target.url).await;
+    let err = failed(&minzheng(
+        &target.url,
+        &other_key(dir.path()),
+        &["restore", "--force", path_arg(&file)],
+    ));
+    assert!(err.contains("密钥文件与备份不匹配"), "{err}");
+    assert_eq!(
+        audit_head(&target.url).await,
+        head,
+        "the data were not touched"
+    );
+    ok(&minzheng(&target.url, &key, &["audit", "verify"]));
     target.drop_db().await;
     db.drop_db().await;
 }

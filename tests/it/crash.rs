@@ -226,6 +226,19 @@ async fn stage(backend: Backend) -> Staged {
     }
 }
 
+/// The audit chain's length as the database holds it (the server stopped or running).
+async fn audit_seq(url: &str) -> i64 {
+    let db = Db::connect(url).await.expect("open the run's database");
+    let seq = sqlx::query("SELECT seq FROM audit_head WHERE id = 1")
+        .fetch_one(db.pool())
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap();
+    db.close().await;
+    seq
+}
+
 async fn staged_act(t: &TestApp, s: &Session, case: i64, action: &str, extra: Value) -> u16 {
     let v: i64 = sqlx::query("SELECT version FROM cases WHERE id = $1")
         .bind(case)
@@ -617,7 +630,9 @@ async fn server_killed_at_random_points(backend: Backend) {
     };
     eprintln!("crash harness: seed {base} (MINZHENG_CRASH_SEED={base} replays these runs)");
     // One run per step of the script, killed while that step is sent: every step is cut
-    // once per CI run, at a moment the seed draws.
+    // once per CI run, at a moment the seed draws. What the kill met is counted: the
+    // answer already given, the step committed but not answered, or nothing stored.
+    let mut met = [0usize; 3];
     for kill_at in 0..steps.len() {
         let run = kill_at;
         let seed = base + run as u64;
@@ -649,6 +664,7 @@ async fn server_killed_at_random_points(backend: Backend) {
             acked.push(acknowledge(step, request.promised, &reply, &mut cases));
         }
         // The step the kill lands in: answered or not, as it happens.
+        let seq_before = audit_seq(&db.url).await;
         let step = &steps[kill_at];
         let request = request_of(step, &cases);
         let port = server.port;
@@ -663,16 +679,27 @@ async fn server_killed_at_random_points(backend: Backend) {
             }
             _ => request.promised,
         };
+        drop(server);
+        // Every step writes an audit entry in its transaction: a longer chain after the
+        // kill means the step was committed.
+        let committed = audit_seq(&db.url).await > seq_before;
+        let outcome = if in_flight.is_none() && acked.len() > kill_at {
+            0
+        } else if committed {
+            1
+        } else {
+            2
+        };
+        met[outcome] += 1;
         eprintln!(
             "crash harness: run {run}: {} steps acknowledged, the last one {}",
             acked.len(),
-            if acked.len() > kill_at {
-                "answered before the kill"
-            } else {
-                "cut by the kill"
-            }
+            [
+                "answered before the kill",
+                "committed, its answer cut by the kill",
+                "cut by the kill before its commit"
+            ][outcome]
         );
-        drop(server);
         let server = Server::start(&db).await;
         let problems = check(&db, &staged, &acked, in_flight.as_ref()).await;
         assert!(
@@ -693,8 +720,12 @@ async fn server_killed_at_random_points(backend: Backend) {
     }
     staged.db.drop_db().await;
     eprintln!(
-        "crash harness: {} runs in {:?}",
+        "crash harness: {} runs in {:?}; the kill met the step answered {} times, committed but \
+         unanswered {} times, not yet committed {} times",
         steps.len(),
-        started.elapsed()
+        started.elapsed(),
+        met[0],
+        met[1],
+        met[2]
     );
 }
