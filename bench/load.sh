@@ -22,6 +22,10 @@
 #   DURATION=20s         per wrk run;  CONNECTIONS="50 200";  THREADS=2;  TIMEOUT=10s (wrk's
 #                        default 2 s would turn slow answers into errors without a latency)
 #   BIN=path             a binary built before (else `cargo build --release`)
+#   ENDPOINTS="search household workbench report apply"   which endpoints to run
+#   KEEP_PG=1            reuse the PostgreSQL database of an earlier run when it holds HOUSEHOLDS
+#                        households or more, and keep it afterwards (a 1,000,000-household import
+#                        takes minutes; the application runs add their cases to it)
 #   PORT=18473  PG_ADMIN=postgres://postgres@127.0.0.1:5432/postgres  QUARTER=2026Q3
 # Generated files (CSV, SQLite files, wrk and server logs) go to bench/data/load/ (ignored);
 # the SQLite database built for a size is kept there and reused (delete it after a schema or
@@ -37,6 +41,8 @@ TIMEOUT="${TIMEOUT:-10s}"
 PORT="${PORT:-18473}"
 QUARTER="${QUARTER:-2026Q3}"
 PG_ADMIN="${PG_ADMIN:-postgres://postgres@127.0.0.1:5432/postgres}"
+ENDPOINTS="${ENDPOINTS:-search household workbench report apply}"
+KEEP_PG="${KEEP_PG:-}"
 PG_DB=minzheng_bench_load
 DATA=bench/data/load
 BASE="http://127.0.0.1:$PORT"
@@ -131,11 +137,18 @@ setup_sqlite() {
   SQL() { sqlite3 "$DATA/run.db" "$1"; }
 }
 
-# PostgreSQL: a fresh database each run (dropped at the end).
+# PostgreSQL: a fresh database each run (dropped at the end), unless KEEP_PG reuses one.
 setup_postgres() {
-  psql -q "$PG_ADMIN" -c "DROP DATABASE IF EXISTS $PG_DB" -c "CREATE DATABASE $PG_DB"
   URL="${PG_ADMIN%/*}/$PG_DB"
   KEY="$DATA/postgres.key"
+  SQL() { psql -Atq "$URL" -c "$1"; }
+  if [ -n "$KEEP_PG" ] && [ -f "$KEY" ] && [ -f "$DATA/postgres.pw" ] &&
+    (( $(SQL 'SELECT COUNT(*) FROM households' 2>/dev/null || echo 0) >= HOUSEHOLDS )); then
+    echo "reusing the PostgreSQL database $PG_DB (KEEP_PG)"
+    { read -r JIEDAO_PW; read -r SHIJU_PW; } < "$DATA/postgres.pw"
+    return
+  fi
+  psql -q "$PG_ADMIN" -c "DROP DATABASE IF EXISTS $PG_DB" -c "CREATE DATABASE $PG_DB"
   rm -f "$KEY"
   echo "building the PostgreSQL database ($HOUSEHOLDS households)…"
   demo "$URL" "$KEY"
@@ -144,6 +157,7 @@ setup_postgres() {
   roster "$(SQL 'SELECT COUNT(*) FROM households')" "$DATA/communities.txt"
   import_roster "$URL" "$KEY"
   SQL "ANALYZE" >/dev/null
+  printf '%s\n%s\n' "$JIEDAO_PW" "$SHIJU_PW" > "$DATA/postgres.pw"
 }
 
 # ---------------------------------------------------------------- server and sessions
@@ -165,8 +179,11 @@ start_server() { # backend
 # CSRF token as a header), which ends the session, so it signs in again with the new one.
 login() { # username password
   local jar="$DATA/cookies-$1" answer stage
+  # A database kept from an earlier run (KEEP_PG) has the password changed already.
   answer=$(curl -fsS -c "$jar" -H 'content-type: application/json' \
-    -d "{\"username\":\"$1\",\"password\":\"$2\",\"code\":\"\"}" "$BASE/api/v1/login")
+    -d "{\"username\":\"$1\",\"password\":\"$2\",\"code\":\"\"}" "$BASE/api/v1/login" ||
+    curl -fsS -c "$jar" -H 'content-type: application/json' \
+      -d "{\"username\":\"$1\",\"password\":\"$NEW_PASSWORD\",\"code\":\"\"}" "$BASE/api/v1/login")
   stage=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["stage"])' <<< "$answer")
   if [ "$stage" = change_password ]; then
     CSRF=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["csrf_token"])' <<< "$answer")
@@ -269,12 +286,15 @@ for backend in $BACKEND_LIST; do
   login jiedao "$JIEDAO_PW"; JIEDAO_SESSION=$SESSION; JIEDAO_CSRF=$CSRF
   login shiju "$SHIJU_PW"; SHIJU_SESSION=$SESSION; SHIJU_CSRF=$CSRF
   echo "$backend: $TOTAL households (ids $MIN_ID–$MAX_ID), server $BASE, $DURATION per run"
-  for e in search household workbench report apply; do probe "$e"; done
+  for e in $ENDPOINTS; do probe "$e"; done
   # Reads first: the application runs add cases to jiedao's workbench.
   for e in search household workbench report; do
+    [[ " $ENDPOINTS " == *" $e "* ]] || continue
     for c in $CONNECTIONS; do run_wrk "$backend" read "$e" "$c"; done
   done
-  for c in $CONNECTIONS; do run_wrk "$backend" write apply "$c"; done
+  if [[ " $ENDPOINTS " == *" apply "* ]]; then
+    for c in $CONNECTIONS; do run_wrk "$backend" write apply "$c"; done
+  fi
   # Every answered application is a stored case: the applicants load.lua made (a request
   # still in flight when wrk stops is stored but not counted, so there may be a few more).
   stored=$(SQL "SELECT COUNT(*) FROM members WHERE name = '赵负载'")
@@ -282,7 +302,7 @@ for backend in $BACKEND_LIST; do
   echo "  applications stored: $stored (answered during the runs: $answered)"
   (( stored >= answered )) || { echo "fewer applications stored than answered"; exit 1; }
   stop_server
-  if [ "$backend" = postgres ]; then psql -q "$PG_ADMIN" -c "DROP DATABASE IF EXISTS $PG_DB"; fi
+  if [ "$backend" = postgres ] && [ -z "$KEEP_PG" ]; then psql -q "$PG_ADMIN" -c "DROP DATABASE IF EXISTS $PG_DB"; fi
 done
 
 # "requests" is how many answers wrk counted; a run in which not one request was answered

@@ -1,4 +1,5 @@
 use minzheng::db::{Backend as DbBackend, Db};
+use sqlx::Row;
 
 use crate::common::{Backend, TestApp};
 use crate::on_both_backends;
@@ -17,7 +18,16 @@ async fn durability_settings_are_checked_at_start(backend: Backend) {
             assert_eq!(check.synchronous, Some(2), "synchronous=FULL");
             assert_eq!(check.foreign_keys, Some(1));
         }
-        DbBackend::Postgres => assert_eq!(check.fsync.as_deref(), Some("on")),
+        DbBackend::Postgres => {
+            assert_eq!(check.fsync.as_deref(), Some("on"));
+            // Pooled connections plan without parallel workers (see POSTGRES_SESSION).
+            let workers: String = sqlx::query("SHOW max_parallel_workers_per_gather")
+                .fetch_one(t.database().pool())
+                .await
+                .unwrap()
+                .get(0);
+            assert_eq!(workers, "0");
+        }
     }
     t.finish().await;
 }
