@@ -23,9 +23,9 @@
 #                        default 2 s would turn slow answers into errors without a latency)
 #   BIN=path             a binary built before (else `cargo build --release`)
 #   ENDPOINTS="search household workbench report apply"   which endpoints to run
-#   KEEP_PG=1            reuse the PostgreSQL database of an earlier run when it holds HOUSEHOLDS
-#                        households or more, and keep it afterwards (a 1,000,000-household import
-#                        takes minutes; the application runs add their cases to it)
+#   KEEP_PG=1            keep the imported PostgreSQL database as a template (<db>_pristine) and
+#                        start each later run from a copy of it (a 1,000,000-household import
+#                        takes minutes); as for SQLite, every run starts from the same data
 #   PORT=18473  PG_ADMIN=postgres://postgres@127.0.0.1:5432/postgres  QUARTER=2026Q3
 # Generated files (CSV, SQLite files, wrk and server logs) go to bench/data/load/ (ignored);
 # the SQLite database built for a size is kept there and reused (delete it after a schema or
@@ -137,18 +137,23 @@ setup_sqlite() {
   SQL() { sqlite3 "$DATA/run.db" "$1"; }
 }
 
-# PostgreSQL: a fresh database each run (dropped at the end), unless KEEP_PG reuses one.
+# PostgreSQL: a fresh database each run (dropped at the end); with KEEP_PG, a copy of the
+# template kept by an earlier run of the same size.
 setup_postgres() {
   URL="${PG_ADMIN%/*}/$PG_DB"
   KEY="$DATA/postgres.key"
   SQL() { psql -Atq "$URL" -c "$1"; }
+  local pristine="${PG_DB}_pristine"
+  psql -q "$PG_ADMIN" -c "DROP DATABASE IF EXISTS $PG_DB"
   if [ -n "$KEEP_PG" ] && [ -f "$KEY" ] && [ -f "$DATA/postgres.pw" ] &&
-    (( $(SQL 'SELECT COUNT(*) FROM households' 2>/dev/null || echo 0) >= HOUSEHOLDS )); then
-    echo "reusing the PostgreSQL database $PG_DB (KEEP_PG)"
+    [ "$(cat "$DATA/postgres.size" 2>/dev/null)" = "$HOUSEHOLDS" ] &&
+    psql -Atq "$PG_ADMIN" -c "SELECT 1 FROM pg_database WHERE datname = '$pristine'" | grep -q 1; then
+    echo "copying the kept PostgreSQL database $pristine (KEEP_PG)"
+    psql -q "$PG_ADMIN" -c "CREATE DATABASE $PG_DB TEMPLATE $pristine"
     { read -r JIEDAO_PW; read -r SHIJU_PW; } < "$DATA/postgres.pw"
     return
   fi
-  psql -q "$PG_ADMIN" -c "DROP DATABASE IF EXISTS $PG_DB" -c "CREATE DATABASE $PG_DB"
+  psql -q "$PG_ADMIN" -c "DROP DATABASE IF EXISTS $pristine" -c "CREATE DATABASE $PG_DB"
   rm -f "$KEY"
   echo "building the PostgreSQL database ($HOUSEHOLDS households)…"
   demo "$URL" "$KEY"
@@ -157,7 +162,11 @@ setup_postgres() {
   roster "$(SQL 'SELECT COUNT(*) FROM households')" "$DATA/communities.txt"
   import_roster "$URL" "$KEY"
   SQL "ANALYZE" >/dev/null
-  printf '%s\n%s\n' "$JIEDAO_PW" "$SHIJU_PW" > "$DATA/postgres.pw"
+  if [ -n "$KEEP_PG" ]; then
+    psql -q "$PG_ADMIN" -c "CREATE DATABASE $pristine TEMPLATE $PG_DB"
+    printf '%s\n%s\n' "$JIEDAO_PW" "$SHIJU_PW" > "$DATA/postgres.pw"
+    echo "$HOUSEHOLDS" > "$DATA/postgres.size"
+  fi
 }
 
 # ---------------------------------------------------------------- server and sessions
@@ -181,7 +190,7 @@ login() { # username password
   local jar="$DATA/cookies-$1" answer stage
   # A database kept from an earlier run (KEEP_PG) has the password changed already.
   answer=$(curl -fsS -c "$jar" -H 'content-type: application/json' \
-    -d "{\"username\":\"$1\",\"password\":\"$2\",\"code\":\"\"}" "$BASE/api/v1/login" ||
+    -d "{\"username\":\"$1\",\"password\":\"$2\",\"code\":\"\"}" "$BASE/api/v1/login" 2>/dev/null ||
     curl -fsS -c "$jar" -H 'content-type: application/json' \
       -d "{\"username\":\"$1\",\"password\":\"$NEW_PASSWORD\",\"code\":\"\"}" "$BASE/api/v1/login")
   stage=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["stage"])' <<< "$answer")
@@ -302,7 +311,7 @@ for backend in $BACKEND_LIST; do
   echo "  applications stored: $stored (answered during the runs: $answered)"
   (( stored >= answered )) || { echo "fewer applications stored than answered"; exit 1; }
   stop_server
-  if [ "$backend" = postgres ] && [ -z "$KEEP_PG" ]; then psql -q "$PG_ADMIN" -c "DROP DATABASE IF EXISTS $PG_DB"; fi
+  if [ "$backend" = postgres ]; then psql -q "$PG_ADMIN" -c "DROP DATABASE IF EXISTS $PG_DB"; fi
 done
 
 # "requests" is how many answers wrk counted; a run in which not one request was answered

@@ -139,9 +139,21 @@ pub async fn query_ordered(
     order_by: &str,
     limit: i64,
 ) -> Result<Vec<CaseRecord>, sqlx::Error> {
+    query_page(db, where_sql, binds, order_by, limit, 0).await
+}
+
+/// As `query_ordered`, skipping the first `offset` cases (a page of a long list).
+pub async fn query_page(
+    db: &Db,
+    where_sql: &str,
+    binds: &[String],
+    order_by: &str,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<CaseRecord>, sqlx::Error> {
     let sql = format!(
         "SELECT {CASE_COLUMNS} FROM cases c JOIN households h ON h.id = c.household_id WHERE {where_sql} \
-         ORDER BY {order_by} LIMIT {limit}"
+         ORDER BY {order_by} LIMIT {limit} OFFSET {offset}"
     );
     let mut q = sqlx::query(&sql);
     for b in binds {

@@ -179,9 +179,14 @@ async fn households(
             binds.len()
         ));
     }
-    // Each household with its latest case.
+    // Each household with its latest case. Households are the only table walked: the
+    // community's name is looked up per row shown, not joined. With regions joined, SQLite
+    // (given the statistics of a full import) drove the walk from the street's communities,
+    // then sorted every match for the page (measured at 1,000,000 households: 257 ms for a
+    // surname page against 7 ms walking households in (region, number) order and stopping
+    // when the page is full).
     let from = format!(
-        "FROM households h JOIN regions r ON r.code = h.region_code \
+        "FROM households h \
          JOIN cases c ON c.id = (SELECT MAX(c2.id) FROM cases c2 WHERE c2.household_id = h.id) WHERE {}",
         clauses.join(" AND ")
     );
@@ -207,7 +212,9 @@ async fn households(
         more,
     };
     let sql = format!(
-        "SELECT h.id, h.number, h.region_code, r.name AS community, c.program, c.status, c.approved_on, \
+        "SELECT h.id, h.number, h.region_code, \
+         (SELECT r.name FROM regions r WHERE r.code = h.region_code) AS community, \
+         c.program, c.status, c.approved_on, \
          c.monthly_amount, (SELECT COUNT(*) FROM members m WHERE m.household_id = h.id) AS members, \
          (SELECT MIN(m.name) FROM members m WHERE m.household_id = h.id AND m.relation = '本人') AS applicant \
          {from} ORDER BY h.region_code, h.number LIMIT ${} OFFSET ${}",

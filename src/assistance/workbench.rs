@@ -5,7 +5,7 @@
 use askama::Template;
 use axum::Form;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::{Days, NaiveDate};
 use serde::Serialize;
@@ -20,11 +20,15 @@ use crate::auth::{Access, Ctx, CurrentUser, Routes};
 use crate::error::{AppError, AppResult};
 use crate::money::Fen;
 use crate::web::layout::{Crumb, PageCtx, render};
+use crate::web::paging;
 
 const READ: Access = Access::Perm("assistance:household:read");
 /// Reviews shown this many days before they fall due.
 const REVIEW_LOOKAHEAD_DAYS: u64 = 30;
 const LIST_LIMIT: i64 = 500;
+/// Reviews due shown per page: a large street has thousands due in a month, and rendering
+/// 500 of them on every visit was most of the workbench's time (bench/load.sh).
+pub const REVIEWS_PAGE: i64 = 50;
 
 pub fn routes() -> Routes {
     Routes::new()
@@ -74,9 +78,12 @@ pub struct Workbench {
     pub(crate) found: Vec<CaseLine>,
     pub(crate) queue: Vec<CaseLine>,
     pub(crate) overdue: Vec<CaseLine>,
-    /// The most urgent `LIST_LIMIT` reviews due; `reviews_due_total` counts them all.
+    /// One page (`REVIEWS_PAGE`) of the reviews due, most urgent first;
+    /// `reviews_due_total` counts them all.
     pub(crate) reviews_due: Vec<CaseLine>,
     pub(crate) reviews_due_total: i64,
+    pub(crate) reviews_page: i64,
+    pub(crate) reviews_pages: i64,
     pub(crate) gradual_ended: Vec<CaseLine>,
     pub(crate) advances: Vec<AdvanceLine>,
     /// 临时救助报批 waiting for this user's decision (district or city level).
@@ -143,7 +150,12 @@ fn line(c: &CaseRecord, today: NaiveDate, step: String) -> CaseLine {
     }
 }
 
-pub async fn workbench(state: &AppState, user: &CurrentUser, q: &str) -> AppResult<Workbench> {
+pub async fn workbench(
+    state: &AppState,
+    user: &CurrentUser,
+    q: &str,
+    reviews_page: Option<i64>,
+) -> AppResult<Workbench> {
     let today = state.clock.today();
     let (low, high) = user.scope_bounds();
     let scope = "c.region_code >= $1 AND c.region_code < $2";
@@ -219,12 +231,15 @@ pub async fn workbench(state: &AppState, user: &CurrentUser, q: &str) -> AppResu
         count = count.bind(b.clone());
     }
     let reviews_due_total: i64 = count.fetch_one(state.db.pool()).await?.try_get(0)?;
-    let reviews_due = cases::query_ordered(
+    let reviews_pages = ((reviews_due_total + REVIEWS_PAGE - 1) / REVIEWS_PAGE).max(1);
+    let reviews_page = paging::page(reviews_page).min(reviews_pages);
+    let reviews_due = cases::query_page(
         &state.db,
         &due,
         &due_binds,
         "c.next_review_on, c.id",
-        LIST_LIMIT,
+        REVIEWS_PAGE,
+        (reviews_page - 1) * REVIEWS_PAGE,
     )
     .await?
     .iter()
@@ -307,6 +322,8 @@ pub async fn workbench(state: &AppState, user: &CurrentUser, q: &str) -> AppResu
         overdue,
         reviews_due,
         reviews_due_total,
+        reviews_page,
+        reviews_pages,
         gradual_ended,
         advances,
         temporary_requests,
@@ -349,8 +366,18 @@ pub struct SearchForm {
     q: String,
 }
 
-async fn page(State(state): State<AppState>, user: CurrentUser) -> AppResult<Html<String>> {
-    workbench_page(&state, &user, "").await
+/// Which page of the reviews due to show.
+#[derive(serde::Deserialize)]
+pub struct WorkbenchQuery {
+    reviews_page: Option<i64>,
+}
+
+async fn page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(query): Query<WorkbenchQuery>,
+) -> AppResult<Html<String>> {
+    workbench_page(&state, &user, "", query.reviews_page).await
 }
 
 async fn search_page(
@@ -358,11 +385,16 @@ async fn search_page(
     user: CurrentUser,
     Form(f): Form<SearchForm>,
 ) -> AppResult<Html<String>> {
-    workbench_page(&state, &user, &f.q).await
+    workbench_page(&state, &user, &f.q, None).await
 }
 
-async fn workbench_page(state: &AppState, user: &CurrentUser, q: &str) -> AppResult<Html<String>> {
-    let w = workbench(state, user, q).await?;
+async fn workbench_page(
+    state: &AppState,
+    user: &CurrentUser,
+    q: &str,
+    reviews_page: Option<i64>,
+) -> AppResult<Html<String>> {
+    let w = workbench(state, user, q, reviews_page).await?;
     let page = PageCtx::load(
         state,
         Some(user),
@@ -374,8 +406,14 @@ async fn workbench_page(state: &AppState, user: &CurrentUser, q: &str) -> AppRes
     render(WorkbenchPage { page, w })
 }
 
-async fn api(State(state): State<AppState>, user: CurrentUser) -> AppResult<Json<Workbench>> {
-    Ok(Json(workbench(&state, &user, "").await?))
+async fn api(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(query): Query<WorkbenchQuery>,
+) -> AppResult<Json<Workbench>> {
+    Ok(Json(
+        workbench(&state, &user, "", query.reviews_page).await?,
+    ))
 }
 
 async fn api_search(
@@ -383,7 +421,7 @@ async fn api_search(
     user: CurrentUser,
     Json(f): Json<SearchForm>,
 ) -> AppResult<Json<Workbench>> {
-    Ok(Json(workbench(&state, &user, &f.q).await?))
+    Ok(Json(workbench(&state, &user, &f.q, None).await?))
 }
 
 /// Marks a 先行救助 grant's file as completed (补齐材料).

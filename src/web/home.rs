@@ -58,7 +58,7 @@ struct Leader {
 }
 
 async fn queue(state: &AppState, user: &CurrentUser) -> AppResult<Queue> {
-    let w = crate::assistance::workbench::workbench(state, user, "").await?;
+    let w = crate::assistance::workbench::workbench(state, user, "", None).await?;
     Ok(Queue {
         total: w.queue.len(),
         overdue: w.overdue.len(),

@@ -8,6 +8,7 @@ on_both_backends!(
     close_relatives_need_district_review,
     deadlines_overdue_and_extension,
     reviews_keep_change_gradual_and_stop,
+    reviews_due_come_fifty_to_a_page,
     concurrent_approvals_keep_one_household_per_person,
     register_locked_in_notice_until_sent_back,
     tekun_support_mode_recorded_at_investigation,
@@ -481,5 +482,81 @@ async fn tekun_support_mode_recorded_at_investigation(backend: Backend) {
         case_field(&t, case, "monthly_amount").await.as_deref(),
         Some("190000")
     );
+    t.finish().await;
+}
+
+/// A street with more reviews due than a page holds: the card counts them all, the list
+/// shows fifty at a time, most urgent first, and the pages join up without a gap.
+async fn reviews_due_come_fifty_to_a_page(backend: Backend) {
+    let t = TestApp::with_tree(backend).await;
+    let mut roster = String::from(
+        "户编号,救助类别,姓名,身份证号,与户主关系,是否保障对象,所属社区,月保障金额,批准日期,状态,停保日期,停保原因\n",
+    );
+    for h in 0..61u16 {
+        roster.push_str(&format!(
+            "P{h:03},低保,复核户{h},{},本人,是,{COMMUNITY},700,2026-07-15,在保,,\n",
+            id("1958-03-03", 200 + h)
+        ));
+    }
+    minzheng::assistance::import::import_roster(
+        t.database(),
+        &t.app.state.keyring,
+        "r.csv",
+        roster.as_bytes(),
+        crate::common::test_today(),
+        false,
+        &crate::common::cli_event("ledger.import"),
+    )
+    .await
+    .unwrap();
+    // Due over the coming days, one a day (the import's own review dates lie further on).
+    for h in 0..61i64 {
+        sqlx::query(
+            "UPDATE cases SET next_review_on = $1 WHERE household_id = \
+             (SELECT id FROM households WHERE number = $2)",
+        )
+        .bind((crate::common::test_today() + Days::new(h as u64 % 29)).to_string())
+        .bind(format!("P{h:03}"))
+        .execute(t.database().pool())
+        .await
+        .unwrap();
+    }
+    let street = t.signed_in(Role::StreetCaseworker, "369902001").await;
+    let first = t.get_as(&street, "/api/v1/workbench").await.json();
+    assert_eq!(first["reviews_due_total"], 61, "{first}");
+    assert_eq!(first["reviews_pages"], 2);
+    let second = t
+        .get_as(&street, "/api/v1/workbench?reviews_page=2")
+        .await
+        .json();
+    let ids = |w: &serde_json::Value| -> Vec<(String, i64)> {
+        w["reviews_due"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["next_review_on"].as_str().unwrap().to_string(),
+                    c["id"].as_i64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let (a, b) = (ids(&first), ids(&second));
+    assert_eq!((a.len(), b.len()), (50, 11));
+    let all: Vec<_> = a.iter().chain(b.iter()).cloned().collect();
+    let mut sorted = all.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(all, sorted, "most urgent first, no case twice");
+    // A page past the last shows the last; the page says where it is and links on.
+    let past = t
+        .get_as(&street, "/api/v1/workbench?reviews_page=99")
+        .await
+        .json();
+    assert_eq!(ids(&past), b);
+    let page = t.get_as(&street, "/assistance/workbench").await;
+    assert!(page.body.contains("第 1 / 2 页"), "{}", page.body);
+    assert!(page.body.contains("reviews_page=2"));
     t.finish().await;
 }
