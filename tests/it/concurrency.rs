@@ -21,6 +21,7 @@ on_both_backends!(
     two_approvers_on_one_case_one_wins,
     the_same_roster_uploaded_twice_at_once_is_stored_once,
     payroll_generation_racing_a_case_exit_stays_consistent,
+    two_applications_drawing_the_same_reference_get_two,
 );
 
 const COMMUNITY: &str = "369902001001";
@@ -378,5 +379,73 @@ async fn payroll_generation_racing_a_case_exit_stays_consistent(backend: Backend
         .await,
         140_000
     );
+    t.finish().await;
+}
+
+/// Two applications at once that draw the same 受理编号: the second draws again and gets
+/// another, instead of failing on the household number (on PostgreSQL both would find the
+/// number unused, neither having committed; SQLite lets one writer at a time, so there
+/// the second transaction starts after the first and finds it taken).
+async fn two_applications_drawing_the_same_reference_get_two(backend: Backend) {
+    use minzheng::assistance::cases::new_reference_drawn;
+    let t = TestApp::with_tree(backend).await;
+    let today = t.clock.today();
+    let db = t.database();
+    let draws = |first: u32| {
+        let mut next = first;
+        move || {
+            let n = next;
+            next += 1;
+            n
+        }
+    };
+    let mut first = db.begin().await.unwrap();
+    let a = new_reference_drawn(&mut first, today, draws(5))
+        .await
+        .unwrap();
+    let number = format!("SQ{a}");
+    sqlx::query(
+        "INSERT INTO households (number, region_code, created_at) VALUES ($1, $2, '2026-11-29')",
+    )
+    .bind(&number)
+    .bind(COMMUNITY)
+    .execute(&mut *first)
+    .await
+    .unwrap();
+    let second = match backend {
+        // Still uncommitted when the second draws the same digits.
+        Backend::Postgres => {
+            let mut second = db.begin().await.unwrap();
+            let b = new_reference_drawn(&mut second, today, draws(5))
+                .await
+                .unwrap();
+            first.commit().await.unwrap();
+            second.rollback().await.unwrap();
+            b
+        }
+        // One writer at a time: the second starts once the first has committed. The
+        // reference is checked against cases, so the first one's case stands in for it.
+        Backend::Sqlite => {
+            sqlx::query(
+                "INSERT INTO cases (household_id, program, status, applied_on, reference, region_code, source) \
+                 SELECT id, 'dibao', 'submitted', '2026-11-29', $1, region_code, 'counter' FROM households WHERE number = $2",
+            )
+            .bind(&a)
+            .bind(&number)
+            .execute(&mut *first)
+            .await
+            .unwrap();
+            first.commit().await.unwrap();
+            let mut second = db.begin().await.unwrap();
+            let b = new_reference_drawn(&mut second, today, draws(5))
+                .await
+                .unwrap();
+            second.rollback().await.unwrap();
+            b
+        }
+    };
+    assert!(a.ends_with("000005"), "{a}");
+    assert_ne!(a, second, "the same number twice");
+    assert!(second.ends_with("000006"), "drawn again: {second}");
     t.finish().await;
 }
