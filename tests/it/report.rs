@@ -534,17 +534,7 @@ async fn the_report_is_kept_until_a_write(backend: Backend) {
          H900,低保,周缓存,{},本人,是,{URBAN},800,2026-08-03,在保,,\n",
         id.as_str()
     );
-    minzheng::assistance::import::import_roster(
-        t.database(),
-        &t.app.state.keyring,
-        "r.csv",
-        roster.as_bytes(),
-        crate::common::test_today(),
-        false,
-        &crate::common::cli_event("ledger.import"),
-    )
-    .await
-    .unwrap();
+    t.import_roster(&roster).await;
     assert_eq!(new_households(&t, &city).await, 1, "the import is counted");
     assert_eq!(cache.computed(), computed + 1);
     // Opening the household's page is audited (the chain's head moves) but changes no

@@ -498,17 +498,7 @@ async fn reviews_due_come_fifty_to_a_page(backend: Backend) {
             id("1958-03-03", 200 + h)
         ));
     }
-    minzheng::assistance::import::import_roster(
-        t.database(),
-        &t.app.state.keyring,
-        "r.csv",
-        roster.as_bytes(),
-        crate::common::test_today(),
-        false,
-        &crate::common::cli_event("ledger.import"),
-    )
-    .await
-    .unwrap();
+    t.import_roster(&roster).await;
     // Due over the coming days, one a day (the import's own review dates lie further on).
     for h in 0..61i64 {
         sqlx::query(

@@ -435,6 +435,21 @@ impl TestApp {
         }
     }
 
+    /// Imports an assistance roster (CSV text) as `minzheng import` does, on the test day.
+    pub async fn import_roster(&self, csv: &str) {
+        minzheng::assistance::import::import_roster(
+            self.database(),
+            &self.app.state.keyring,
+            "r.csv",
+            csv.as_bytes(),
+            test_today(),
+            false,
+            &cli_event("ledger.import"),
+        )
+        .await
+        .unwrap();
+    }
+
     /// Creates an account of `role` at `region` and signs it in.
     pub async fn signed_in(&self, role: Role, region: &str) -> Session {
         let name = format!("{}{}", role.code().replace('_', ""), region);
