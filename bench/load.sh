@@ -25,7 +25,8 @@
 #   ENDPOINTS="search household workbench report apply"   which endpoints to run
 #   KEEP_PG=1            keep the imported PostgreSQL database as a template (<db>_pristine) and
 #                        start each later run from a copy of it (a 1,000,000-household import
-#                        takes minutes); as for SQLite, every run starts from the same data
+#                        takes minutes); as for SQLite, every run starts from the same data. The
+#                        template is rebuilt when the size or the migrations change (a stamp).
 #   PORT=18473  PG_ADMIN=postgres://postgres@127.0.0.1:5432/postgres  QUARTER=2026Q3
 # Generated files (CSV, SQLite files, wrk and server logs) go to bench/data/load/ (ignored);
 # the SQLite database built for a size is kept there and reused (delete it after a schema or
@@ -144,16 +145,21 @@ setup_postgres() {
   KEY="$DATA/postgres.key"
   SQL() { psql -Atq "$URL" -c "$1"; }
   local pristine="${PG_DB}_pristine"
+  # What the template was built for: the size and the schema (the migrations' contents).
+  local stamp
+  stamp="$HOUSEHOLDS $(find migrations -type f -name '*.sql' | sort | xargs cat | md5sum | cut -c1-32)"
   psql -q "$PG_ADMIN" -c "DROP DATABASE IF EXISTS $PG_DB"
   if [ -n "$KEEP_PG" ] && [ -f "$KEY" ] && [ -f "$DATA/postgres.pw" ] &&
-    [ "$(cat "$DATA/postgres.size" 2>/dev/null)" = "$HOUSEHOLDS" ] &&
+    [ "$(cat "$DATA/postgres.stamp" 2>/dev/null)" = "$stamp" ] &&
     psql -Atq "$PG_ADMIN" -c "SELECT 1 FROM pg_database WHERE datname = '$pristine'" | grep -q 1; then
     echo "copying the kept PostgreSQL database $pristine (KEEP_PG)"
     psql -q "$PG_ADMIN" -c "CREATE DATABASE $PG_DB TEMPLATE $pristine"
     { read -r JIEDAO_PW; read -r SHIJU_PW; } < "$DATA/postgres.pw"
     return
   fi
-  psql -q "$PG_ADMIN" -c "DROP DATABASE IF EXISTS $pristine" -c "CREATE DATABASE $PG_DB"
+  # A kept template is replaced only by a KEEP_PG run; a plain run leaves it alone.
+  if [ -n "$KEEP_PG" ]; then psql -q "$PG_ADMIN" -c "DROP DATABASE IF EXISTS $pristine"; fi
+  psql -q "$PG_ADMIN" -c "CREATE DATABASE $PG_DB"
   rm -f "$KEY"
   echo "building the PostgreSQL database ($HOUSEHOLDS households)…"
   demo "$URL" "$KEY"
@@ -165,7 +171,7 @@ setup_postgres() {
   if [ -n "$KEEP_PG" ]; then
     psql -q "$PG_ADMIN" -c "CREATE DATABASE $pristine TEMPLATE $PG_DB"
     printf '%s\n%s\n' "$JIEDAO_PW" "$SHIJU_PW" > "$DATA/postgres.pw"
-    echo "$HOUSEHOLDS" > "$DATA/postgres.size"
+    echo "$stamp" > "$DATA/postgres.stamp"
   fi
 }
 
@@ -188,11 +194,8 @@ start_server() { # backend
 # CSRF token as a header), which ends the session, so it signs in again with the new one.
 login() { # username password
   local jar="$DATA/cookies-$1" answer stage
-  # A database kept from an earlier run (KEEP_PG) has the password changed already.
   answer=$(curl -fsS -c "$jar" -H 'content-type: application/json' \
-    -d "{\"username\":\"$1\",\"password\":\"$2\",\"code\":\"\"}" "$BASE/api/v1/login" 2>/dev/null ||
-    curl -fsS -c "$jar" -H 'content-type: application/json' \
-      -d "{\"username\":\"$1\",\"password\":\"$NEW_PASSWORD\",\"code\":\"\"}" "$BASE/api/v1/login")
+    -d "{\"username\":\"$1\",\"password\":\"$2\",\"code\":\"\"}" "$BASE/api/v1/login")
   stage=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["stage"])' <<< "$answer")
   if [ "$stage" = change_password ]; then
     CSRF=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["csrf_token"])' <<< "$answer")
