@@ -672,11 +672,17 @@ pub async fn new_reference_drawn(
                 continue;
             }
         }
-        let taken = sqlx::query("SELECT 1 FROM cases WHERE reference = $1")
-            .bind(reference.clone())
-            .fetch_optional(&mut **tx)
-            .await?
-            .is_some();
+        // The application's household is numbered `SQ` + the reference: a household of that
+        // number (a roster may bring any number) takes the reference as well.
+        let taken = sqlx::query(
+            "SELECT 1 FROM cases WHERE reference = $1 \
+             UNION ALL SELECT 1 FROM households WHERE number = $2",
+        )
+        .bind(reference.clone())
+        .bind(format!("SQ{reference}"))
+        .fetch_optional(&mut **tx)
+        .await?
+        .is_some();
         if !taken {
             return Ok(reference);
         }

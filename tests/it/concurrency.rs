@@ -423,18 +423,9 @@ async fn two_applications_drawing_the_same_reference_get_two(backend: Backend) {
             second.rollback().await.unwrap();
             b
         }
-        // One writer at a time: the second starts once the first has committed. The
-        // reference is checked against cases, so the first one's case stands in for it.
+        // One writer at a time: the second starts once the first has committed, and finds
+        // the number taken by the first one's household.
         Backend::Sqlite => {
-            sqlx::query(
-                "INSERT INTO cases (household_id, program, status, applied_on, reference, region_code, source) \
-                 SELECT id, 'dibao', 'submitted', '2026-11-29', $1, region_code, 'counter' FROM households WHERE number = $2",
-            )
-            .bind(&a)
-            .bind(&number)
-            .execute(&mut *first)
-            .await
-            .unwrap();
             first.commit().await.unwrap();
             let mut second = db.begin().await.unwrap();
             let b = new_reference_drawn(&mut second, today, draws(5))
