@@ -298,7 +298,11 @@ for backend in $BACKEND_LIST; do
   login jiedao "$JIEDAO_PW"; JIEDAO_SESSION=$SESSION; JIEDAO_CSRF=$CSRF
   login shiju "$SHIJU_PW"; SHIJU_SESSION=$SESSION; SHIJU_CSRF=$CSRF
   echo "$backend: $TOTAL households (ids $MIN_ID–$MAX_ID), server $BASE, $DURATION per run"
-  for e in $ENDPOINTS; do probe "$e"; done
+  # The application's probe first: it writes, which makes the next report request compute
+  # the report again; probing the report after it leaves the report runs a warm cache.
+  for e in apply search household workbench report; do
+    [[ " $ENDPOINTS " == *" $e "* ]] && probe "$e"
+  done
   # Reads first: the application runs add cases to jiedao's workbench.
   for e in search household workbench report; do
     [[ " $ENDPOINTS " == *" $e "* ]] || continue
