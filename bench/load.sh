@@ -301,7 +301,8 @@ for backend in $BACKEND_LIST; do
   # The application's probe first: it writes, which makes the next report request compute
   # the report again; probing the report after it leaves the report runs a warm cache.
   for e in apply search household workbench report; do
-    [[ " $ENDPOINTS " == *" $e "* ]] && probe "$e"
+    [[ " $ENDPOINTS " == *" $e "* ]] || continue
+    probe "$e"
   done
   # Reads first: the application runs add cases to jiedao's workbench.
   for e in search household workbench report; do
