@@ -173,37 +173,28 @@ impl Db {
             .map_err(|e| DbOpenError::Check(e.to_string()))?;
         first.close().await.ok();
 
-        let pool_options = match backend {
-            Backend::Sqlite => {
-                AnyPoolOptions::new()
-                    .max_connections(8)
-                    .after_connect(|conn, _meta| {
-                        Box::pin(async move {
-                            conn.execute(SQLITE_PRAGMAS).await?;
-                            Ok(())
-                        })
-                    })
-            }
-            Backend::Postgres => {
-                AnyPoolOptions::new()
-                    .max_connections(16)
-                    .after_connect(|conn, _meta| {
-                        Box::pin(async move {
-                            conn.execute(POSTGRES_SESSION).await?;
-                            Ok(())
-                        })
-                    })
-            }
-        }
-        .acquire_timeout(Duration::from_secs(10))
-        // A connection whose COMMIT failed (disk full, connection cut) comes back still
-        // counted as inside its transaction: sqlx only queues a ROLLBACK on drop, and when
-        // the database already rolled back by itself the count is never reset. Handed out
-        // again, every `begin` on it would fail ("non-zero transaction depth") until a
-        // restart, so such a connection is closed instead of returned to the pool.
-        .after_release(|conn, _meta| {
-            Box::pin(async move { Ok(!sqlx::Connection::is_in_transaction(conn)) })
-        });
+        // What every pooled connection runs first.
+        let (connections, session) = match backend {
+            Backend::Sqlite => (8, SQLITE_PRAGMAS),
+            Backend::Postgres => (16, POSTGRES_SESSION),
+        };
+        let pool_options = AnyPoolOptions::new()
+            .max_connections(connections)
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    conn.execute(session).await?;
+                    Ok(())
+                })
+            })
+            .acquire_timeout(Duration::from_secs(10))
+            // A connection whose COMMIT failed (disk full, connection cut) comes back still
+            // counted as inside its transaction: sqlx only queues a ROLLBACK on drop, and when
+            // the database already rolled back by itself the count is never reset. Handed out
+            // again, every `begin` on it would fail ("non-zero transaction depth") until a
+            // restart, so such a connection is closed instead of returned to the pool.
+            .after_release(|conn, _meta| {
+                Box::pin(async move { Ok(!sqlx::Connection::is_in_transaction(conn)) })
+            });
         let pool = pool_options
             .connect_with(options)
             .await

@@ -122,6 +122,16 @@ pub async fn run(
     Ok(output.stdout)
 }
 
+/// `pg_restore` arguments that print one table's data of a dump as `COPY` text.
+fn table_data_args(file: &Path, table: &str) -> Vec<String> {
+    vec![
+        "--data-only".to_string(),
+        format!("--table={table}"),
+        "--file=-".to_string(),
+        file.display().to_string(),
+    ]
+}
+
 /// The rows of one table in a custom-format dump, as text columns by name (`COPY` text
 /// format: tab-separated, `\N` for NULL, backslash escapes).
 pub async fn table_rows(
@@ -129,12 +139,7 @@ pub async fn table_rows(
     table: &str,
     target: &LibpqTarget,
 ) -> Result<Vec<Vec<(String, Option<String>)>>, String> {
-    let args = vec![
-        "--data-only".to_string(),
-        format!("--table={table}"),
-        "--file=-".to_string(),
-        file.display().to_string(),
-    ];
+    let args = table_data_args(file, table);
     let sql = run("pg_restore", args, target).await?;
     Ok(parse_copy(&String::from_utf8_lossy(&sql)))
 }
@@ -148,12 +153,7 @@ pub async fn first_row(
     target: &LibpqTarget,
 ) -> Result<Option<Vec<(String, Option<String>)>>, String> {
     use std::io::BufRead;
-    let args = vec![
-        "--data-only".to_string(),
-        format!("--table={table}"),
-        "--file=-".to_string(),
-        file.display().to_string(),
-    ];
+    let args = table_data_args(file, table);
     let password = target.password.clone();
     let table = table.to_string();
     tokio::task::spawn_blocking(move || {
